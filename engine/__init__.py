@@ -1,0 +1,1 @@
+"""Yimen's engine: every rule and every write. Never imports Flask or web/."""

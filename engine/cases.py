@@ -1,0 +1,147 @@
+"""Cases: starting one for a household, finding them, reading one with its history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, contains_eager, joinedload
+
+import forms
+
+from . import audit, clock, instances, procedures, scope, spiff
+from .errors import BadRequest, Forbidden, Invalid, NotFound
+from .models import (
+    CASE_STATUSES,
+    AuditEvent,
+    Case,
+    HumanTask,
+    OrgUnit,
+    ProcedureVersion,
+    ProcessInstance,
+    User,
+)
+from .orgs import by_code
+from .uow import unit_of_work
+
+
+@dataclass
+class CaseDetail:
+    case: Case
+    version: ProcedureVersion
+    village: OrgUnit
+    open_tasks: list[HumanTask]
+    done_tasks: list[HumanTask]
+    history: list[AuditEvent]
+    completed_steps: set[str]
+    current_steps: set[str]
+
+
+def validate_form(form: forms.Form, data: Any) -> dict[str, Any]:
+    """Validate submitted data with a form; a bad value becomes `Invalid` with field paths."""
+    if not isinstance(data, dict):
+        raise Invalid({"data": ["提交内容应为对象（JSON object）"]})
+    try:
+        return form.validate(data)
+    except forms.FormInvalid as exc:
+        raise Invalid(exc.fields) from None
+
+
+def _household(application: dict[str, Any]) -> tuple[str, int]:
+    """Name and size for lists and public notices, by the documented field convention."""
+    members = application.get("members")
+    size = len(members) if isinstance(members, list) else 0
+    return str(application.get("head_name", ""))[:100], size
+
+
+def start(db: Session, actor: User, procedure_key: str, village_code: str,
+          application: Any, comment: str = "", now: datetime | None = None) -> Case:
+    """Open a case for a household of a village and run its procedure to the first step."""
+    now = now or clock.now()
+    if not procedure_key or not village_code:
+        raise BadRequest("需要提供 procedure 和 village")
+    with unit_of_work(db):
+        try:
+            village = by_code(db, village_code)
+        except NotFound:
+            raise Invalid({"village": [f"村代码 {village_code} 不存在"]}) from None
+        if not scope.can_start_case_in(actor, village):
+            raise Forbidden("您无权为该村受理申请")
+        version = procedures.newest_for(db, procedure_key, village)
+        model = procedures.model_of(version)
+        clean = validate_form(procedures.form_of(version, model.start_form), application)
+        name, size = _household(clean)
+        case = Case(
+            procedure_version_id=version.id,
+            village_id=village.id,
+            org_path=village.path,
+            status="running",
+            applicant_name=name,
+            household_size=size,
+            application=clean,
+            opened_at=now,
+            opened_by_id=actor.id,
+        )
+        db.add(case)
+        db.flush()
+        with clock.frozen(now):
+            wf = spiff.start(model, clean)
+        instance = ProcessInstance(case_id=case.id, state=b"", serializer_version="",
+                                   updated_at=now)
+        db.add(instance)
+        audit.record(db, now, actor, "case.opened", case=case, step=model.start_form,
+                     comment=comment, changes={"application": clean})
+        instances.save(db, case, instance, model, wf, set(), [], now)
+    return case
+
+
+def visible(db: Session, actor: User, case_id: int) -> Case:
+    case = db.scalar(
+        select(Case)
+        .options(joinedload(Case.village), joinedload(Case.procedure))
+        .where(Case.id == case_id, scope.case_filter(actor))
+    )
+    if case is None:
+        raise NotFound("案件不存在")
+    return case
+
+
+def detail(db: Session, actor: User, case_id: int) -> CaseDetail:
+    case = visible(db, actor, case_id)
+    tasks = db.scalars(
+        select(HumanTask).where(HumanTask.case_id == case.id).order_by(HumanTask.id)
+    ).all()
+    history = db.scalars(
+        select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.id)
+    ).all()
+    open_tasks = [t for t in tasks if t.completed_at is None]
+    done = [t for t in tasks if t.completed_at is not None and t.outcome != "cancelled"]
+    instance = db.scalar(select(ProcessInstance).where(ProcessInstance.case_id == case.id))
+    model = procedures.model_of(case.procedure)
+    wf = spiff.load(instance.state, model)
+    current = {t.step for t in open_tasks} | {s for s, _ in spiff.waiting_notices(wf)}
+    return CaseDetail(case, case.procedure, case.village, open_tasks, done, list(history),
+                      spiff.completed_steps(wf) - current, current)
+
+
+def search(db: Session, actor: User, status: str | None = None, village: str | None = None,
+           q: str | None = None, limit: int = 50, offset: int = 0) -> list[Case]:
+    """Cases the actor may see, newest first, filtered by status, village code or name."""
+    if status and status not in CASE_STATUSES:
+        raise Invalid({"status": [f"状态应为 {', '.join(CASE_STATUSES)} 之一"]})
+    query = (
+        select(Case)
+        .join(Case.village)
+        .options(contains_eager(Case.village), joinedload(Case.procedure))
+        .where(scope.case_filter(actor))
+    )
+    if status:
+        query = query.where(Case.status == status)
+    if village:
+        query = query.where(OrgUnit.code == village)
+    if q:
+        like = f"%{q.strip()}%"
+        query = query.where(or_(Case.applicant_name.like(like), OrgUnit.name.like(like)))
+    return list(db.scalars(query.order_by(Case.id.desc()).limit(min(limit, 200)).offset(offset)))

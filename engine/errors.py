@@ -1,0 +1,45 @@
+"""Domain errors, defined once here and mapped to HTTP/CLI responses once in web/."""
+
+
+class DomainError(Exception):
+    code = "error"
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+
+
+class Unauthorized(DomainError):
+    code = "unauthorized"
+
+
+class Conflict(DomainError):
+    code = "conflict"
+
+
+class BadRequest(DomainError):
+    code = "bad_request"
+
+
+class Invalid(DomainError):
+    """Validation failed; `fields` maps dotted field paths to Chinese messages."""
+
+    code = "invalid"
+
+    def __init__(self, fields: dict[str, list[str]], message: str = "提交内容有误"):
+        super().__init__(message)
+        self.fields = fields
+
+
+class BundleInvalid(Invalid):
+    """A procedure bundle was refused; `problems` lists every problem found."""
+
+    code = "bundle_invalid"
+
+    def __init__(self, problems: list[str]):
+        super().__init__({"files": problems}, "流程包校验未通过：" + "；".join(problems))
+        self.problems = problems

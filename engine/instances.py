@@ -1,0 +1,94 @@
+"""Keeping a case's rows in step with its workflow after every move.
+
+After SpiffWorkflow runs, the ready manual tasks are the open human tasks: rows are closed
+for tasks that left READY and opened (with level, org and due date) for new ones; the
+state, next timer and case status are written on the same objects, in the caller's
+transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from . import audit, calendar, spiff
+from .errors import Invalid
+from .models import LEVEL_NAMES, Case, HumanTask, OrgUnit, ProcessInstance
+
+
+def _orgs_by_level(db: Session, org_path: str) -> dict[str, OrgUnit]:
+    """The case's ancestors by level and its district's assessor org, in one query."""
+    codes = [c for c in org_path.split("/") if c]
+    districts = select(OrgUnit.id).where(OrgUnit.code.in_(codes), OrgUnit.level == "district")
+    rows = db.scalars(
+        select(OrgUnit)
+        .where(or_(OrgUnit.code.in_(codes),
+                   and_(OrgUnit.level == "assessor", OrgUnit.parent_id.in_(districts))))
+        .order_by(OrgUnit.id)
+    ).all()
+    out: dict[str, OrgUnit] = {}
+    for org in rows:
+        out.setdefault(org.level, org)
+    return out
+
+
+def open_rows_for(db: Session, case: Case, model: spiff.ProcessModel, ready: list,
+                  now: datetime) -> list[HumanTask]:
+    """New human-task rows for ready workflow tasks, routed to the org of their lane."""
+    if not ready:
+        return []
+    orgs = _orgs_by_level(db, case.org_path)
+    rows = []
+    for task in ready:
+        step = model.steps[task.task_spec.bpmn_id]
+        org = orgs.get(step.level or "")
+        if org is None:
+            raise Invalid({"org": [
+                f"步骤“{step.name}”需由{LEVEL_NAMES.get(step.level or '', step.level)}办理，"
+                "但案件所在村的上级中没有该层级机构（第三方需在区下登记评估机构）"
+            ]}, "机构设置不完整，无法流转")
+        try:
+            due = calendar.due_at(now, step.due_working_days, step.due_days)
+        except calendar.YearNotCovered as exc:
+            due = None
+            audit.record(db, now, None, "deadline.unknown", case=case, step=step.id,
+                         comment=str(exc))
+        row = HumanTask(
+            case_id=case.id,
+            workflow_task_id=str(task.id),
+            step=step.id,
+            name=step.name,
+            form_key=step.form_key or "",
+            level=step.level or "",
+            org=org,
+            created_at=now,
+            due_at=due,
+        )
+        db.add(row)
+        rows.append(row)
+    return rows
+
+
+def save(db: Session, case: Case, instance: ProcessInstance, model: spiff.ProcessModel, wf,
+         ready_before: set[str], open_before: list[HumanTask], now: datetime) -> list[HumanTask]:
+    """Write the workflow back and sync task rows; returns the case's open tasks."""
+    ready_now = {str(t.id): t for t in spiff.ready_user_tasks(wf)}
+    still_open = []
+    for row in open_before:
+        if row.workflow_task_id in ready_now and row.completed_at is None:
+            still_open.append(row)
+        elif row.completed_at is None:
+            row.completed_at, row.outcome = now, "cancelled"
+    new = [t for tid, t in ready_now.items() if tid not in ready_before]
+    opened = open_rows_for(db, case, model, new, now)
+    instance.state = spiff.dump(wf)
+    instance.serializer_version = spiff.SERIALIZER_VERSION
+    instance.next_timer_at = spiff.next_timer_at(wf)
+    instance.updated_at = now
+    status = spiff.final_status(wf)
+    if status and case.status == "running":
+        case.status, case.closed_at = status, now
+        audit.record(db, now, None, f"case.{status}", case=case)
+    return still_open + opened

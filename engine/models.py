@@ -1,0 +1,282 @@
+"""The persistent model: plain SQLAlchemy 2 declarative classes, shared with Flask-SQLAlchemy.
+
+Levels of the org tree and the roles that work at each level are defined here too, because
+every scope rule in the engine is phrased in them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry, relationship
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC in and out, also on SQLite, which stores no offset."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime: the engine works in aware UTC")
+            value = value.astimezone(UTC)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+LEVELS = ("province", "city", "district", "township", "village", "assessor")
+LEVEL_NAMES = {
+    "province": "省",
+    "city": "市",
+    "district": "区（县）",
+    "township": "镇（街道）",
+    "village": "村（居）",
+    "assessor": "第三方评估机构",
+}
+ROLES = ("clerk", "village", "township", "district", "assessor", "admin", "designer")
+ROLE_NAMES = {
+    "clerk": "镇（街道）受理窗口",
+    "village": "村级经办人",
+    "township": "镇（街道）审核人",
+    "district": "区级审批人",
+    "assessor": "第三方评估人员",
+    "admin": "系统管理员",
+    "designer": "流程设计人员",
+}
+# The level of org a user of each role must belong to; None means any level.
+ROLE_ORG_LEVEL = {
+    "clerk": "township",
+    "village": "village",
+    "township": "township",
+    "district": "district",
+    "assessor": "assessor",
+    "admin": None,
+    "designer": None,
+}
+# The task level (BPMN lane) each role works.
+ROLE_TASK_LEVEL = {
+    "village": "village",
+    "township": "township",
+    "district": "district",
+    "assessor": "assessor",
+}
+OFFICIAL_ROLES = ("clerk", "village", "township", "district", "assessor", "admin")
+CASE_STATUSES = ("running", "approved", "rejected", "withdrawn", "exited")
+
+
+class Base(DeclarativeBase):
+    registry = registry(type_annotation_map={dict[str, Any]: JSONType, list[Any]: JSONType})
+
+
+class OrgUnit(Base):
+    """A node of district → township → village, or a third-party assessor under a district.
+
+    `path` holds the ancestor codes ("/370305/370305101/370305101201/") so that "everything
+    under this township" is one indexed prefix query.
+    """
+
+    __tablename__ = "org_unit"
+    __table_args__ = (
+        Index("ix_org_unit_path", "path", postgresql_ops={"path": "varchar_pattern_ops"}),
+        Index("ix_org_unit_parent_level", "parent_id", "level"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    level: Mapped[str] = mapped_column(String(16))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
+    path: Mapped[str] = mapped_column(String(400))
+
+    parent: Mapped[OrgUnit | None] = relationship(remote_side=[id], lazy="raise_on_sql")
+
+    def covers(self, other: OrgUnit) -> bool:
+        """True when `other` is this org or lies below it."""
+        return other.path.startswith(self.path)
+
+    def path_codes(self) -> list[str]:
+        return [c for c in self.path.split("/") if c]
+
+
+class User(Base):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    password_hash: Mapped[str] = mapped_column(String(256), default="")
+    role: Mapped[str] = mapped_column(String(16))
+    org_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    org: Mapped[OrgUnit] = relationship(lazy="joined", innerjoin=True)
+
+    @property
+    def task_level(self) -> str | None:
+        return ROLE_TASK_LEVEL.get(self.role)
+
+
+class ApiToken(Base):
+    """A bearer token; only its SHA-256 is stored."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
+
+class ProcedureVersion(Base):
+    """One deployed version of one process of a region, with every source it was built from."""
+
+    __tablename__ = "procedure_version"
+    __table_args__ = (UniqueConstraint("key", "region_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    region_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    # The sources are read only by a process that has not cached this version yet.
+    bpmn: Mapped[dict[str, Any]] = mapped_column(deferred=True)  # {file name: XML text}
+    dmn: Mapped[dict[str, Any]] = mapped_column(deferred=True)  # {file name: XML text}
+    forms: Mapped[dict[str, Any]] = mapped_column(deferred=True)  # {form key: YAML}, resolved
+    start_form: Mapped[str] = mapped_column(String(100))
+    deployed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    region: Mapped[OrgUnit] = relationship(lazy="joined", innerjoin=True)
+
+
+class Case(Base):
+    """A household's application and its journey through one procedure version."""
+
+    __tablename__ = "case_file"
+    __table_args__ = (
+        Index("ix_case_village_status", "village_id", "status"),
+        Index("ix_case_org_path", "org_path", postgresql_ops={"org_path": "varchar_pattern_ops"}),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    procedure_version_id: Mapped[int] = mapped_column(ForeignKey("procedure_version.id"))
+    village_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    # The village's path when the case opened: the scope every official's query filters on.
+    org_path: Mapped[str] = mapped_column(String(400))
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    applicant_name: Mapped[str] = mapped_column(String(100), default="")
+    household_size: Mapped[int] = mapped_column(Integer, default=0)
+    application: Mapped[dict[str, Any]] = mapped_column()
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    procedure: Mapped[ProcedureVersion] = relationship(lazy="raise_on_sql")
+    village: Mapped[OrgUnit] = relationship(lazy="raise_on_sql")
+    instance: Mapped[ProcessInstance] = relationship(back_populates="case", lazy="raise_on_sql")
+
+
+class ProcessInstance(Base):
+    """SpiffWorkflow state of a case, without the spec (cached per procedure version).
+
+    `version` is SQLAlchemy's optimistic lock: a concurrent writer's UPDATE matches no row.
+    `next_timer_at` is the earliest waiting timer, the worker's indexed queue.
+    """
+
+    __tablename__ = "process_instance"
+    __table_args__ = (Index("ix_process_instance_next_timer", "next_timer_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), unique=True)
+    state: Mapped[bytes] = mapped_column(LargeBinary)  # zlib-compressed JSON
+    serializer_version: Mapped[str] = mapped_column(String(16))
+    next_timer_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    case: Mapped[Case] = relationship(back_populates="instance", lazy="raise_on_sql")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class HumanTask(Base):
+    """One row per user task the workflow opened; open while completed_at is null."""
+
+    __tablename__ = "human_task"
+    __table_args__ = (
+        Index(
+            "ix_human_task_inbox",
+            "org_id",
+            "level",
+            "due_at",
+            postgresql_where=text("completed_at IS NULL"),
+            sqlite_where=text("completed_at IS NULL"),
+        ),
+        Index("ix_human_task_case", "case_id"),
+        UniqueConstraint("workflow_task_id", name="uq_human_task_workflow_task"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"))
+    workflow_task_id: Mapped[str] = mapped_column(String(36))
+    step: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    form_key: Mapped[str] = mapped_column(String(100))
+    level: Mapped[str] = mapped_column(String(16))
+    org_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    data: Mapped[dict[str, Any] | None] = mapped_column()
+
+    case: Mapped[Case] = relationship(lazy="raise_on_sql")
+    org: Mapped[OrgUnit] = relationship(lazy="joined", innerjoin=True)
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], lazy="joined")
+
+
+class AuditEvent(Base):
+    """Append-only trail: who did what to which case, and what changed."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_case", "case_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    actor_name: Mapped[str] = mapped_column(String(64), default="system")
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case_file.id"))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("human_task.id"))
+    step: Mapped[str | None] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(64))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    changes: Mapped[dict[str, Any] | None] = mapped_column()

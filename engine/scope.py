@@ -1,0 +1,44 @@
+"""Who may see and work what. Every read and write of a case or task asks here.
+
+- Village, township and district officials (and clerks, and admins) see the cases of villages
+  under their own org unit.
+- Third-party assessors see only cases their org has been given a task in.
+- A task may be worked by users of its org whose role works its level (its BPMN lane).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, select, true
+
+from .errors import Forbidden
+from .models import OFFICIAL_ROLES, Case, HumanTask, OrgUnit, User
+
+
+def require_official(actor: User) -> None:
+    if actor.role not in OFFICIAL_ROLES:
+        raise Forbidden("只有经办人员可以查看案件")
+
+
+def case_filter(actor: User) -> ColumnElement[bool]:
+    """A WHERE clause on Case selecting what the actor may see."""
+    require_official(actor)
+    if actor.role == "assessor":
+        return Case.id.in_(select(HumanTask.case_id).where(HumanTask.org_id == actor.org_id))
+    if actor.org.path == "/":
+        return true()
+    return Case.org_path.startswith(actor.org.path, autoescape=True)
+
+
+def can_work(actor: User, task: HumanTask) -> bool:
+    return task.org_id == actor.org_id and task.level == actor.task_level
+
+
+def can_start_case_in(actor: User, village: OrgUnit) -> bool:
+    """Clerks start cases for their township's villages; village officials for their own."""
+    if village.level != "village":
+        return False
+    if actor.role == "village":
+        return village.id == actor.org_id
+    if actor.role in ("clerk", "admin"):
+        return actor.org.covers(village)
+    return False

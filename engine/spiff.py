@@ -1,0 +1,441 @@
+"""The SpiffWorkflow adapter: parse bundles, cache specs, run steps, store lean state.
+
+Everything that knows SpiffWorkflow's API lives here, so the rest of the engine speaks of
+steps, levels and forms. Stored state leaves the spec out (it is parsed once per procedure
+version and cached in memory) and is zlib-compressed JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from lxml import etree
+from SpiffWorkflow import TaskState
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.parser import BpmnValidator
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import (
+    BpmnWorkflowConverter,
+    WorkflowConverter,
+)
+from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SERIALIZER_VERSION
+from SpiffWorkflow.bpmn.specs.bpmn_task_spec import BpmnTaskSpec
+from SpiffWorkflow.bpmn.specs.defaults import EndEvent, StartEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import IntermediateCatchEvent
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.parser import SpiffBpmnParser
+from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG
+from SpiffWorkflow.spiff.specs.defaults import UserTask
+
+from . import clock, sandbox
+from .errors import BundleInvalid
+
+LEVEL_ALIASES: dict[str, str] = {}
+for _level, _names in {
+    "village": ("village", "村级", "村", "村（居）", "村居"),
+    "township": ("township", "镇级", "镇", "镇（街道）", "镇（街道）级", "街道", "乡镇"),
+    "district": ("district", "区级", "县级", "区县", "区（县）", "区"),
+    "assessor": ("assessor", "第三方", "第三方评估", "第三方评估机构"),
+}.items():
+    for _name in _names:
+        LEVEL_ALIASES[_name] = _level
+
+END_STATUSES = ("approved", "rejected", "withdrawn", "exited")
+BPMN_NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
+SUPPORTED_HIT_POLICIES = ("UNIQUE", "COLLECT")
+
+SCRIPT_ENGINE = PythonScriptEngine(environment=sandbox.SandboxEnvironment())
+
+
+@dataclass(frozen=True)
+class Step:
+    """A step of a procedure as officials see it: a user task or a notice period."""
+
+    id: str
+    name: str
+    kind: str  # "user" | "notice"
+    level: str | None = None
+    form_key: str | None = None
+    due_working_days: int | None = None
+    due_days: int | None = None
+
+
+@dataclass(frozen=True)
+class ProcessModel:
+    key: str
+    name: str
+    spec: Any
+    subprocess_specs: dict[str, Any]
+    start_form: str
+    steps: dict[str, Step] = field(default_factory=dict)
+
+    @property
+    def form_keys(self) -> set[str]:
+        keys = {s.form_key for s in self.steps.values() if s.form_key}
+        return keys | {self.start_form}
+
+
+# ---------------------------------------------------------------- parsing and checking
+
+
+def _int_property(props: dict, name: str, where: str, problems: list[str]) -> int | None:
+    raw = props.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        problems.append(f"{where}：属性 {name} 应为整数天数，实际为“{raw}”")
+        return None
+    if value < 0:
+        problems.append(f"{where}：属性 {name} 不能为负数")
+    return value
+
+
+def _describe(task_spec: BpmnTaskSpec, file_name: str) -> str:
+    name = task_spec.bpmn_name or ""
+    return f"{file_name} 中的 {task_spec.bpmn_id}{f'（{name}）' if name else ''}"
+
+
+def _model_from_spec(key: str, spec, subs: dict, file_of: dict[str, str],
+                     problems: list[str]) -> ProcessModel:
+    steps: dict[str, Step] = {}
+    start_form = ""
+    file_name = file_of.get(key, "")
+    ends = []
+    for task_spec in [*spec.task_specs.values(),
+                      *(ts for sub in subs.values() if sub for ts in sub.task_specs.values())]:
+        if not isinstance(task_spec, BpmnTaskSpec) or task_spec.bpmn_id is None:
+            continue
+        where = _describe(task_spec, file_name)
+        props = (getattr(task_spec, "extensions", None) or {}).get("properties", {})
+        if isinstance(task_spec, StartEvent) and task_spec in spec.task_specs.values():
+            start_form = start_form or props.get("formKey", "")
+        elif isinstance(task_spec, UserTask):
+            level = LEVEL_ALIASES.get((task_spec.lane or "").strip())
+            if task_spec.lane is None:
+                problems.append(f"{where}：用户任务必须放在表示层级的泳道中")
+            elif level is None:
+                problems.append(
+                    f"{where}：泳道“{task_spec.lane}”不是已知层级"
+                    "（village/township/district/assessor 或 村级/镇级/区级/第三方）"
+                )
+            form_key = props.get("formKey", "")
+            if not form_key:
+                problems.append(f"{where}：用户任务缺少 formKey 属性（表单）")
+            steps[task_spec.bpmn_id] = Step(
+                id=task_spec.bpmn_id,
+                name=task_spec.bpmn_name or task_spec.bpmn_id,
+                kind="user",
+                level=level,
+                form_key=form_key or None,
+                due_working_days=_int_property(props, "dueWorkingDays", where, problems),
+                due_days=_int_property(props, "dueDays", where, problems),
+            )
+        elif isinstance(task_spec, IntermediateCatchEvent) and "Timer" in type(
+            task_spec.event_definition
+        ).__name__:
+            steps[task_spec.bpmn_id] = Step(
+                id=task_spec.bpmn_id, name=task_spec.bpmn_name or task_spec.bpmn_id, kind="notice"
+            )
+        elif isinstance(task_spec, EndEvent) and task_spec in spec.task_specs.values():
+            ends.append(task_spec)
+    if not start_form:
+        problems.append(f"{file_name} 中流程 {key} 的开始事件缺少 formKey 属性（申请表单）")
+    for end in ends:
+        if end_status(end.bpmn_id) is None:
+            problems.append(
+                f"{_describe(end, file_name)}：结束事件的 id 必须以 "
+                f"{'/'.join(END_STATUSES)} 之一开头，以确定案件结果"
+            )
+    if not ends:
+        problems.append(f"{file_name} 中流程 {key} 没有结束事件")
+    return ProcessModel(key, spec.description or key, spec, subs, start_form, steps)
+
+
+def end_status(bpmn_id: str) -> str | None:
+    """The case status an end event stands for: its id, or its id's first `_` part."""
+    head = bpmn_id.split("_", 1)[0]
+    return bpmn_id if bpmn_id in END_STATUSES else head if head in END_STATUSES else None
+
+
+def _check_expressions(file_name: str, root, problems: list[str]) -> None:
+    """Conditions and scripts must compile in the sandbox before anything runs."""
+    checks = [
+        (".//bpmn:conditionExpression", "eval", "条件表达式"),
+        (".//bpmn:timeDuration", "eval", "定时表达式"),
+        (".//bpmn:timeDate", "eval", "定时表达式"),
+        (".//bpmn:timeCycle", "eval", "定时表达式"),
+        (".//bpmn:script", "exec", "脚本"),
+    ]
+    for xpath, mode, what in checks:
+        for node in root.xpath(xpath, namespaces=BPMN_NS):
+            source = (node.text or "").strip()
+            if not source:
+                continue
+            owner = node.getparent()
+            while owner is not None and owner.get("id") is None:
+                owner = owner.getparent()
+            where = f"{file_name} 中的 {owner.get('id') if owner is not None else '?'}"
+            try:
+                sandbox.check(source, mode)
+            except SyntaxError as exc:
+                problems.append(f"{where}：{what}“{source}”语法错误（{exc.msg}）")
+            except sandbox.UnsafeScript as exc:
+                problems.append(f"{where}：{what}“{source}”不安全：{exc}")
+
+
+def _check_dmn(file_name: str, root, problems: list[str]) -> None:
+    decisions = root.xpath(".//*[local-name()='decision']")
+    if len(decisions) != 1:
+        problems.append(
+            f"{file_name}：每个 DMN 文件须恰好包含一个决策（decision），实际 {len(decisions)} 个")
+    for table in root.xpath(".//*[local-name()='decisionTable']"):
+        policy = table.get("hitPolicy", "UNIQUE")
+        if policy not in SUPPORTED_HIT_POLICIES:
+            problems.append(
+                f"{file_name} 中的决策表 {table.get('id', '')}：命中策略 {policy} 不受支持，"
+                "只能使用 UNIQUE 或 COLLECT"
+            )
+
+
+def _xml(file_name: str, text: str, problems: list[str]):
+    try:
+        return etree.fromstring(text.encode("utf-8"))
+    except etree.XMLSyntaxError as exc:
+        problems.append(f"{file_name}：XML 无法解析（第 {exc.lineno} 行：{exc.msg}）")
+        return None
+
+
+def _validation_message(file_name: str, exc: Exception) -> str:
+    if isinstance(exc, ValidationException):
+        where = " ".join(
+            str(x) for x in (exc.file_name or file_name, exc.id, exc.name) if x
+        )
+        line = f"第 {exc.line_number} 行，" if getattr(exc, "line_number", "") else ""
+        return f"{where}：{line}{exc}"
+    return f"{file_name}：{exc}"
+
+
+def parse_bundle(bpmn: dict[str, str], dmn: dict[str, str]) -> dict[str, ProcessModel]:
+    """Parse a bundle's sources into process models; raise BundleInvalid listing every problem."""
+    problems: list[str] = []
+    if not bpmn:
+        raise BundleInvalid(["流程包中没有 .bpmn 文件"])
+    parser = SpiffBpmnParser(validator=BpmnValidator())
+    file_of: dict[str, str] = {}
+    for file_name, text in sorted(bpmn.items()):
+        root = _xml(file_name, text, problems)
+        if root is None:
+            continue
+        _check_expressions(file_name, root, problems)
+        try:
+            parser.add_bpmn_xml(root, file_name)
+        except (ValidationException, SpiffWorkflowException, etree.LxmlError) as exc:
+            problems.append(_validation_message(file_name, exc))
+            continue
+        for process in root.xpath(".//bpmn:process", namespaces=BPMN_NS):
+            file_of[process.get("id")] = file_name
+    for file_name, text in sorted(dmn.items()):
+        root = _xml(file_name, text, problems)
+        if root is None:
+            continue
+        _check_dmn(file_name, root, problems)
+        try:
+            parser.add_dmn_xml(root, file_name)
+        except (ValidationException, SpiffWorkflowException, etree.LxmlError,
+                AttributeError) as exc:
+            problems.append(_validation_message(file_name, exc))
+    models: dict[str, ProcessModel] = {}
+    if not problems:
+        called = _called_process_ids(parser)
+        keys = [k for k in parser.get_process_ids() if k not in called]
+        if not keys:
+            problems.append("流程包中没有可执行的流程（isExecutable=\"true\"）")
+        for key in keys:
+            try:
+                spec = parser.get_spec(key)
+                subs = parser.get_subprocess_specs(key)
+            except (ValidationException, SpiffWorkflowException) as exc:
+                problems.append(_validation_message(file_of.get(key, ""), exc))
+                continue
+            models[key] = _model_from_spec(key, spec, subs, file_of, problems)
+    if problems:
+        raise BundleInvalid(problems)
+    return models
+
+
+def _called_process_ids(parser: SpiffBpmnParser) -> set[str]:
+    """Processes reached through call activities are part of another procedure, not their own."""
+    called: set[str] = set()
+    for key in parser.get_process_ids():
+        called.update(k for k in parser.get_subprocess_specs(key) if k != key)
+    return called
+
+
+# ---------------------------------------------------------------- spec cache
+
+_models: dict[int, ProcessModel] = {}
+
+
+def model_for(version_id: int, key: str,
+              sources: Callable[[], tuple[dict[str, str], dict[str, str]]]) -> ProcessModel:
+    """The parsed model of a deployed version, parsed at most once per process.
+
+    `sources` is only called on a cache miss, so the (deferred) source columns are read
+    from the database only by a process that has not seen this version yet.
+    """
+    model = _models.get(version_id)
+    if model is None:
+        model = _models[version_id] = parse_bundle(*sources())[key]
+    return model
+
+
+def remember(version_id: int, model: ProcessModel) -> None:
+    _models[version_id] = model
+
+
+# ---------------------------------------------------------------- lean serialization
+
+
+class _LeanWorkflowConverter(BpmnWorkflowConverter):
+    """Leaves the spec out of stored state; restore expects the cached spec objects."""
+
+    def to_dict(self, workflow):
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct):
+        spec, subs = dct.pop("spec"), dct.pop("subprocess_specs")
+        workflow = self.target_class(spec, subs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+_SERIALIZER = BpmnWorkflowSerializer(
+    BpmnWorkflowSerializer.configure({**DEFAULT_CONFIG, BpmnWorkflow: _LeanWorkflowConverter})
+)
+
+
+def dump(wf: BpmnWorkflow) -> bytes:
+    payload = json.dumps(_SERIALIZER.to_dict(wf), separators=(",", ":"), ensure_ascii=False)
+    return zlib.compress(payload.encode("utf-8"), 6)
+
+
+def load(blob: bytes, model: ProcessModel) -> BpmnWorkflow:
+    dct = json.loads(zlib.decompress(blob))
+    dct["spec"], dct["subprocess_specs"] = model.spec, model.subprocess_specs
+    wf = _SERIALIZER.from_dict(dct)
+    wf.script_engine = SCRIPT_ENGINE
+    return wf
+
+
+# ---------------------------------------------------------------- running
+
+
+def start(model: ProcessModel, application: dict[str, Any]) -> BpmnWorkflow:
+    """A new workflow with the application as its data, run up to its first wait."""
+    wf = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=SCRIPT_ENGINE)
+    first = wf.get_next_task(state=TaskState.READY)
+    first.set_data(**application)
+    wf.do_engine_steps()
+    return wf
+
+
+def ready_user_tasks(wf: BpmnWorkflow) -> list:
+    return wf.get_tasks(state=TaskState.READY, manual=True)
+
+
+def find_ready(wf: BpmnWorkflow, workflow_task_id: str):
+    task = wf.get_task_from_id(UUID(workflow_task_id))
+    if task is None or task.state != TaskState.READY:
+        return None
+    return task
+
+
+def complete(wf: BpmnWorkflow, workflow_task_id: str, data: dict[str, Any]) -> bool:
+    """Run one ready user task with the form data and every engine step after it."""
+    task = find_ready(wf, workflow_task_id)
+    if task is None:
+        return False
+    task.set_data(**data)
+    task.run()
+    wf.do_engine_steps()
+    return True
+
+
+def fire_timers(wf: BpmnWorkflow, now: datetime) -> None:
+    with clock.frozen(now):
+        wf.refresh_timers()
+        wf.do_engine_steps()
+
+
+def next_timer_at(wf: BpmnWorkflow) -> datetime | None:
+    """The earliest instant a waiting timer of this workflow falls due."""
+    due = []
+    for event in wf.waiting_events():
+        if "Timer" in event.event_type and isinstance(event.value, str):
+            try:
+                due.append(datetime.fromisoformat(event.value))
+            except ValueError:
+                continue
+    return clock.as_utc(min(due)) if due else None
+
+
+def waiting_notices(wf: BpmnWorkflow) -> list[tuple[str, str | None]]:
+    """(step id, due ISO) of each notice timer the workflow waits on."""
+    out = []
+    for task in wf.get_tasks(state=TaskState.WAITING):
+        if isinstance(task.task_spec, IntermediateCatchEvent):
+            out.append((task.task_spec.bpmn_id, task._get_internal_data("event_value")))
+    return out
+
+
+def final_status(wf: BpmnWorkflow) -> str | None:
+    """approved/rejected/… once the workflow has finished, from the end event it reached."""
+    if not wf.is_completed():
+        return None
+    for task in wf.get_tasks(state=TaskState.COMPLETED):
+        if isinstance(task.task_spec, EndEvent) and task.workflow is wf:
+            status = end_status(task.task_spec.bpmn_id or "")
+            if status:
+                return status
+    return "approved" if wf.success else "rejected"
+
+
+def completed_steps(wf: BpmnWorkflow) -> set[str]:
+    return {
+        t.task_spec.bpmn_id
+        for t in wf.get_tasks(state=TaskState.COMPLETED)
+        if getattr(t.task_spec, "bpmn_id", None)
+    }
+
+
+__all__ = [
+    "SERIALIZER_VERSION",
+    "ProcessModel",
+    "Step",
+    "complete",
+    "dump",
+    "load",
+    "parse_bundle",
+    "start",
+]
+
+
+def forget_cached() -> None:
+    _models.clear()

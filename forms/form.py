@@ -1,0 +1,81 @@
+"""Form: one checked form definition, able to validate submissions and describe itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from marshmallow import ValidationError
+
+from .errors import FormInvalid
+from .model import FieldDef
+from .schema import FormSchema, build_schema_class, flatten_errors
+
+_BOOLEAN_LABELS = {True: "是", False: "否"}
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Form:
+    """An immutable form definition. Build it with `load_form`, which checks the definition."""
+
+    key: str
+    title: str
+    fields: tuple[FieldDef, ...]
+    source: str = field(default="<string>")
+
+    def __repr__(self) -> str:
+        return f"<Form {self.key!r} ({len(self.fields)} fields) from {self.source}>"
+
+    @cached_property
+    def schema(self) -> FormSchema:
+        """The marshmallow Schema instance, built on first use and reused afterwards."""
+        return build_schema_class(self.fields, name=f"{self.key}_form")()
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Clean, JSON-ready data, or FormInvalid listing every bad field by dotted path."""
+        try:
+            return self.schema.load(data)
+        except ValidationError as err:
+            raise FormInvalid(flatten_errors(err.messages)) from None
+
+    def describe(self) -> dict[str, Any]:
+        """{"key", "title", "fields": [...]} for rendering the form (JSON-ready)."""
+        return {
+            "key": self.key,
+            "title": self.title,
+            "fields": [f.describe() for f in self.fields],
+        }
+
+    def field(self, path: str) -> FieldDef:
+        """Definition at a dotted path ("decision", "members.relation" or "members.0.relation");
+        raises KeyError if there is none."""
+        fields: tuple[FieldDef, ...] | None = self.fields
+        found: FieldDef | None = None
+        for part in path.split("."):
+            if part.isdigit() and found is not None and found.type == "rows":
+                continue
+            found = next((f for f in fields or () if f.name == part), None)
+            if found is None:
+                raise KeyError(f"表单“{self.key}”没有字段“{path}”")
+            fields = found.fields
+        if found is None:
+            raise KeyError(f"表单“{self.key}”没有字段“{path}”")
+        return found
+
+    def choice_label(self, field_name: str, value: Any) -> str:
+        """Display text for a stored value: option labels (joined with "、" for multi_choice),
+        是/否 for booleans, the value itself otherwise or when it is not a known option."""
+        fdef = self.field(field_name)
+        if value is None:
+            return ""
+        if fdef.type == "boolean" and isinstance(value, bool):
+            return _BOOLEAN_LABELS[value]
+        if isinstance(value, list | tuple):
+            return "、".join(self._one_label(fdef, v) for v in value)
+        return self._one_label(fdef, value)
+
+    @staticmethod
+    def _one_label(fdef: FieldDef, value: Any) -> str:
+        label = fdef.option_label(value)
+        return label if label is not None else str(value)

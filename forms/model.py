@@ -1,0 +1,102 @@
+"""Immutable field definitions: what a form file says once it has been checked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+FIELD_TYPES: tuple[str, ...] = (
+    "string",
+    "text",
+    "integer",
+    "number",
+    "money",
+    "date",
+    "boolean",
+    "id_number",
+    "phone",
+    "choice",
+    "multi_choice",
+    "file",
+    "rows",
+)
+CHOICE_TYPES = frozenset({"choice", "multi_choice"})
+RANGE_TYPES = frozenset({"integer", "number", "money"})
+LENGTH_TYPES = frozenset({"string", "text"})
+DEFAULT_MAX_LENGTH = {"string": 100, "text": 2000}
+DEFAULT_MAX_ROWS = 50
+
+
+@dataclass(frozen=True)
+class Option:
+    """One choice: `value` is what is stored (and compared in gateways), `label` what is shown."""
+
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Condition:
+    """`required_when` clause: holds when sibling field `field` has one of `values` (clean)."""
+
+    field: str
+    values: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class FieldDef:
+    """A checked field definition with defaults filled in (e.g. money `min` 0, `max_rows` 50).
+
+    For rows, `required` is true whenever `min_rows` > 0: an absent list cannot have rows.
+    `default` is already clean (lists are kept as tuples so the definition stays immutable).
+    """
+
+    name: str
+    type: str
+    label: str
+    required: bool = False
+    required_when: tuple[Condition, ...] = ()
+    options: tuple[Option, ...] | None = None
+    fields: tuple[FieldDef, ...] | None = None
+    min: int | float | None = None
+    max: int | float | None = None
+    max_length: int | None = None
+    min_rows: int | None = None
+    max_rows: int | None = None
+    help: str | None = None
+    default: Any = None
+    has_default: bool = False
+
+    def option_label(self, value: Any) -> str | None:
+        """Label of the option whose value is `value`, or None."""
+        for option in self.options or ():
+            if option.value == value:
+                return option.label
+        return None
+
+    def describe(self) -> dict[str, Any]:
+        """JSON-ready description used by the web layer to render an input."""
+        out: dict[str, Any] = {
+            "name": self.name,
+            "type": self.type,
+            "required": self.required,
+            "label": self.label,
+            "options": (
+                [{"value": o.value, "label": o.label} for o in self.options]
+                if self.options is not None
+                else None
+            ),
+            "fields": [f.describe() for f in self.fields] if self.fields is not None else None,
+        }
+        if self.help is not None:
+            out["help"] = self.help
+        if self.min is not None:
+            out["min"] = self.min
+        if self.max is not None:
+            out["max"] = self.max
+        if self.required_when:
+            out["required_when"] = {c.field: list(c.values) for c in self.required_when}
+        if self.type == "rows":
+            out["min_rows"] = self.min_rows
+            out["max_rows"] = self.max_rows
+        return out

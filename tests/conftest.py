@@ -1,0 +1,75 @@
+"""Fixtures: every database test runs on SQLite and, when YIMEN_TEST_DATABASE_URL is set,
+on that database too (PostgreSQL in CI), in the same pytest invocation."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import text
+
+from engine import procedures
+from engine.models import Base
+from web import create_app
+from web.cli import upgrade_schema
+from web.extensions import db as flask_db
+
+PG_URL = os.environ.get("YIMEN_TEST_DATABASE_URL")
+DATABASES = ["sqlite"] + (["postgresql"] if PG_URL else [])
+_apps: dict = {}
+
+
+def _reset_postgres(url: str) -> None:
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def _app_for(kind: str, tmp_path_factory):
+    if kind not in _apps:
+        if kind == "sqlite":
+            url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        else:
+            url = PG_URL
+            _reset_postgres(url)
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True,
+                          "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False})
+        upgrade_schema(app)  # the real migrations, not create_all
+        _apps[kind] = app
+    return _apps[kind]
+
+
+def _empty_tables() -> None:
+    session = flask_db.session
+    if session.get_bind().dialect.name == "postgresql":
+        names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+        session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in reversed(Base.metadata.sorted_tables):
+            session.execute(table.delete())
+    session.commit()
+
+
+@pytest.fixture(params=DATABASES)
+def app(request, tmp_path_factory) -> Iterator:
+    app = _app_for(request.param, tmp_path_factory)
+    with app.app_context():
+        procedures.forget_cached()
+        _empty_tables()
+        yield app
+        flask_db.session.remove()
+
+
+@pytest.fixture
+def db(app):
+    return flask_db.session
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()

@@ -1,0 +1,132 @@
+"""The Linzi identification procedure, end to end on the engine: every path."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from engine import cases, clock, tasks, timers
+from engine.errors import Invalid
+from engine.models import AuditEvent, HumanTask, ProcessInstance
+from tests.factories import after_notice, make_world, open_task, valid_application, walk
+
+STEPS = ["village_evaluation", "township_review", "district_crosscheck",
+         "third_party_verification", "district_approval"]
+
+
+@pytest.fixture
+def world(db):
+    return make_world(db)
+
+
+def start(world, village="V11", by="clerk1", at=None):
+    return cases.start(world.db, world.user(by), "linzi_identification", village,
+                       valid_application(), now=at or clock.now())
+
+
+def test_a_new_case_opens_at_village_evaluation_in_its_village(world):
+    case = start(world)
+    task = open_task(world.db, case.id)
+    assert case.status == "running"
+    assert (task.step, task.level, task.org.code) == ("village_evaluation", "village", "V11")
+    assert task.due_at is not None and task.due_at > case.opened_at
+
+
+def test_approve_path_reaches_approved_after_three_notices(world):
+    case = start(world)
+    at = walk(world, case.id, ["approve"] * 5)
+    db = world.db
+    assert case.status == "running", "the district notice is still running"
+    after_notice(db, at)
+    db.refresh(case)
+    assert case.status == "approved" and case.closed_at is not None
+    done = db.scalars(select(HumanTask.step).where(HumanTask.case_id == case.id)
+                      .order_by(HumanTask.id)).all()
+    assert done == STEPS
+    fired = db.scalars(select(AuditEvent.step).where(
+        AuditEvent.case_id == case.id, AuditEvent.action == "timer.fired")).all()
+    assert sorted(fired) == ["district_notice", "township_notice", "village_notice"]
+
+
+def test_notice_holds_the_case_until_seven_days_have_passed(world):
+    at = clock.now()
+    case = start(world, at=at)
+    walk(world, case.id, ["approve"], at)
+    timers.run_pass(world.db, at + timedelta(days=6))
+    assert open_task(world.db, case.id) is None
+    timers.run_pass(world.db, at + timedelta(days=7, hours=2))
+    assert open_task(world.db, case.id).step == "township_review"
+
+
+@pytest.mark.parametrize("level", range(5))
+def test_reject_at_each_step_ends_rejected(world, level):
+    case = start(world)
+    walk(world, case.id, ["approve"] * level + ["reject"])
+    world.db.refresh(case)
+    assert case.status == "rejected"
+    assert open_task(world.db, case.id) is None
+    last = world.db.scalars(select(HumanTask).where(HumanTask.case_id == case.id)
+                            .order_by(HumanTask.id.desc())).first()
+    assert (last.step, last.outcome) == (STEPS[level], "reject")
+
+
+def test_township_return_sends_the_case_back_to_village_evaluation(world):
+    case = start(world)
+    walk(world, case.id, ["approve", "return"])
+    assert open_task(world.db, case.id).step == "village_evaluation"
+
+
+@pytest.mark.parametrize("returning_step", [2, 3, 4])
+def test_later_returns_go_back_to_township_review_and_can_still_be_approved(world, returning_step):
+    case = start(world)
+    at = walk(world, case.id, ["approve"] * returning_step + ["return"])
+    assert open_task(world.db, case.id).step == "township_review"
+    at = walk(world, case.id, ["approve"] * 4, at)
+    after_notice(world.db, at)
+    world.db.refresh(case)
+    assert case.status == "approved"
+
+
+def test_a_bad_submission_stores_nothing(world):
+    case = start(world)
+    task = open_task(world.db, case.id)
+    before = world.db.scalar(select(ProcessInstance.version))
+    with pytest.raises(Invalid) as err:
+        tasks.complete(world.db, world.user("vil11"), task.id,
+                       {"decision": "maybe", "attendees": -1})
+    assert "decision" in err.value.fields and "meeting_date" in err.value.fields
+    world.db.expire_all()
+    assert open_task(world.db, case.id).id == task.id
+    assert world.db.scalar(select(ProcessInstance.version)) == before
+    assert world.db.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "task.completed")) == 0
+
+
+def test_a_bad_application_opens_no_case(world):
+    application = valid_application()
+    application["members"][1]["id_number"] = application["members"][1]["id_number"][:-1] + (
+        "0" if application["members"][1]["id_number"][-1] != "0" else "1")
+    with pytest.raises(Invalid) as err:
+        cases.start(world.db, world.user("clerk1"), "linzi_identification", "V11", application)
+    assert "members.1.id_number" in err.value.fields
+    assert cases.search(world.db, world.user("admin")) == []
+
+
+def test_history_records_each_action_in_order(world):
+    case = start(world)
+    walk(world, case.id, ["approve"])
+    detail = cases.detail(world.db, world.user("town1"), case.id)
+    actions = [e.action for e in detail.history]
+    assert actions[:2] == ["case.opened", "task.completed"]
+    assert detail.history[1].actor_name == "vil11"
+
+
+def test_stored_state_leaves_the_spec_out_and_stays_small(world):
+    case = start(world)
+    walk(world, case.id, ["approve", "return", "approve", "approve"])
+    state = world.db.scalar(select(ProcessInstance.state).where(
+        ProcessInstance.case_id == case.id))
+    assert len(state) < 5 * 1024
+    import json
+    import zlib
+    assert "spec" not in json.loads(zlib.decompress(state))

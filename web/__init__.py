@@ -1,0 +1,53 @@
+"""Yimen's web layer: translates HTTP into engine calls and back. Owns no rules."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from engine.db import engine_options
+
+from .extensions import db, migrate
+
+MIGRATIONS = str(Path(__file__).parent / "migrations")
+
+
+def _secret_key(instance: Path) -> str:
+    """A per-installation key kept under instance/, so sessions survive restarts."""
+    if os.environ.get("YIMEN_SECRET_KEY"):
+        return os.environ["YIMEN_SECRET_KEY"]
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'yimen.sqlite3'}"
+    app.config.update(
+        SQLALCHEMY_DATABASE_URI=url,
+        JSON_AS_ASCII=False,
+        MAX_CONTENT_LENGTH=20 * 1024 * 1024,
+    )
+    app.config.update(config or {})
+    app.config.setdefault("SECRET_KEY", _secret_key(instance))
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
+    app.json.ensure_ascii = False
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS)
+
+    from . import errors
+    from .api import api
+
+    errors.register(app)
+    app.register_blueprint(api)
+    return app

@@ -1,0 +1,81 @@
+"""Domain objects → the contract's JSON shapes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from engine import clock
+from engine.cases import CaseDetail
+from engine.models import AuditEvent, Case, HumanTask, OrgUnit, ProcedureVersion, User
+from engine.spiff import ProcessModel
+
+
+def iso(value: datetime | date | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return clock.as_utc(value).isoformat()
+    return value.isoformat()
+
+
+def org(o: OrgUnit) -> dict[str, Any]:
+    return {"code": o.code, "name": o.name, "level": o.level}
+
+
+def me(user: User) -> dict[str, Any]:
+    return {"username": user.username, "name": user.display_name, "role": user.role,
+            "org": org(user.org)}
+
+
+def procedure(v: ProcedureVersion) -> dict[str, Any]:
+    return {"key": v.key, "name": v.name, "region": v.region.code, "version": v.version,
+            "deployed_at": iso(v.deployed_at)}
+
+
+def steps(model: ProcessModel) -> list[dict[str, Any]]:
+    return [
+        {"id": s.id, "name": s.name, "kind": s.kind, "level": s.level, "form": s.form_key,
+         "due_working_days": s.due_working_days, "due_days": s.due_days}
+        for s in model.steps.values()
+    ]
+
+
+def task(t: HumanTask, now: datetime | None = None) -> dict[str, Any]:
+    now = now or clock.now()
+    due = clock.as_utc(t.due_at)
+    return {
+        "id": t.id,
+        "case_id": t.case_id,
+        "step": t.step,
+        "name": t.name,
+        "level": t.level,
+        "org": t.org.code,
+        "due_at": iso(due),
+        "overdue": bool(due and t.completed_at is None and due < now),
+        "assignee": t.assignee.username if t.assignee else None,
+        "created_at": iso(t.created_at),
+    }
+
+
+def event(e: AuditEvent) -> dict[str, Any]:
+    return {"at": iso(e.at), "actor": e.actor_name, "step": e.step, "action": e.action,
+            "comment": e.comment}
+
+
+def case_row(c: Case) -> dict[str, Any]:
+    return {"id": c.id, "procedure": c.procedure.key, "version": c.procedure.version,
+            "status": c.status, "village": c.village.code, "village_name": c.village.name,
+            "applicant_name": c.applicant_name, "household_size": c.household_size,
+            "opened_at": iso(c.opened_at), "closed_at": iso(c.closed_at)}
+
+
+def case_detail(d: CaseDetail) -> dict[str, Any]:
+    return {
+        **case_row(d.case),
+        "application": d.case.application,
+        "open_tasks": [task(t) for t in d.open_tasks],
+        "steps": [{"step": t.step, "name": t.name, "outcome": t.outcome,
+                   "completed_at": iso(t.completed_at), "data": t.data} for t in d.done_tasks],
+        "history": [event(e) for e in d.history],
+    }

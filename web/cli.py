@@ -1,0 +1,192 @@
+"""The `yimen` command: a second door into the engine, as thin as a route."""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import click
+from flask import Flask
+
+from engine import accounts, demo, orgs, procedures, timers
+from engine.errors import DomainError, Invalid
+from engine.models import ROLES
+
+from . import create_app
+from .extensions import db
+
+
+def _app() -> Flask:
+    return create_app()
+
+
+def _fail(err: DomainError) -> None:
+    click.echo(f"错误：{err}", err=True)
+    for name, messages in (getattr(err, "fields", None) or {}).items():
+        for message in messages:
+            click.echo(f"  - {name}: {message}" if name not in ("files", "file") else
+                       f"  - {message}", err=True)
+    sys.exit(1)
+
+
+class DomainErrorsGroup(click.Group):
+    """Every domain error becomes a clear message and exit status 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except DomainError as err:
+            _fail(err)
+
+
+@click.group(cls=DomainErrorsGroup)
+def main() -> None:
+    """一门 Yimen: social-assistance approvals on BPMN."""
+
+
+def upgrade_schema(app: Flask) -> None:
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+
+
+@main.command("init-db")
+def init_db() -> None:
+    """Create or upgrade the schema (Alembic migrations)."""
+    app = _app()
+    upgrade_schema(app)
+    click.echo("数据库已就绪")
+
+
+def _serve(app: Flask, host: str, port: int) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    class Server(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", 2)
+            self.cfg.set("threads", 4)
+            self.cfg.set("accesslog", "-")
+
+        def load(self):
+            return app
+
+    click.echo(f"一门已启动：http://{host}:{port}")
+    Server().run()
+
+
+@main.command()
+@click.option("--no-serve", is_flag=True, help="load the demo and exit")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+def demo_cmd(no_serve: bool, host: str, port: int) -> None:
+    """Init the database, load the demo once, then serve."""
+    app = _app()
+    upgrade_schema(app)
+    with app.app_context():
+        loaded = demo.load(db.session)
+    click.echo("演示数据已加载" if loaded else "演示数据已存在，保留现有数据")
+    if not no_serve:
+        _serve(app, host, port)
+
+
+main.add_command(demo_cmd, "demo")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+def serve(host: str, port: int) -> None:
+    """Serve the web app and API."""
+    _serve(_app(), host, port)
+
+
+@main.group()
+def org() -> None:
+    """Org units."""
+
+
+@org.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def org_import(file: Path) -> None:
+    """Upsert org units from CSV: code,name,level,parent_code."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise Invalid({"file": ["文件不是 UTF-8 编码"]}, "无法读取机构文件") from None
+    with _app().app_context():
+        created, updated = orgs.import_csv(db.session, text)
+    click.echo(f"新增 {created} 个机构，更新 {updated} 个机构")
+
+
+@main.group()
+def user() -> None:
+    """Users."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--org", "org_code", required=True)
+@click.option("--password-stdin", is_flag=True, help="read the password from standard input")
+@click.option("--name", "display_name", default="")
+def user_add(username: str, role: str, org_code: str, password_stdin: bool,
+             display_name: str) -> None:
+    """Create a user with one role and one org unit."""
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+    with _app().app_context():
+        accounts.add_user(db.session, username, role, org_code, password, display_name)
+    click.echo(f"已创建用户 {username}")
+
+
+@main.command()
+@click.argument("username")
+def token(username: str) -> None:
+    """Print a new API bearer token for USERNAME."""
+    with _app().app_context():
+        click.echo(accounts.issue_token(db.session, accounts.by_username(db.session, username)))
+
+
+@main.command()
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--region", required=True, help="org code of the region")
+def deploy(directory: Path, region: str) -> None:
+    """Deploy the procedure bundle in DIRECTORY for a region."""
+    with _app().app_context():
+        versions = procedures.deploy(db.session, None, region,
+                                     procedures.read_bundle_dir(directory))
+        for v in versions:
+            click.echo(f"{v.key} v{v.version}")
+
+
+def _parse_now(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter("应为 ISO 8601 时间，如 2026-12-01T09:00:00+08:00") from None
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="run one pass and exit")
+@click.option("--now", "now_text", help="take this ISO 8601 instant as the current time")
+@click.option("--interval", default=30, type=int, help="seconds between passes")
+def worker(once: bool, now_text: str | None, interval: int) -> None:
+    """Fire due timers, escalations and notifications."""
+    now = _parse_now(now_text)
+    with _app().app_context():
+        while True:
+            result = timers.run_pass(db.session, now)
+            click.echo(f"定时器：触发 {result.fired}，跳过 {result.skipped}，失败 {result.failed}")
+            if once:
+                sys.exit(1 if result.failed else 0)
+            db.session.remove()
+            time.sleep(interval)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,76 @@
+"""Domain errors mapped to responses once: the contract's JSON for the API, Chinese pages else."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, request
+from werkzeug.exceptions import HTTPException
+
+from engine.errors import (
+    BadRequest,
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    Unauthorized,
+)
+
+STATUS: list[tuple[type[DomainError], int]] = [
+    (Invalid, 422),
+    (BadRequest, 400),
+    (Unauthorized, 401),
+    (Forbidden, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+]
+HTTP_MESSAGES = {
+    400: "请求格式有误",
+    401: "请先登录",
+    403: "无权访问",
+    404: "页面或资源不存在",
+    405: "不支持该请求方法",
+    413: "上传内容过大",
+    429: "请求过于频繁，请稍后再试",
+    500: "服务器内部错误",
+}
+log = logging.getLogger(__name__)
+
+
+def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def _respond(code: str, message: str, status: int, fields: dict | None = None):
+    if request.path.startswith("/api/"):
+        response = error_body(code, message, fields), status
+        if status == 401:
+            return (*response, {"WWW-Authenticate": "Bearer"})
+        return response
+    from flask import render_template
+
+    page = render_template("error.html", status=status, message=message, fields=fields or {})
+    return page, status
+
+
+def domain_error(err: DomainError):
+    status = next(s for cls, s in STATUS if isinstance(err, cls))
+    return _respond(err.code, str(err), status, getattr(err, "fields", None))
+
+
+def http_error(err: HTTPException):
+    status = err.code or 500
+    message = HTTP_MESSAGES.get(status, err.description or "请求失败")
+    return _respond(err.name.lower().replace(" ", "_"), message, status)
+
+
+def internal_error(err: Exception):
+    log.exception("unhandled error", exc_info=err)
+    return _respond("internal", HTTP_MESSAGES[500], 500)
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(DomainError, domain_error)
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(Exception, internal_error)

@@ -258,10 +258,13 @@ class HumanTask(Base):
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     outcome: Mapped[str | None] = mapped_column(String(32))
     data: Mapped[dict[str, Any] | None] = mapped_column()
+    version: Mapped[int] = mapped_column(Integer, nullable=False)  # claims race like completions
 
     case: Mapped[Case] = relationship(lazy="raise_on_sql")
     org: Mapped[OrgUnit] = relationship(lazy="joined", innerjoin=True)
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], lazy="joined")
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class AuditEvent(Base):

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 2caa24318f89
+Revision ID: 001daea0c524
 Revises: 
-Create Date: 2026-11-24 12:12:49.643099
+Create Date: 2026-11-24 12:16:51.872120
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
-revision = '2caa24318f89'
+revision = '001daea0c524'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -113,6 +113,7 @@ def upgrade():
     sa.Column('completed_by_id', sa.Integer(), nullable=True),
     sa.Column('outcome', sa.String(length=32), nullable=True),
     sa.Column('data', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['assignee_id'], ['user_account.id'], ),
     sa.ForeignKeyConstraint(['case_id'], ['case_file.id'], ),
     sa.ForeignKeyConstraint(['completed_by_id'], ['user_account.id'], ),

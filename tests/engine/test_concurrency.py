@@ -1,0 +1,97 @@
+"""Two officials completing (or claiming) one task at the same moment: exactly one wins."""
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import sessionmaker
+
+from engine import accounts, cases, spiff, tasks
+from engine.errors import Conflict
+from engine.models import AuditEvent, HumanTask
+from tests.factories import make_world, open_task, valid_application, valid_step_data
+from web.extensions import db as flask_db
+
+
+@pytest.fixture
+def world(db):
+    return make_world(db)
+
+
+def race(action, n=2):
+    """Run `action(session)` in n threads, each with its own session; outcomes in order."""
+    factory = sessionmaker(flask_db.engine, expire_on_commit=False)
+    results: list = [None] * n
+
+    def run(i):
+        with factory() as session:
+            try:
+                results[i] = action(session)
+            except Exception as exc:  # noqa: BLE001 - the outcome is what is asserted
+                results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return results
+
+
+def test_two_concurrent_completions_one_wins_one_conflicts(world, monkeypatch):
+    accounts.add_user(world.db, "vil11b", "village", "V11", "secret-pass-2")
+    case = cases.start(world.db, world.user("clerk1"), "linzi_identification", "V11",
+                       valid_application())
+    task_id = open_task(world.db, case.id).id
+    both_ran = threading.Barrier(2, timeout=10)
+    real_complete = spiff.complete
+
+    def complete_then_wait(wf, workflow_task_id, data):
+        ok = real_complete(wf, workflow_task_id, data)
+        try:
+            both_ran.wait()  # both have read and run the workflow before either writes
+        except threading.BrokenBarrierError:
+            pass
+        return ok
+
+    monkeypatch.setattr(spiff, "complete", complete_then_wait)
+    outcomes = race(lambda s: tasks.complete(
+        s, accounts.by_username(s, "vil11" if threading.current_thread().name.endswith("1")
+                                else "vil11b"),
+        task_id, valid_step_data("village_evaluation")))
+    winners = [o for o in outcomes if isinstance(o, tuple)]
+    losers = [o for o in outcomes if isinstance(o, Conflict)]
+    assert len(winners) == 1 and len(losers) == 1, outcomes
+    world.db.expire_all()
+    completed = world.db.scalars(select(HumanTask).where(HumanTask.case_id == case.id,
+                                                         HumanTask.completed_at.is_not(None)))
+    assert len(list(completed)) == 1
+    assert world.db.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "task.completed")) == 1
+    assert world.db.scalar(select(func.count()).select_from(HumanTask).where(
+        HumanTask.case_id == case.id)) == 1, "no duplicate rows opened for the next step"
+
+
+def test_completing_an_already_completed_task_is_a_conflict(world):
+    case = cases.start(world.db, world.user("clerk1"), "linzi_identification", "V11",
+                       valid_application())
+    task = open_task(world.db, case.id)
+    tasks.complete(world.db, world.user("vil11"), task.id, valid_step_data("village_evaluation"))
+    with pytest.raises(Conflict):
+        tasks.complete(world.db, world.user("vil11"), task.id,
+                       valid_step_data("village_evaluation"))
+
+
+def test_a_task_claimed_by_someone_else_cannot_be_claimed_or_completed(world):
+    accounts.add_user(world.db, "vil11b", "village", "V11", "secret-pass-2")
+    case = cases.start(world.db, world.user("clerk1"), "linzi_identification", "V11",
+                       valid_application())
+    task = open_task(world.db, case.id)
+    tasks.claim(world.db, world.user("vil11"), task.id)
+    with pytest.raises(Conflict):
+        tasks.claim(world.db, world.user("vil11b"), task.id)
+    with pytest.raises(Conflict):
+        tasks.complete(world.db, world.user("vil11b"), task.id,
+                       valid_step_data("village_evaluation"))
+    tasks.unclaim(world.db, world.user("vil11"), task.id)
+    assert tasks.claim(world.db, world.user("vil11b"), task.id).assignee.username == "vil11b"

@@ -41,5 +41,5 @@ class BundleInvalid(Invalid):
     code = "bundle_invalid"
 
     def __init__(self, problems: list[str]):
-        super().__init__({"files": problems}, "流程包校验未通过：" + "；".join(problems))
+        super().__init__({"files": problems}, f"流程包校验未通过，共 {len(problems)} 个问题")
         self.problems = problems

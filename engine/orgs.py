@@ -76,25 +76,26 @@ def import_csv(db: Session, text: str) -> tuple[int, int]:
     with unit_of_work(db):
         existing = {o.code: o for o in db.scalars(select(OrgUnit))}
         by_code_in_file = {r["code"]: r for r in rows}
-        if not problems:
-            for row in rows:
-                parent_code = row["parent_code"]
-                parent_level = None
-                if parent_code:
-                    if parent_code in by_code_in_file:
-                        parent_level = by_code_in_file[parent_code]["level"]
-                    elif parent_code in existing:
-                        parent_level = existing[parent_code].level
-                    else:
-                        problems.append(f"第 {row['line']} 行：上级机构 {parent_code} 不存在")
-                        continue
-                if parent_level not in PARENT_LEVELS[row["level"]]:
-                    want = "、".join(LEVEL_NAMES[p] if p else "无上级" for p in
-                                    PARENT_LEVELS[row["level"]])
-                    problems.append(
-                        f"第 {row['line']} 行：{LEVEL_NAMES[row['level']]} {row['code']} "
-                        f"的上级应为 {want}"
-                    )
+        for row in rows:
+            if row["level"] not in LEVELS:
+                continue
+            parent_code = row["parent_code"]
+            parent_level = None
+            if parent_code:
+                if parent_code in by_code_in_file:
+                    parent_level = by_code_in_file[parent_code]["level"]
+                elif parent_code in existing:
+                    parent_level = existing[parent_code].level
+                else:
+                    problems.append(f"第 {row['line']} 行：上级机构 {parent_code} 不存在")
+                    continue
+            if parent_level not in PARENT_LEVELS[row["level"]]:
+                want = "、".join(LEVEL_NAMES[p] if p else "无上级"
+                                for p in PARENT_LEVELS[row["level"]])
+                problems.append(
+                    f"第 {row['line']} 行：{LEVEL_NAMES[row['level']]} {row['code']} "
+                    f"的上级应为 {want}"
+                )
         if problems:
             raise Invalid({"file": problems}, "机构文件有误，未导入任何数据")
         created = updated = 0

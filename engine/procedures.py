@@ -104,11 +104,8 @@ def deploy(db: Session, actor: User | None, region_code: str,
         except NotFound:
             raise BundleInvalid([f"地区机构代码 {region_code} 不存在"]) from None
         bundle = bundle_from_files(files)
-        problems = list(bundle.problems)
-        try:
-            models = spiff.parse_bundle(bundle.bpmn, bundle.dmn)
-        except BundleInvalid as exc:
-            raise BundleInvalid(problems + exc.problems) from None
+        models, problems = spiff.check_bundle(bundle.bpmn, bundle.dmn)
+        problems = bundle.problems + problems
         resolved = _resolve_forms(bundle, models, problems)
         if problems:
             raise BundleInvalid(problems)

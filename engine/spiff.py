@@ -227,9 +227,18 @@ def _validation_message(file_name: str, exc: Exception) -> str:
 
 def parse_bundle(bpmn: dict[str, str], dmn: dict[str, str]) -> dict[str, ProcessModel]:
     """Parse a bundle's sources into process models; raise BundleInvalid listing every problem."""
+    models, problems = check_bundle(bpmn, dmn)
+    if problems:
+        raise BundleInvalid(problems)
+    return models
+
+
+def check_bundle(bpmn: dict[str, str],
+                 dmn: dict[str, str]) -> tuple[dict[str, ProcessModel], list[str]]:
+    """The models that could be built and every problem found, so that callers can add theirs."""
     problems: list[str] = []
     if not bpmn:
-        raise BundleInvalid(["流程包中没有 .bpmn 文件"])
+        return {}, ["流程包中没有 .bpmn 文件"]
     parser = SpiffBpmnParser(validator=BpmnValidator())
     file_of: dict[str, str] = {}
     for file_name, text in sorted(bpmn.items()):
@@ -268,9 +277,7 @@ def parse_bundle(bpmn: dict[str, str], dmn: dict[str, str]) -> dict[str, Process
                 problems.append(_validation_message(file_of.get(key, ""), exc))
                 continue
             models[key] = _model_from_spec(key, spec, subs, file_of, problems)
-    if problems:
-        raise BundleInvalid(problems)
-    return models
+    return models, problems
 
 
 def _called_process_ids(parser: SpiffBpmnParser) -> set[str]:

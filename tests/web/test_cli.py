@@ -1,0 +1,62 @@
+"""The `yimen` command: clear messages and non-zero exits for bad input."""
+
+import pytest
+from click.testing import CliRunner
+
+from engine import accounts
+from tests.factories import LINZI, ORGS
+from web import cli
+
+
+@pytest.fixture
+def run(app, monkeypatch):
+    monkeypatch.setattr(cli, "_app", lambda: app)
+
+    def invoke(*args, stdin=None):
+        return CliRunner().invoke(cli.main, list(args), input=stdin)
+    return invoke
+
+
+def test_org_import_user_add_token_and_deploy(run, tmp_path, db):
+    csv = tmp_path / "orgs.csv"
+    csv.write_text(ORGS, encoding="utf-8")
+    res = run("org", "import", str(csv))
+    assert res.exit_code == 0 and "新增 7" in res.output
+    assert "更新 7" in run("org", "import", str(csv)).output
+    res = run("user", "add", "zhang", "--role", "village", "--org", "V11", "--password-stdin",
+              stdin="long-enough-pw\n")
+    assert res.exit_code == 0, res.output
+    assert accounts.check_password(db, "zhang", "long-enough-pw").org.code == "V11"
+    token = run("token", "zhang")
+    assert token.exit_code == 0 and len(token.output.strip()) > 30
+    assert accounts.user_for_token(db, token.output.strip()).username == "zhang"
+    res = run("deploy", str(LINZI), "--region", "D1")
+    assert res.exit_code == 0 and res.output.strip() == "linzi_identification v1"
+
+
+def test_bad_inputs_exit_non_zero_with_a_message(run, tmp_path):
+    bad = tmp_path / "orgs.csv"
+    bad.write_text("code,name,level,parent_code\nX,某村,village,NOPE\nY,某地,planet,\n")
+    res = run("org", "import", str(bad))
+    assert res.exit_code == 1 and "NOPE" in res.output and "planet" in res.output
+    res = run("user", "add", "li", "--role", "village", "--org", "NOPE")
+    assert res.exit_code == 1 and "NOPE" in res.output
+    assert run("token", "nobody").exit_code == 1
+    good = tmp_path / "orgs-good.csv"
+    good.write_text(ORGS, encoding="utf-8")
+    assert run("org", "import", str(good)).exit_code == 0
+    broken = tmp_path / "bundle"
+    broken.mkdir()
+    (broken / "x.bpmn").write_text("<definitions", encoding="utf-8")
+    res = run("deploy", str(broken), "--region", "D1")
+    assert res.exit_code == 1 and "x.bpmn" in res.output
+    res = run("worker", "--once", "--now", "yesterday")
+    assert res.exit_code != 0
+
+
+def test_user_add_checks_role_against_org_level(run, tmp_path):
+    csv = tmp_path / "orgs.csv"
+    csv.write_text(ORGS, encoding="utf-8")
+    run("org", "import", str(csv))
+    res = run("user", "add", "wang", "--role", "township", "--org", "V11")
+    assert res.exit_code == 1 and "镇（街道）" in res.output

@@ -86,7 +86,7 @@ def start(db: Session, actor: User, procedure_key: str, village_code: str,
         )
         db.add(case)
         db.flush()
-        with clock.frozen(now):
+        with instances.running(db, case, now):
             wf = spiff.start(model, clean)
         instance = ProcessInstance(case_id=case.id, state=b"", serializer_version="",
                                    updated_at=now)

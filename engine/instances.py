@@ -8,14 +8,28 @@ transaction.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from . import audit, calendar, spiff
+from . import audit, calendar, clock, spiff
 from .errors import Invalid
 from .models import LEVEL_NAMES, Case, HumanTask, OrgUnit, ProcessInstance
+
+
+def region_codes(case: Case) -> tuple[str, ...]:
+    """The case's ancestors, outermost first: whose local calendar days apply to it."""
+    return tuple(c for c in case.org_path.split("/") if c)
+
+
+@contextmanager
+def running(db: Session, case: Case, now: datetime) -> Iterator[None]:
+    """What a workflow step of this case runs under: its instant, calendar and regions."""
+    with clock.frozen(now), calendar.bound(db), calendar.regions(region_codes(case)):
+        yield
 
 
 def _orgs_by_level(db: Session, org_path: str) -> dict[str, OrgUnit]:
@@ -50,7 +64,8 @@ def open_rows_for(db: Session, case: Case, model: spiff.ProcessModel, ready: lis
                 "但案件所在村的上级中没有该层级机构（第三方需在区下登记评估机构）"
             ]}, "机构设置不完整，无法流转")
         try:
-            due = calendar.due_at(now, step.due_working_days, step.due_days)
+            due = calendar.due_at(now, step.due_working_days, step.due_days,
+                                  region_codes(case), db)
         except calendar.YearNotCovered as exc:
             due = None
             audit.record(db, now, None, "deadline.unknown", case=case, step=step.id,

@@ -6,12 +6,13 @@ every scope rule in the engine is phrased in them.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -283,3 +284,32 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(64))
     comment: Mapped[str] = mapped_column(Text, default="")
     changes: Mapped[dict[str, Any] | None] = mapped_column()
+
+
+class CalendarDay(Base):
+    """An exception to Monday–Friday: a holiday on a weekday or a working weekend (调休).
+
+    region_id NULL is the national calendar; a region's rows override it for cases under it.
+    """
+
+    __tablename__ = "calendar_day"
+    __table_args__ = (UniqueConstraint("region_id", "day", name="uq_calendar_day_region_day"),
+                      Index("ix_calendar_day_day", "day"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
+    day: Mapped[date] = mapped_column(Date)
+    is_workday: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(String(100), default="")
+
+
+class CalendarYear(Base):
+    """A year whose exceptions have been loaded: arithmetic outside these years is refused."""
+
+    __tablename__ = "calendar_year"
+    __table_args__ = (UniqueConstraint("region_id", "year", name="uq_calendar_year_region_year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(32), default="import")

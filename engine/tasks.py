@@ -160,7 +160,7 @@ def complete(db: Session, actor: User, task_id: int, data: Any, comment: str = "
         instance: ProcessInstance = case.instance
         wf = spiff.load(instance.state, model)
         ready_before = {str(t.id) for t in spiff.ready_user_tasks(wf)}
-        with clock.frozen(now):
+        with instances.running(db, case, now):
             if not spiff.complete(wf, task.workflow_task_id, clean):
                 raise Conflict("该事项已办结")
         others = []

@@ -64,7 +64,8 @@ def fire_one(db: Session, instance_id: int, now: datetime) -> bool:
         wf = spiff.load(instance.state, model)
         ready_before = {str(t.id) for t in spiff.ready_user_tasks(wf)}
         waiting = dict(spiff.waiting_notices(wf))
-        spiff.fire_timers(wf, now)
+        with instances.running(db, case, now):
+            spiff.fire_timers(wf)
         still = dict(spiff.waiting_notices(wf))
         for step in waiting.keys() - still.keys():
             audit.record(db, now, None, "timer.fired", case=case, step=step,

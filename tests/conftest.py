@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import text
 
-from engine import procedures
+from engine import calendar, procedures
 from engine.models import Base
 from web import create_app
 from web.cli import upgrade_schema
@@ -60,7 +60,9 @@ def app(request, tmp_path_factory) -> Iterator:
     app = _app_for(request.param, tmp_path_factory)
     with app.app_context():
         procedures.forget_cached()
+        calendar.forget_cached()
         _empty_tables()
+        calendar.seed_from_library(flask_db.session)
         yield app
         flask_db.session.remove()
 

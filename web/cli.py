@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from flask import Flask
 
-from engine import accounts, demo, orgs, procedures, timers
+from engine import accounts, calendar, demo, orgs, procedures, timers
 from engine.errors import DomainError, Invalid
 from engine.models import ROLES
 
@@ -47,10 +47,12 @@ def main() -> None:
 
 
 def upgrade_schema(app: Flask) -> None:
+    """Migrate to the newest schema and seed the national calendar years it lacks."""
     from flask_migrate import upgrade
 
     with app.app_context():
         upgrade(directory=app.extensions["migrate"].directory)
+        calendar.seed_from_library(db.session)
 
 
 @main.command("init-db")
@@ -186,6 +188,39 @@ def worker(once: bool, now_text: str | None, interval: int) -> None:
                 sys.exit(1 if result.failed else 0)
             db.session.remove()
             time.sleep(interval)
+
+
+@main.group("calendar")
+def calendar_group() -> None:
+    """The working-day calendar."""
+
+
+@calendar_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--region", default=None, help="org code whose local days these are")
+def calendar_import(file: Path, region: str | None) -> None:
+    """Load rows date,is_workday,note: a year's exceptions to Monday–Friday."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise Invalid({"file": ["文件不是 UTF-8 编码"]}, "无法读取日历文件") from None
+    with _app().app_context():
+        years = calendar.import_csv(db.session, text, region)
+    click.echo(f"已导入 {'、'.join(str(y) for y in years)} 年工作日历")
+
+
+@calendar_group.command("show")
+@click.argument("year", type=int)
+def calendar_show(year: int) -> None:
+    """Print a year's exceptions, or say that the year is not covered."""
+    with _app().app_context():
+        view = calendar.show(db.session, year)
+    if not view.covered:
+        click.echo(f"{year} 年未覆盖：请用 yimen calendar import 导入当年节假日安排")
+        return
+    for day, workday, note, region in view.days:
+        where = f" [{region}]" if region else ""
+        click.echo(f"{day.isoformat()},{'true' if workday else 'false'},{note}{where}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -93,7 +93,7 @@ def start(db: Session, actor: User, procedure_key: str, village_code: str,
         db.add(instance)
         audit.record(db, now, actor, "case.opened", case=case, step=model.start_form,
                      comment=comment, changes={"application": clean})
-        instances.save(db, case, instance, model, wf, set(), [], now)
+        instances.save(db, case, instance, model, wf, instances.EMPTY, [], now)
     return case
 
 
@@ -121,7 +121,7 @@ def detail(db: Session, actor: User, case_id: int) -> CaseDetail:
     instance = db.scalar(select(ProcessInstance).where(ProcessInstance.case_id == case.id))
     model = procedures.model_of(case.procedure)
     wf = spiff.load(instance.state, model)
-    current = {t.step for t in open_tasks} | {s for s, _ in spiff.waiting_notices(wf)}
+    current = {t.step for t in open_tasks} | set(spiff.waiting_notices(wf))
     return CaseDetail(case, case.procedure, case.village, open_tasks, done, list(history),
                       spiff.completed_steps(wf) - current, current)
 

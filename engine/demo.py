@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from forms.idcard import check_char
 
-from . import accounts, cases, clock, orgs, procedures, tasks, timers
+from . import accounts, cases, clock, escalation, orgs, procedures, tasks, timers
 from .models import HumanTask, OrgUnit, User
 
 BUNDLES = Path(__file__).resolve().parent.parent / "bpmn"
@@ -173,4 +173,5 @@ def load(db: Session) -> bool:
                            application(rng, n), comment="一门受理", now=opened)
         _play(db, case.id, decisions, opened)
     timers.run_pass(db, clock.now())
+    escalation.run_pass(db, clock.now())
     return True

@@ -21,6 +21,10 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class TooManyRequests(DomainError):
+    code = "too_many_requests"
+
+
 class BadRequest(DomainError):
     code = "bad_request"
 

@@ -10,14 +10,37 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from . import audit, calendar, clock, spiff
+from . import audit, calendar, clock, notices, spiff
 from .errors import Invalid
 from .models import LEVEL_NAMES, Case, HumanTask, OrgUnit, ProcessInstance
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a workflow was waiting on before a move: to tell what the move opened and closed."""
+
+    ready: frozenset[str]
+    notices: frozenset[str]
+
+
+EMPTY = Snapshot(frozenset(), frozenset())
+
+
+def snapshot(wf) -> Snapshot:
+    return Snapshot(frozenset(str(t.id) for t in spiff.ready_user_tasks(wf)),
+                    frozenset(spiff.waiting_notices(wf)))
+
+
+def open_rows(db: Session, case: Case) -> list[HumanTask]:
+    return list(db.scalars(select(HumanTask).where(
+        HumanTask.case_id == case.id, HumanTask.completed_at.is_(None))))
 
 
 def region_codes(case: Case) -> tuple[str, ...]:
@@ -49,11 +72,11 @@ def _orgs_by_level(db: Session, org_path: str) -> dict[str, OrgUnit]:
 
 
 def open_rows_for(db: Session, case: Case, model: spiff.ProcessModel, ready: list,
-                  now: datetime) -> list[HumanTask]:
+                  now: datetime, orgs) -> list[HumanTask]:
     """New human-task rows for ready workflow tasks, routed to the org of their lane."""
     if not ready:
         return []
-    orgs = _orgs_by_level(db, case.org_path)
+    orgs = orgs()
     rows = []
     for task in ready:
         step = model.steps[task.task_spec.bpmn_id]
@@ -87,8 +110,10 @@ def open_rows_for(db: Session, case: Case, model: spiff.ProcessModel, ready: lis
 
 
 def save(db: Session, case: Case, instance: ProcessInstance, model: spiff.ProcessModel, wf,
-         ready_before: set[str], open_before: list[HumanTask], now: datetime) -> list[HumanTask]:
-    """Write the workflow back and sync task rows; returns the case's open tasks."""
+         before: Snapshot, open_before: list[HumanTask], now: datetime,
+         notice_outcome: str = "passed") -> list[HumanTask]:
+    """Write the workflow back and sync task and notice rows; returns the case's open tasks."""
+    orgs = cache(lambda: _orgs_by_level(db, case.org_path))
     ready_now = {str(t.id): t for t in spiff.ready_user_tasks(wf)}
     still_open = []
     for row in open_before:
@@ -96,8 +121,10 @@ def save(db: Session, case: Case, instance: ProcessInstance, model: spiff.Proces
             still_open.append(row)
         elif row.completed_at is None:
             row.completed_at, row.outcome = now, "cancelled"
-    new = [t for tid, t in ready_now.items() if tid not in ready_before]
-    opened = open_rows_for(db, case, model, new, now)
+    new = [t for tid, t in ready_now.items() if tid not in before.ready]
+    opened = open_rows_for(db, case, model, new, now, orgs)
+    notices.sync(db, case, model, before.notices, spiff.waiting_notices(wf), now, orgs,
+                 notice_outcome)
     instance.state = spiff.dump(wf)
     instance.serializer_version = spiff.SERIALIZER_VERSION
     instance.next_timer_at = spiff.next_timer_at(wf)

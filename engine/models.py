@@ -133,6 +133,7 @@ class User(Base):
     org_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    notifications_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     org: Mapped[OrgUnit] = relationship(lazy="joined", innerjoin=True)
 
@@ -241,6 +242,12 @@ class HumanTask(Base):
             sqlite_where=text("completed_at IS NULL"),
         ),
         Index("ix_human_task_case", "case_id"),
+        Index("ix_human_task_open_due", "due_at",
+              postgresql_where=text("completed_at IS NULL"),
+              sqlite_where=text("completed_at IS NULL")),
+        Index("ix_human_task_unannounced", "id",
+              postgresql_where=text("announced_at IS NULL"),
+              sqlite_where=text("announced_at IS NULL")),
         UniqueConstraint("workflow_task_id", name="uq_human_task_workflow_task"),
     )
 
@@ -259,6 +266,9 @@ class HumanTask(Base):
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     outcome: Mapped[str | None] = mapped_column(String(32))
     data: Mapped[dict[str, Any] | None] = mapped_column()
+    announced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # new-task notice sent
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # due-tomorrow sent
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # overdue: 督办 sent
     version: Mapped[int] = mapped_column(Integer, nullable=False)  # claims race like completions
 
     case: Mapped[Case] = relationship(lazy="raise_on_sql")
@@ -313,3 +323,62 @@ class CalendarYear(Base):
     region_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
     year: Mapped[int] = mapped_column(Integer)
     source: Mapped[str] = mapped_column(String(32), default="import")
+
+
+class Notice(Base):
+    """A public notice (公示) of a case, posted at an org, open while the workflow waits on it."""
+
+    __tablename__ = "notice"
+    __table_args__ = (Index("ix_notice_open", "org_path", "ends_at",
+                            postgresql_where=text("closed_at IS NULL"),
+                            sqlite_where=text("closed_at IS NULL"),
+                            postgresql_ops={"org_path": "varchar_pattern_ops"}),
+                      Index("ix_notice_case", "case_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"))
+    step: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    org_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    org_path: Mapped[str] = mapped_column(String(400))  # the case's village path, for scope
+    proposed_amount: Mapped[float | None] = mapped_column()
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    outcome: Mapped[str | None] = mapped_column(String(16))  # passed | objected | cancelled
+
+    case: Mapped[Case] = relationship(lazy="joined", innerjoin=True)
+    org: Mapped[OrgUnit] = relationship(lazy="joined", innerjoin=True)
+
+
+class Objection(Base):
+    """A member of the public's objection to a notice: kept with how to reach them."""
+
+    __tablename__ = "objection"
+    __table_args__ = (Index("ix_objection_client", "client_key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notice.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    name: Mapped[str] = mapped_column(String(100), default="")
+    contact: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    client_key: Mapped[str] = mapped_column(String(64))  # hashed client address, for rate limits
+    routed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Notification(Base):
+    """An in-app message to the officials of an org at a level (new task, due, overdue, 督办)."""
+
+    __tablename__ = "notification"
+    __table_args__ = (Index("ix_notification_inbox", "org_id", "level", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    level: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(32))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case_file.id"))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("human_task.id"))
+    message: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -17,7 +17,7 @@ from uuid import UUID
 
 from lxml import etree
 from SpiffWorkflow import TaskState
-from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.parser import BpmnValidator
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
@@ -141,12 +141,13 @@ def _model_from_spec(key: str, spec, subs: dict, file_of: dict[str, str],
                 due_working_days=_int_property(props, "dueWorkingDays", where, problems),
                 due_days=_int_property(props, "dueDays", where, problems),
             )
-        elif isinstance(task_spec, IntermediateCatchEvent) and "Timer" in type(
-            task_spec.event_definition
-        ).__name__:
+        elif is_notice(task_spec):
+            level = LEVEL_ALIASES.get((task_spec.lane or "").strip())
+            if level is None:
+                problems.append(f"{where}：公示事件须放在表示层级的泳道中（公示张贴的层级）")
             steps[task_spec.bpmn_id] = Step(
-                id=task_spec.bpmn_id, name=task_spec.bpmn_name or task_spec.bpmn_id, kind="notice"
-            )
+                id=task_spec.bpmn_id, name=task_spec.bpmn_name or task_spec.bpmn_id,
+                kind="notice", level=level)
         elif isinstance(task_spec, EndEvent) and task_spec in spec.task_specs.values():
             ends.append(task_spec)
     if not start_form:
@@ -160,6 +161,13 @@ def _model_from_spec(key: str, spec, subs: dict, file_of: dict[str, str],
     if not ends:
         problems.append(f"{file_name} 中流程 {key} 没有结束事件")
     return ProcessModel(key, spec.description or key, spec, subs, start_form, steps)
+
+
+def is_notice(task_spec) -> bool:
+    """A public notice: a timer catch event whose id ends in `_notice` (bpmn/README.md)."""
+    return (isinstance(task_spec, IntermediateCatchEvent)
+            and (task_spec.bpmn_id or "").endswith("_notice")
+            and "Timer" in type(task_spec.event_definition).__name__)
 
 
 def end_status(bpmn_id: str) -> str | None:
@@ -404,13 +412,44 @@ def next_timer_at(wf: BpmnWorkflow) -> datetime | None:
     return clock.as_utc(min(due)) if due else None
 
 
-def waiting_notices(wf: BpmnWorkflow) -> list[tuple[str, str | None]]:
-    """(step id, due ISO) of each notice timer the workflow waits on."""
-    out = []
+@dataclass(frozen=True)
+class WaitingNotice:
+    step: str
+    ends_at: datetime | None
+    proposed_amount: float | None
+
+
+def waiting_notices(wf: BpmnWorkflow) -> dict[str, WaitingNotice]:
+    """The public notices the workflow waits on, by step id."""
+    out = {}
     for task in wf.get_tasks(state=TaskState.WAITING):
-        if isinstance(task.task_spec, IntermediateCatchEvent):
-            out.append((task.task_spec.bpmn_id, task._get_internal_data("event_value")))
+        if is_notice(task.task_spec):
+            value = task._get_internal_data("event_value")
+            try:
+                ends = clock.as_utc(datetime.fromisoformat(value)) if value else None
+            except (TypeError, ValueError):
+                ends = None
+            amount = task.data.get("proposed_amount", task.data.get("amount"))
+            out[task.task_spec.bpmn_id] = WaitingNotice(
+                task.task_spec.bpmn_id, ends,
+                float(amount) if isinstance(amount, int | float) else None)
     return out
+
+
+OBJECTION_MESSAGE = "objection"
+
+
+def send_objection(wf: BpmnWorkflow, payload: dict[str, Any]) -> bool:
+    """Deliver an objection to the notice the workflow waits on, if the model catches one."""
+    for task in wf.get_tasks(state=TaskState.WAITING):
+        definition = getattr(task.task_spec, "event_definition", None)
+        if getattr(definition, "name", None) == OBJECTION_MESSAGE:
+            correlations = (definition.get_correlations(task, payload)
+                            if hasattr(definition, "get_correlations") else {})
+            wf.send_event(BpmnEvent(definition, payload, correlations))
+            wf.do_engine_steps()
+            return True
+    return False
 
 
 def final_status(wf: BpmnWorkflow) -> str | None:

@@ -159,12 +159,12 @@ def complete(db: Session, actor: User, task_id: int, data: Any, comment: str = "
         model = procedures.model_of(version)
         instance: ProcessInstance = case.instance
         wf = spiff.load(instance.state, model)
-        ready_before = {str(t.id) for t in spiff.ready_user_tasks(wf)}
+        before = instances.snapshot(wf)
         with instances.running(db, case, now):
             if not spiff.complete(wf, task.workflow_task_id, clean):
                 raise Conflict("该事项已办结")
         others = []
-        if len(ready_before) > 1:  # parallel branches: the case has other open rows
+        if len(before.ready) > 1:  # parallel branches: the case has other open rows
             others = list(db.scalars(select(HumanTask).where(
                 HumanTask.case_id == case.id, HumanTask.completed_at.is_(None),
                 HumanTask.id != task.id)))
@@ -174,5 +174,5 @@ def complete(db: Session, actor: User, task_id: int, data: Any, comment: str = "
         task.data = clean
         audit.record(db, now, actor, "task.completed", case=case, task=task,
                      comment=comment, changes=clean)
-        open_tasks = instances.save(db, case, instance, model, wf, ready_before, others, now)
+        open_tasks = instances.save(db, case, instance, model, wf, before, others, now)
     return case, open_tasks

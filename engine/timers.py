@@ -16,9 +16,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from . import audit, clock, instances, procedures, spiff
+from . import clock, instances, procedures, spiff
 from .errors import Conflict
-from .models import Case, HumanTask, ProcessInstance
+from .models import Case, ProcessInstance
 from .uow import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -62,17 +62,10 @@ def fire_one(db: Session, instance_id: int, now: datetime) -> bool:
         case = instance.case
         model = procedures.model_of(case.procedure)
         wf = spiff.load(instance.state, model)
-        ready_before = {str(t.id) for t in spiff.ready_user_tasks(wf)}
-        waiting = dict(spiff.waiting_notices(wf))
+        before = instances.snapshot(wf)
         with instances.running(db, case, now):
             spiff.fire_timers(wf)
-        still = dict(spiff.waiting_notices(wf))
-        for step in waiting.keys() - still.keys():
-            audit.record(db, now, None, "timer.fired", case=case, step=step,
-                         comment=f"{model.steps[step].name if step in model.steps else step}期满")
-        open_rows = list(db.scalars(select(HumanTask).where(
-            HumanTask.case_id == case.id, HumanTask.completed_at.is_(None))))
-        instances.save(db, case, instance, model, wf, ready_before, open_rows, now)
+        instances.save(db, case, instance, model, wf, before, instances.open_rows(db, case), now)
     return True
 
 

@@ -14,6 +14,7 @@ from engine.errors import (
     Forbidden,
     Invalid,
     NotFound,
+    TooManyRequests,
     Unauthorized,
 )
 
@@ -24,6 +25,7 @@ STATUS: list[tuple[type[DomainError], int]] = [
     (Forbidden, 403),
     (NotFound, 404),
     (Conflict, 409),
+    (TooManyRequests, 429),
 ]
 HTTP_MESSAGES = {
     400: "请求格式有误",

@@ -13,7 +13,7 @@ from engine.models import User
 from ..extensions import db
 
 api = Blueprint("api", __name__, url_prefix="/api")
-PUBLIC = {"api.tokens", "api.openapi", "api.notices", "api.object"}
+PUBLIC = {"api.tokens", "api.openapi", "api.public_notices", "api.object_to_notice"}
 
 
 @api.before_request
@@ -62,4 +62,4 @@ def query_bool(name: str) -> bool | None:
     raise BadRequest(f"参数 {name} 应为 true 或 false")
 
 
-from . import calendar, cases, openapi, procedures, tasks, tokens  # noqa: E402,F401  (routes register)
+from . import calendar, cases, notices, openapi, overdue, procedures, tasks, tokens  # noqa: E402,F401  (routes register)

@@ -79,3 +79,12 @@ def case_detail(d: CaseDetail) -> dict[str, Any]:
                    "completed_at": iso(t.completed_at), "data": t.data} for t in d.done_tasks],
         "history": [event(e) for e in d.history],
     }
+
+
+def public_notice(n) -> dict[str, Any]:
+    """Only what a public notice may show (Art. 24): never ID numbers, phones, addresses,
+    members' incomes."""
+    return {"id": n.id, "name": n.case.applicant_name, "household_size": n.case.household_size,
+            "proposed_amount": n.proposed_amount, "notice": n.name,
+            "org": {"code": n.org.code, "name": n.org.name},
+            "starts_at": iso(n.starts_at), "ends_at": iso(n.ends_at)}

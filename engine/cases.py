@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session, contains_eager, joinedload
 
 import forms
 
-from . import audit, clock, instances, procedures, scope, spiff
-from .errors import BadRequest, Forbidden, Invalid, NotFound
+from . import audit, calendar, clock, instances, procedures, scope, spiff
+from .errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from .models import (
     CASE_STATUSES,
     AuditEvent,
@@ -84,6 +84,7 @@ def start(db: Session, actor: User, procedure_key: str, village_code: str,
             opened_at=now,
             opened_by_id=actor.id,
         )
+        case.due_at = _case_due(db, case, now, model.due_working_days)
         db.add(case)
         db.flush()
         with instances.running(db, case, now):
@@ -94,6 +95,46 @@ def start(db: Session, actor: User, procedure_key: str, village_code: str,
         audit.record(db, now, actor, "case.opened", case=case, step=model.start_form,
                      comment=comment, changes={"application": clean})
         instances.save(db, case, instance, model, wf, instances.EMPTY, [], now)
+    return case
+
+
+def _case_due(db: Session, case: Case, opened: datetime, days: int | None) -> datetime | None:
+    try:
+        return calendar.due_at(opened, days, None, instances.region_codes(case), db)
+    except calendar.YearNotCovered as exc:
+        audit.record(db, opened, None, "deadline.unknown", case=case, comment=str(exc))
+        return None
+
+
+EXTENDERS = ("township", "district", "admin")
+
+
+def extend(db: Session, actor: User, case_id: int, reason: str,
+           now: datetime | None = None) -> Case:
+    """Extend a case to its procedure's maximum limit (e.g. 45 working days), once, with a reason.
+
+    The 2021 rules allow it for a notice objection, 人户分离, filing away from home, or a hard
+    investigation; the reason is recorded in the case and its audit trail.
+    """
+    now = now or clock.now()
+    reason = (reason or "").strip()
+    with unit_of_work(db):
+        case = visible(db, actor, case_id)
+        if actor.role not in EXTENDERS:
+            raise Forbidden("只有镇（街道）、区级人员可以延长办理期限")
+        if not reason:
+            raise Invalid({"reason": ["延期须说明理由"]})
+        if case.status != "running":
+            raise Conflict("案件已办结，无需延期")
+        if case.extension_reason:
+            raise Conflict("该案件已延期一次，不能再次延期")
+        model = procedures.model_of(case.procedure)
+        if not model.max_working_days:
+            raise Invalid({"reason": ["该流程未规定最长办理期限，无法延期"]})
+        case.due_at = _case_due(db, case, case.opened_at, model.max_working_days)
+        case.extension_reason = reason[:2000]
+        audit.record(db, now, actor, "case.extended", case=case, comment=reason,
+                     changes={"due_at": case.due_at.isoformat() if case.due_at else None})
     return case
 
 

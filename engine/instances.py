@@ -17,7 +17,7 @@ from functools import cache
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from . import audit, calendar, clock, notices, spiff
+from . import audit, benefits, calendar, clock, notices, operations, spiff
 from .errors import Invalid
 from .models import LEVEL_NAMES, Case, HumanTask, OrgUnit, ProcessInstance
 
@@ -51,7 +51,8 @@ def region_codes(case: Case) -> tuple[str, ...]:
 @contextmanager
 def running(db: Session, case: Case, now: datetime) -> Iterator[None]:
     """What a workflow step of this case runs under: its instant, calendar and regions."""
-    with clock.frozen(now), calendar.bound(db), calendar.regions(region_codes(case)):
+    with (clock.frozen(now), calendar.bound(db), calendar.regions(region_codes(case)),
+          operations.bound(db, case, now)):
         yield
 
 
@@ -133,4 +134,6 @@ def save(db: Session, case: Case, instance: ProcessInstance, model: spiff.Proces
     if status and case.status == "running":
         case.status, case.closed_at = status, now
         audit.record(db, now, None, f"case.{status}", case=case)
+        if status == "approved":
+            benefits.on_approved(db, case, spiff.final_data(wf), now)
     return still_open + opened

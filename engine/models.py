@@ -199,6 +199,9 @@ class Case(Base):
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
     opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The whole case's limit (e.g. 30 working days), extended once with a recorded reason.
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    extension_reason: Mapped[str | None] = mapped_column(Text)
 
     procedure: Mapped[ProcedureVersion] = relationship(lazy="raise_on_sql")
     village: Mapped[OrgUnit] = relationship(lazy="raise_on_sql")
@@ -382,3 +385,44 @@ class Notification(Base):
     task_id: Mapped[int | None] = mapped_column(ForeignKey("human_task.id"))
     message: Mapped[str] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Benefit(Base):
+    """A household's monthly top-up (补差) from a date: appended, never edited.
+
+    The current benefit of a case is its newest row. Rows come from approval and from bulk
+    recalculation after a standard is adjusted.
+    """
+
+    __tablename__ = "benefit"
+    __table_args__ = (Index("ix_benefit_case", "case_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"))
+    monthly_amount: Mapped[float] = mapped_column()
+    standard: Mapped[float | None] = mapped_column()  # yuan per person per month, if known
+    per_capita_income: Mapped[float | None] = mapped_column()  # yuan per person per year
+    household_size: Mapped[int] = mapped_column(Integer)
+    effective_from: Mapped[date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Job(Base):
+    """Bulk work done by the worker in batches, with progress: e.g. recalculating top-ups."""
+
+    __tablename__ = "job"
+    __table_args__ = (Index("ix_job_pending", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    org_path: Mapped[str] = mapped_column(String(400))
+    params: Mapped[dict[str, Any]] = mapped_column()
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending/running/done
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    cursor: Mapped[int] = mapped_column(Integer, default=0)  # last case id handled
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case_file.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

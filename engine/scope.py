@@ -33,12 +33,14 @@ def can_work(actor: User, task: HumanTask) -> bool:
     return task.org_id == actor.org_id and task.level == actor.task_level
 
 
-def can_start_case_in(actor: User, village: OrgUnit) -> bool:
-    """Clerks start cases for their township's villages; village officials for their own."""
-    if village.level != "village":
-        return False
+def can_start_case_in(actor: User, org: OrgUnit) -> bool:
+    """Clerks start household cases for their township's villages, village officials for
+    their own village; district officials and admins start region procedures (such as a
+    standard adjustment) at a non-village org they cover."""
     if actor.role == "village":
-        return village.id == actor.org_id
-    if actor.role in ("clerk", "admin"):
-        return actor.org.covers(village)
+        return org.id == actor.org_id and org.level == "village"
+    if actor.role == "clerk":
+        return org.level == "village" and actor.org.covers(org)
+    if actor.role in ("district", "admin"):
+        return org.level != "village" and actor.org.covers(org)
     return False

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -20,7 +20,6 @@ from SpiffWorkflow import TaskState
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.parser import BpmnValidator
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import (
     BpmnWorkflowConverter,
@@ -28,14 +27,16 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import (
 )
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SERIALIZER_VERSION
 from SpiffWorkflow.bpmn.specs.bpmn_task_spec import BpmnTaskSpec
-from SpiffWorkflow.bpmn.specs.defaults import EndEvent, StartEvent
+from SpiffWorkflow.bpmn.specs.defaults import EndEvent, EventBasedGateway, StartEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import IntermediateCatchEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 
-from . import calendar, clock, sandbox
+from . import calendar, clock, operations, sandbox
 from .errors import BundleInvalid
 
 LEVEL_ALIASES: dict[str, str] = {}
@@ -49,10 +50,11 @@ for _level, _names in {
         LEVEL_ALIASES[_name] = _level
 
 END_STATUSES = ("approved", "rejected", "withdrawn", "exited")
-BPMN_NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
+BPMN_NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+           "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core"}
 SUPPORTED_HIT_POLICIES = ("UNIQUE", "COLLECT")
 
-SCRIPT_ENGINE = PythonScriptEngine(
+SCRIPT_ENGINE = operations.ScriptEngine(
     environment=sandbox.SandboxEnvironment(calendar.EXPRESSION_HELPERS))
 
 
@@ -77,6 +79,9 @@ class ProcessModel:
     subprocess_specs: dict[str, Any]
     start_form: str
     steps: dict[str, Step] = field(default_factory=dict)
+    # Whole-case limits from process properties: caseDueWorkingDays, caseMaxWorkingDays.
+    due_working_days: int | None = None
+    max_working_days: int | None = None
 
     @property
     def form_keys(self) -> set[str]:
@@ -141,6 +146,11 @@ def _model_from_spec(key: str, spec, subs: dict, file_of: dict[str, str],
                 due_working_days=_int_property(props, "dueWorkingDays", where, problems),
                 due_days=_int_property(props, "dueDays", where, problems),
             )
+        elif hasattr(task_spec, "operation_name"):
+            if task_spec.operation_name not in operations.OPERATIONS:
+                problems.append(
+                    f"{where}：服务任务调用的操作 {task_spec.operation_name} 不存在"
+                    f"（可用：{'、'.join(sorted(operations.OPERATIONS)) or '无'}）")
         elif is_notice(task_spec):
             level = LEVEL_ALIASES.get((task_spec.lane or "").strip())
             if level is None:
@@ -164,10 +174,29 @@ def _model_from_spec(key: str, spec, subs: dict, file_of: dict[str, str],
 
 
 def is_notice(task_spec) -> bool:
-    """A public notice: a timer catch event whose id ends in `_notice` (bpmn/README.md)."""
+    """A public notice: a timer catch event whose id ends in `_notice` (bpmn/README.md), on
+    its own or behind an event-based gateway (where SpiffWorkflow blanks its definition)."""
     return (isinstance(task_spec, IntermediateCatchEvent)
-            and (task_spec.bpmn_id or "").endswith("_notice")
-            and "Timer" in type(task_spec.event_definition).__name__)
+            and (task_spec.bpmn_id or "").endswith("_notice"))
+
+
+def _definitions(task) -> list:
+    """The event definitions a waiting task listens for (several behind an event gateway)."""
+    definition = getattr(task.task_spec, "event_definition", None)
+    return list(getattr(definition, "event_definitions", None) or
+                ([definition] if definition is not None else []))
+
+
+def _notice_of(task) -> str | None:
+    """The notice step a waiting task stands for: the timer itself, or the event gateway
+    in front of it."""
+    if is_notice(task.task_spec):
+        return task.task_spec.bpmn_id
+    if isinstance(task.task_spec, EventBasedGateway):
+        for output in task.task_spec.outputs:
+            if is_notice(output):
+                return output.bpmn_id
+    return None
 
 
 def end_status(bpmn_id: str) -> str | None:
@@ -250,6 +279,7 @@ def check_bundle(bpmn: dict[str, str],
         return {}, ["流程包中没有 .bpmn 文件"]
     parser = SpiffBpmnParser(validator=BpmnValidator())
     file_of: dict[str, str] = {}
+    process_props: dict[str, dict[str, str]] = {}
     for file_name, text in sorted(bpmn.items()):
         root = _xml(file_name, text, problems)
         if root is None:
@@ -262,6 +292,10 @@ def check_bundle(bpmn: dict[str, str],
             continue
         for process in root.xpath(".//bpmn:process", namespaces=BPMN_NS):
             file_of[process.get("id")] = file_name
+            process_props[process.get("id")] = {
+                p.get("name"): p.get("value") for p in process.xpath(
+                    "./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property",
+                    namespaces=BPMN_NS)}
     for file_name, text in sorted(dmn.items()):
         root = _xml(file_name, text, problems)
         if root is None:
@@ -274,9 +308,9 @@ def check_bundle(bpmn: dict[str, str],
             problems.append(_validation_message(file_name, exc))
     models: dict[str, ProcessModel] = {}
     if not problems:
-        called = _called_process_ids(parser)
-        keys = [k for k in parser.get_process_ids() if k not in called]
-        if not keys:
+        called = _called_process_ids(parser, file_of, problems)
+        keys = [] if problems else [k for k in parser.get_process_ids() if k not in called]
+        if not keys and not problems:
             problems.append("流程包中没有可执行的流程（isExecutable=\"true\"）")
         for key in keys:
             try:
@@ -285,15 +319,24 @@ def check_bundle(bpmn: dict[str, str],
             except (ValidationException, SpiffWorkflowException) as exc:
                 problems.append(_validation_message(file_of.get(key, ""), exc))
                 continue
-            models[key] = _model_from_spec(key, spec, subs, file_of, problems)
+            model = _model_from_spec(key, spec, subs, file_of, problems)
+            props, where = process_props.get(key, {}), f"{file_of.get(key, '')} 中流程 {key}"
+            models[key] = replace(
+                model,
+                due_working_days=_int_property(props, "caseDueWorkingDays", where, problems),
+                max_working_days=_int_property(props, "caseMaxWorkingDays", where, problems))
     return models, problems
 
 
-def _called_process_ids(parser: SpiffBpmnParser) -> set[str]:
+def _called_process_ids(parser: SpiffBpmnParser, file_of: dict[str, str],
+                        problems: list[str]) -> set[str]:
     """Processes reached through call activities are part of another procedure, not their own."""
     called: set[str] = set()
     for key in parser.get_process_ids():
-        called.update(k for k in parser.get_subprocess_specs(key) if k != key)
+        try:
+            called.update(k for k in parser.get_subprocess_specs(key) if k != key)
+        except (ValidationException, SpiffWorkflowException) as exc:
+            problems.append(_validation_message(file_of.get(key, ""), exc))
     return called
 
 
@@ -400,16 +443,22 @@ def fire_timers(wf: BpmnWorkflow) -> None:
     wf.do_engine_steps()
 
 
+def _timer_value(task) -> datetime | None:
+    if not any(isinstance(d, TimerEventDefinition) for d in _definitions(task)):
+        return None
+    value = task._get_internal_data("event_value")
+    if isinstance(value, dict):  # cycle timers keep their next firing
+        value = value.get("next")
+    try:
+        return clock.as_utc(datetime.fromisoformat(value)) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
 def next_timer_at(wf: BpmnWorkflow) -> datetime | None:
     """The earliest instant a waiting timer of this workflow falls due."""
-    due = []
-    for event in wf.waiting_events():
-        if "Timer" in event.event_type and isinstance(event.value, str):
-            try:
-                due.append(datetime.fromisoformat(event.value))
-            except ValueError:
-                continue
-    return clock.as_utc(min(due)) if due else None
+    due = [v for t in wf.get_tasks(state=TaskState.WAITING) if (v := _timer_value(t))]
+    return min(due) if due else None
 
 
 @dataclass(frozen=True)
@@ -423,16 +472,12 @@ def waiting_notices(wf: BpmnWorkflow) -> dict[str, WaitingNotice]:
     """The public notices the workflow waits on, by step id."""
     out = {}
     for task in wf.get_tasks(state=TaskState.WAITING):
-        if is_notice(task.task_spec):
-            value = task._get_internal_data("event_value")
-            try:
-                ends = clock.as_utc(datetime.fromisoformat(value)) if value else None
-            except (TypeError, ValueError):
-                ends = None
+        step = _notice_of(task)
+        if step:
             amount = task.data.get("proposed_amount", task.data.get("amount"))
-            out[task.task_spec.bpmn_id] = WaitingNotice(
-                task.task_spec.bpmn_id, ends,
-                float(amount) if isinstance(amount, int | float) else None)
+            out[step] = WaitingNotice(step, _timer_value(task),
+                                      float(amount) if isinstance(amount, int | float)
+                                      and not isinstance(amount, bool) else None)
     return out
 
 
@@ -442,13 +487,13 @@ OBJECTION_MESSAGE = "objection"
 def send_objection(wf: BpmnWorkflow, payload: dict[str, Any]) -> bool:
     """Deliver an objection to the notice the workflow waits on, if the model catches one."""
     for task in wf.get_tasks(state=TaskState.WAITING):
-        definition = getattr(task.task_spec, "event_definition", None)
-        if getattr(definition, "name", None) == OBJECTION_MESSAGE:
-            correlations = (definition.get_correlations(task, payload)
-                            if hasattr(definition, "get_correlations") else {})
-            wf.send_event(BpmnEvent(definition, payload, correlations))
-            wf.do_engine_steps()
-            return True
+        for definition in _definitions(task):
+            if (isinstance(definition, MessageEventDefinition)
+                    and definition.name == OBJECTION_MESSAGE):
+                wf.send_event(BpmnEvent(definition, payload,
+                                        definition.get_correlations(task, payload)))
+                wf.do_engine_steps()
+                return True
     return False
 
 
@@ -462,6 +507,13 @@ def final_status(wf: BpmnWorkflow) -> str | None:
             if status:
                 return status
     return "approved" if wf.success else "rejected"
+
+
+def final_data(wf: BpmnWorkflow) -> dict[str, Any]:
+    """The data the workflow finished with (that of its last completed end event)."""
+    ends = [t for t in wf.get_tasks(state=TaskState.COMPLETED)
+            if isinstance(t.task_spec, EndEvent) and t.workflow is wf]
+    return dict(ends[-1].data) if ends else dict(wf.data)
 
 
 def completed_steps(wf: BpmnWorkflow) -> set[str]:

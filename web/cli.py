@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from flask import Flask
 
-from engine import accounts, calendar, demo, escalation, orgs, procedures, timers
+from engine import accounts, benefits, calendar, demo, escalation, orgs, procedures, timers
 from engine.errors import DomainError, Invalid
 from engine.models import ROLES
 
@@ -184,9 +184,10 @@ def worker(once: bool, now_text: str | None, interval: int) -> None:
         while True:
             result = timers.run_pass(db.session, now)
             sent = escalation.run_pass(db.session, now)
+            handled = benefits.run_jobs(db.session, now)
             click.echo(f"定时器：触发 {result.fired}，跳过 {result.skipped}，失败 {result.failed}；"
                        f"提醒：新待办 {sent.announced}，即将到期 {sent.reminded}，"
-                       f"逾期督办 {sent.escalated}")
+                       f"逾期督办 {sent.escalated}；批量核算 {handled} 户")
             if once:
                 sys.exit(1 if result.failed else 0)
             db.session.remove()

@@ -32,3 +32,10 @@ def search_cases():
 def get_case(case_id: int):
     """One case with application, open tasks and history."""
     return views.case_detail(cases.detail(db.session, actor(), case_id))
+
+
+@api.post("/cases/<int:case_id>/extend")
+def extend_case(case_id: int):
+    """Extend the case to its maximum limit (e.g. 45 working days) with a recorded reason."""
+    cases.extend(db.session, actor(), case_id, str(body().get("reason") or ""))
+    return views.case_detail(cases.detail(db.session, actor(), case_id))

@@ -26,8 +26,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from . import clock
-from .errors import Invalid
-from .models import CalendarDay, CalendarYear, OrgUnit
+from .errors import Forbidden, Invalid
+from .models import CalendarDay, CalendarYear, OrgUnit, User
 from .uow import unit_of_work
 
 CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
@@ -251,8 +251,22 @@ def import_rows(db: Session, rows: list[tuple[date, bool, str]], region: OrgUnit
     return years
 
 
-def import_csv(db: Session, text: str, region_code: str | None = None) -> list[int]:
-    """Load a year's announced exceptions from CSV; all rows or none."""
+MANAGER_ROLES = ("admin",)
+
+
+def require_manager(actor: User) -> None:
+    if actor.role not in MANAGER_ROLES:
+        raise Forbidden("只有系统管理员可以管理工作日历")
+
+
+def import_csv(db: Session, text: str, region_code: str | None = None,
+               actor: User | None = None) -> list[int]:
+    """Load a year's announced exceptions from CSV; all rows or none.
+
+    `actor` is None for the command line (whoever runs it administers the machine).
+    """
+    if actor is not None:
+        require_manager(actor)
     rows, problems = parse_csv(text)
     with unit_of_work(db):
         region = None

@@ -25,6 +25,7 @@ from .models import (
     ProcedureVersion,
     ProcessInstance,
 )
+from .orgs import by_code
 from .uow import unit_of_work
 
 OBJECTIONS_PER_HOUR = 5
@@ -54,15 +55,21 @@ def sync(db: Session, case: Case, model: spiff.ProcessModel, before: frozenset[s
 
 def public_list(db: Session, org_code: str, now: datetime | None = None) -> list[Notice]:
     """Open notices of cases under an org (village, township or district), for anyone."""
-    org = db.scalar(select(OrgUnit).where(OrgUnit.code == org_code))
-    if org is None:
-        raise NotFound(f"机构代码 {org_code} 不存在")
+    org = by_code(db, org_code)
     return list(db.scalars(
         select(Notice)
         .where(Notice.closed_at.is_(None), Notice.org_path.startswith(org.path, autoescape=True))
         .order_by(Notice.ends_at, Notice.id)
         .limit(500)
     ))
+
+
+def get(db: Session, notice_id: int) -> Notice:
+    """One notice, open or closed; callers show only what `public_list` shows."""
+    found = db.get(Notice, notice_id)
+    if found is None:
+        raise NotFound("公示不存在")
+    return found
 
 
 def client_key(address: str) -> str:
@@ -89,9 +96,7 @@ def object_to(db: Session, notice_id: int, reason: str, contact: str, name: str,
     if len(name) > 100:
         problems["name"] = ["姓名不能超过 100 字"]
     with unit_of_work(db):
-        notice = db.get(Notice, notice_id)
-        if notice is None:
-            raise NotFound("公示不存在")
+        notice = get(db, notice_id)
         if problems:
             raise Invalid(problems)
         if notice.closed_at is not None:

@@ -38,16 +38,27 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
     )
     app.config.update(config or {})
-    app.config.setdefault("SECRET_KEY", _secret_key(instance))
+    if not app.config.get("SECRET_KEY"):  # Flask's default config holds SECRET_KEY=None
+        app.config["SECRET_KEY"] = _secret_key(instance)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
     app.json.ensure_ascii = False
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS)
 
-    from . import errors
+    from . import auth, errors, forms_render, i18n
     from .api import api
+    from .pages import pages
+    from .pages.admin import admin
+    from .pages.public import public
 
     errors.register(app)
     app.register_blueprint(api)
+    auth.init_app(app)
+    auth.csrf.exempt(api)  # bearer tokens, no cookies
+    i18n.init_app(app)
+    forms_render.register(app)
+    app.register_blueprint(pages)
+    app.register_blueprint(public)
+    app.register_blueprint(admin)
     return app

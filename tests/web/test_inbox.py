@@ -1,0 +1,103 @@
+"""The inbox page: scoped to the official's org and level, filtered, paged, claimable."""
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from engine import cases, clock, tasks, timers
+from tests.factories import open_task, valid_application, valid_step_data
+from tests.web.conftest import csrf_token, sign_in, text
+
+
+def start(world, village="V11", at=None):
+    return cases.start(world.db, world.user("clerk1"), "linzi_identification", village,
+                       valid_application(), now=at or clock.now())
+
+
+def task_ids(html: str) -> list[int]:
+    return sorted({int(i) for i in re.findall(r'href="/tasks/(\d+)"', html)})
+
+
+def test_a_village_official_sees_only_their_village_s_tasks(world, client):
+    case = start(world)
+    task = open_task(world.db, case.id)
+    sign_in(client, "vil12")
+    page = text(client.get("/inbox"))
+    assert task.id not in task_ids(page)
+    assert "没有待办事项" in page
+    assert client.get(f"/tasks/{task.id}").status_code == 404
+    client.post("/logout", data={"csrf_token": csrf_token(page)})
+    sign_in(client, "vil11")
+    page = text(client.get("/inbox"))
+    assert task_ids(page) == [task.id]
+    assert "王建国" in page and "村级评议推荐" in page
+
+
+def test_overdue_tasks_are_marked_and_can_be_filtered(world, client):
+    late = start(world, at=clock.now() - timedelta(days=30))
+    fresh = start(world)
+    sign_in(client, "vil11")
+    page = text(client.get("/inbox"))
+    assert "已逾期" in page
+    late_task, fresh_task = open_task(world.db, late.id), open_task(world.db, fresh.id)
+    assert task_ids(page) == sorted([late_task.id, fresh_task.id])
+    assert page.index(f"/tasks/{late_task.id}") < page.index(f"/tasks/{fresh_task.id}"), \
+        "soonest due first"
+    only_late = text(client.get("/inbox?overdue=1"))
+    assert task_ids(only_late) == [late_task.id]
+    due = (clock.now() + timedelta(days=1)).date().isoformat()
+    assert task_ids(text(client.get(f"/inbox?due_before={due}"))) == [late_task.id]
+    assert task_ids(text(client.get("/inbox?step=township_review"))) == []
+
+
+def test_a_township_filters_its_inbox_by_village(world, client):
+    a, b = start(world, "V11"), start(world, "V12")
+    for case, official in ((a, "vil11"), (b, "vil12")):
+        tasks.complete(world.db, world.user(official), open_task(world.db, case.id).id,
+                       valid_step_data("village_evaluation"))
+    timers.run_pass(world.db, clock.now() + timedelta(days=8))
+    sign_in(client, "town1")
+    all_ids = task_ids(text(client.get("/inbox")))
+    assert len(all_ids) == 2
+    only_v12 = task_ids(text(client.get("/inbox?village=V12")))
+    assert only_v12 == [open_task(world.db, b.id).id]
+
+
+def test_claiming_and_giving_back_a_task(world, client):
+    case = start(world)
+    task = open_task(world.db, case.id)
+    sign_in(client, "vil11")
+    page = client.get("/inbox")
+    response = client.post(f"/tasks/{task.id}/claim",
+                           data={"csrf_token": csrf_token(text(page)), "next": "/inbox"})
+    assert response.status_code == 302
+    page = text(client.get("/inbox?mine=1"))
+    assert task_ids(page) == [task.id] and "已认领该事项" in page
+    assert f"/tasks/{task.id}/unclaim" in page
+    client.post(f"/tasks/{task.id}/unclaim", data={"csrf_token": csrf_token(page)})
+    assert task_ids(text(client.get("/inbox?mine=1"))) == []
+
+
+def test_claiming_without_the_csrf_token_is_refused(world, client):
+    case = start(world)
+    task = open_task(world.db, case.id)
+    sign_in(client, "vil11")
+    assert client.post(f"/tasks/{task.id}/claim").status_code == 400
+    world.db.refresh(task)
+    assert task.assignee_id is None
+
+
+@pytest.mark.parametrize("count", [3])
+def test_the_inbox_pages_through_many_tasks(world, client, monkeypatch, count):
+    from web.pages import inbox
+
+    monkeypatch.setattr(inbox, "PAGE_SIZE", 2)
+    for _ in range(count):
+        start(world)
+    sign_in(client, "vil11")
+    first = text(client.get("/inbox"))
+    assert len(task_ids(first)) == 2 and "下一页" in first and "上一页" not in first
+    assert "共 3 项" in first
+    second = text(client.get("/inbox?offset=2"))
+    assert len(task_ids(second)) == 1 and "上一页" in second and "下一页" not in second

@@ -1,0 +1,44 @@
+"""Server-rendered pages of the officials' workspace: thin routes over engine calls.
+
+Every page needs a signed-in official; each module holds one topic's routes.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, request, url_for
+from flask_login import current_user
+
+from .labels import action_label, level_label, nav_for, outcome_label, role_label, status_label
+
+pages = Blueprint("pages", __name__)
+
+
+@pages.before_request
+def require_login():
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    return None
+
+
+@pages.app_context_processor
+def navigation() -> dict:
+    items = nav_for(current_user.user.role) if current_user.is_authenticated else []
+    return {"nav_items": items}
+
+
+@pages.record_once
+def _label_helpers(state) -> None:
+    """Globals, not context, so that imported macro files see them too."""
+    state.app.jinja_env.globals.update(
+        role_label=role_label, status_label=status_label, action_label=action_label,
+        level_label=level_label, outcome_label=outcome_label)
+
+
+@pages.get("/")
+def home():
+    """Each role lands where its work is."""
+    items = nav_for(current_user.user.role)
+    return redirect(url_for(items[0][0]) if items else url_for("pages.cases"))
+
+
+from . import attachments, cases, inbox, intake, ledgers, procedures, tasks  # noqa: E402,F401  (routes register)

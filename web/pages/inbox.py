@@ -1,0 +1,88 @@
+"""The inbox: the signed-in official's open tasks, filtered, soonest due first, paged."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from engine import clock, procedures, tasks, workspace
+
+from ..auth import actor
+from ..extensions import db
+from ..i18n import LOCAL_TZ
+from . import pages
+
+PAGE_SIZE = 20
+
+
+def _int_arg(name: str, default: int) -> int:
+    try:
+        return max(0, int(request.args.get(name, default)))
+    except ValueError:
+        return default
+
+
+def _due_before(raw: str) -> datetime | None:
+    """A date typed as "due before" means before the end of that day, Beijing time."""
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        return None
+    return datetime.combine(day + timedelta(days=1), time(), LOCAL_TZ)
+
+
+def _step_names() -> dict[str, str]:
+    names: dict[str, str] = {}
+    for version in procedures.list_versions(db.session):
+        for step in procedures.model_of(version).steps.values():
+            names.setdefault(step.id, step.name)
+    return names
+
+
+@pages.get("/inbox")
+def inbox():
+    me = actor()
+    now = clock.now()
+    filters = {
+        "step": request.args.get("step") or None,
+        "village": request.args.get("village") or None,
+        "overdue": True if request.args.get("overdue") else None,
+        "mine": bool(request.args.get("mine")),
+        "due_before": _due_before(request.args.get("due_before", "")),
+        "now": now,
+    }
+    offset = _int_arg("offset", 0)
+    found = tasks.inbox(db.session, me, limit=PAGE_SIZE, offset=offset, **filters)
+    total = workspace.inbox_total(db.session, me, **filters)
+    counts = tasks.inbox_counts(db.session, me, now=now)
+    case_ids = {t.case_id for t in found}
+    cases = workspace.cases_by_id(db.session, me, case_ids)
+    args = {k: v for k, v in request.args.items() if k != "offset" and v}
+    return render_template(
+        "pages/inbox.html", tasks=found, cases=cases, counts=counts, total=total,
+        offset=offset, page_size=PAGE_SIZE, now=now, args=args,
+        villages=workspace.villages_under(db.session, me.org), step_names=_step_names(),
+    )
+
+
+def _back():
+    target = request.form.get("next") or ""
+    if target.startswith("/") and not target.startswith("//"):
+        return redirect(target)
+    return redirect(url_for("pages.inbox"))
+
+
+@pages.post("/tasks/<int:task_id>/claim")
+def claim(task_id: int):
+    tasks.claim(db.session, actor(), task_id)
+    flash(_("已认领该事项"), "success")
+    return _back()
+
+
+@pages.post("/tasks/<int:task_id>/unclaim")
+def unclaim(task_id: int):
+    tasks.unclaim(db.session, actor(), task_id)
+    flash(_("已退回待认领"), "info")
+    return _back()

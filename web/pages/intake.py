@@ -1,0 +1,78 @@
+"""Intake (受理): a clerk or village official opens a case with the procedure's start form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from engine import cases, procedures, workspace
+from engine.errors import Forbidden, Invalid
+from engine.models import OrgUnit
+
+from .. import forms_render
+from ..auth import actor
+from ..extensions import db
+from . import pages
+from .attachments import save_upload
+
+INTAKE_ROLES = ("clerk", "village", "admin")
+
+
+def _choices() -> tuple[list[OrgUnit], list[tuple[str, str]]]:
+    me = actor()
+    villages = workspace.intake_villages(db.session, me) if me.role in INTAKE_ROLES else []
+    if not villages:
+        raise Forbidden(_("您无权受理申请"))
+    seen: dict[str, str] = {}
+    for version in procedures.list_versions(db.session):
+        seen.setdefault(version.key, version.name)
+    return villages, sorted(seen.items())
+
+
+def _page(source: Any, data: dict[str, Any] | None = None,
+          errors: dict[str, list[str]] | None = None, comment: str = "", status: int = 200):
+    villages, procs = _choices()
+    village_code = source.get("village") or (villages[0].code if len(villages) == 1 else "")
+    proc_key = source.get("procedure") or (procs[0][0] if len(procs) == 1 else "")
+    village = next((v for v in villages if v.code == village_code), None)
+    form = None
+    if village is not None and proc_key in dict(procs):
+        version = procedures.newest_for(db.session, proc_key, village)
+        form = procedures.form_of(version, procedures.model_of(version).start_form)
+    errors = errors or {}
+    summary = forms_render.error_summary(form, errors) if form else [
+        (k, m) for k, ms in errors.items() for m in ms]
+    return render_template(
+        "pages/intake.html", villages=villages, procs=procs, village=village,
+        proc_key=proc_key, form=form, data=data or {}, errors=errors, summary=summary,
+        comment=comment,
+    ), status
+
+
+@pages.get("/cases/new")
+def intake():
+    return _page(request.args)
+
+
+@pages.post("/cases/new")
+def intake_submit():
+    """Start the case; a bad value brings the form back with every error beside its field."""
+    villages, procs = _choices()
+    village_code = request.form.get("village", "")
+    proc_key = request.form.get("procedure", "")
+    village = next((v for v in villages if v.code == village_code), None)
+    if village is None or proc_key not in dict(procs):
+        return _page(request.form, errors={"village": [_("请选择村（居）和事项")]}, status=422)
+    version = procedures.newest_for(db.session, proc_key, village)
+    form = procedures.form_of(version, procedures.model_of(version).start_form)
+    data = forms_render.parse(form, request.form)  # what was typed, for a re-render
+    comment = request.form.get("comment", "").strip()
+    try:
+        data = forms_render.parse(form, request.form, request.files, save_upload)
+        case = cases.start(db.session, actor(), proc_key, village_code, data, comment=comment)
+    except Invalid as err:
+        return _page(request.form, data, err.fields, comment, status=422)
+    flash(_("已受理：案件 #%(id)s（%(name)s）", id=case.id, name=case.applicant_name), "success")
+    return redirect(url_for("pages.case", case_id=case.id))

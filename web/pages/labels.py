@@ -1,0 +1,85 @@
+"""Display names for codes (statuses, actions, roles, levels) and each role's navigation,
+all through gettext so the English switch covers them."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+STATUS = {
+    "running": _l("办理中"),
+    "approved": _l("已批准"),
+    "rejected": _l("不予认定"),
+    "withdrawn": _l("已撤回"),
+    "exited": _l("已退出"),
+}
+ACTION = {
+    "case.opened": _l("受理申请"),
+    "task.completed": _l("办理完成"),
+    "task.claimed": _l("认领"),
+    "task.unclaimed": _l("退回待认领"),
+    "timer.fired": _l("公示期满"),
+    "deadline.unknown": _l("期限无法计算"),
+    "procedure.deployed": _l("部署流程"),
+}
+ROLE = {
+    "clerk": _l("镇（街道）受理窗口"),
+    "village": _l("村级经办人"),
+    "township": _l("镇（街道）审核人"),
+    "district": _l("区级审批人"),
+    "assessor": _l("第三方评估人员"),
+    "admin": _l("系统管理员"),
+    "designer": _l("流程设计人员"),
+}
+LEVEL = {
+    "province": _l("省"),
+    "city": _l("市"),
+    "district": _l("区（县）"),
+    "township": _l("镇（街道）"),
+    "village": _l("村（居）"),
+    "assessor": _l("第三方评估机构"),
+}
+OUTCOME = {
+    "approve": _l("同意"),
+    "return": _l("退回"),
+    "reject": _l("不同意"),
+    "done": _l("已办理"),
+}
+
+
+def role_label(role: str) -> str:
+    return str(ROLE.get(role, role))
+
+
+def status_label(status: str) -> str:
+    return str(STATUS.get(status, status))
+
+
+def action_label(action: str) -> str:
+    return str(ACTION.get(action, action))
+
+
+def level_label(level: str | None) -> str:
+    return str(LEVEL.get(level or "", level or ""))
+
+
+def outcome_label(outcome: str | None) -> str:
+    return str(OUTCOME.get(outcome or "", outcome or ""))
+
+
+def nav_for(role: str) -> list[tuple[str, str]]:
+    """(endpoint, label) pairs: the first is the role's landing page."""
+    inbox = ("pages.inbox", _("待办"))
+    cases = ("pages.cases", _("案件"))
+    intake = ("pages.intake", _("受理"))
+    if role == "clerk":
+        return [intake, cases]
+    if role == "village":
+        return [inbox, intake, cases]
+    if role in ("township", "district", "assessor"):
+        return [inbox, cases]
+    if role == "admin":
+        return [cases, intake]
+    if role == "designer":
+        return [("pages.procedures", _("流程"))]
+    return []

@@ -1,0 +1,119 @@
+"""Public notices (公示) for anyone, no login: the list a village posts, and the objection form.
+
+Only what a notice may show (name, household size, proposed amount, the notice and its
+period) reaches the templates: never ID numbers, phones, addresses or members' incomes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask import Blueprint, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+
+from engine import notices, orgs
+from engine.errors import Conflict, DomainError, Invalid, NotFound, TooManyRequests
+from engine.models import Notice
+
+from ..extensions import db
+from ..i18n import LOCAL_TZ
+
+public = Blueprint("public", __name__, url_prefix="/public")
+
+
+@dataclass(frozen=True)
+class PublicNotice:
+    """What the public may see of a notice, and nothing else."""
+
+    id: int
+    name: str
+    household_size: int
+    proposed_amount: float | None
+    notice: str
+    org_code: str
+    org_name: str
+    starts_at: datetime | None
+    ends_at: datetime | None
+    open: bool
+
+
+def _shown(n: Notice) -> PublicNotice:
+    return PublicNotice(n.id, n.case.applicant_name, n.case.household_size, n.proposed_amount,
+                        n.name, n.org.code, n.org.name, n.starts_at, n.ends_at,
+                        n.closed_at is None)
+
+
+@public.app_template_filter("cn_date")
+def cn_date(value: datetime | date | None) -> str:
+    """A date as notices print it, in Beijing time: 2026年11月24日."""
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        value = value.astimezone(LOCAL_TZ).date()
+    return _("%(y)s年%(m)s月%(d)s日", y=value.year, m=value.month, d=value.day)
+
+
+@public.app_template_filter("yuan")
+def yuan(value: float | None) -> str:
+    return "—" if value is None else _("%(amount)s 元", amount=f"{value:,.2f}")
+
+
+@public.get("/<org_code>")
+def notice_list(org_code: str):
+    org = orgs.by_code(db.session, org_code)
+    found = [_shown(n) for n in notices.public_list(db.session, org_code)]
+    return render_template("public/list.html", notices=found, org_code=org.code,
+                           org_name=org.name)
+
+
+def _form(notice: PublicNotice, values: dict[str, str] | None = None,
+          errors: dict[str, list[str]] | None = None, message: str | None = None,
+          status: int = 200):
+    page = render_template("public/object.html", notice=notice, values=values or {},
+                           errors=errors or {}, message=message)
+    return page, status
+
+
+@public.get("/notices/<int:notice_id>/object")
+def objection_form(notice_id: int):
+    return _form(_shown(notices.get(db.session, notice_id)))
+
+
+@public.post("/notices/<int:notice_id>/object")
+def objection_submit(notice_id: int):
+    shown = _shown(notices.get(db.session, notice_id))
+    values = {k: request.form.get(k, "") for k in ("reason", "contact", "name")}
+    try:
+        notices.object_to(db.session, notice_id, values["reason"], values["contact"],
+                          values["name"], request.remote_addr or "unknown")
+    except Invalid as err:  # the form again, with what was typed and each field's problem
+        return _form(shown, values, err.fields, _("请按提示修改后重新提交"), 422)
+    except TooManyRequests:
+        return _form(shown, values, None, _("提交过于频繁，请一小时后再试"), 429)
+    return render_template("public/thanks.html", notice=shown)
+
+
+def _public_error(status: int, message: str):
+    return render_template("public/error.html", status=status, message=message), status
+
+
+@public.errorhandler(NotFound)
+def _not_found(err: NotFound):
+    return _public_error(404, str(err) or _("页面不存在"))
+
+
+@public.errorhandler(Conflict)
+def _closed(err: Conflict):
+    return _public_error(409, str(err))
+
+
+@public.errorhandler(DomainError)
+def _other(err: DomainError):
+    return _public_error(400, str(err))
+
+
+@public.errorhandler(CSRFError)
+def _stale_form(err: CSRFError):
+    return _public_error(400, _("页面已过期，请刷新页面后重新填写提交"))

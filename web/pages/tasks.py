@@ -1,0 +1,53 @@
+"""One task: its form, the case it belongs to, earlier steps read-only, and submitting it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from engine import cases, procedures, tasks
+from engine.errors import Invalid
+
+from .. import forms_render
+from ..auth import actor
+from ..extensions import db
+from . import pages
+from .attachments import save_upload
+from .cases import case_context
+
+
+def _page(task_id: int, data: dict[str, Any] | None = None,
+          errors: dict[str, list[str]] | None = None, comment: str = "", status: int = 200):
+    me = actor()
+    d = tasks.detail(db.session, me, task_id)
+    case_detail = cases.detail(db.session, me, d.case.id)
+    earlier = [(t, procedures.form_of(d.case.procedure, t.form_key)) for t in d.earlier]
+    errors = errors or {}
+    return render_template(
+        "pages/task.html", d=d, form=d.form, data=data or {}, errors=errors,
+        summary=forms_render.error_summary(d.form, errors), comment=comment, earlier=earlier,
+        **case_context(case_detail),
+    ), status
+
+
+@pages.get("/tasks/<int:task_id>")
+def task(task_id: int):
+    return _page(task_id)
+
+
+@pages.post("/tasks/<int:task_id>")
+def complete(task_id: int):
+    """Submit the step's form; on a bad value the page comes back with every error inline."""
+    me = actor()
+    form = tasks.detail(db.session, me, task_id).form
+    data = forms_render.parse(form, request.form)  # what was typed, for a re-render
+    comment = request.form.get("comment", "").strip()
+    try:
+        data = forms_render.parse(form, request.form, request.files, save_upload)
+        case, open_tasks = tasks.complete(db.session, me, task_id, data, comment=comment)
+    except Invalid as err:
+        return _page(task_id, data, err.fields, comment, status=422)
+    flash(_("已提交：案件 #%(id)s（%(name)s）", id=case.id, name=case.applicant_name), "success")
+    return redirect(url_for("pages.inbox"))

@@ -39,6 +39,16 @@ class Invalid(DomainError):
         self.fields = fields
 
 
+class ModelError(Invalid):
+    """The procedure itself failed at run time (a condition, script or decision table):
+    the designer's to fix; nothing the official submitted is stored."""
+
+    code = "model_error"
+
+    def __init__(self, detail: str):
+        super().__init__({"workflow": [detail]}, f"流程运行出错，请联系流程设计人员：{detail}")
+
+
 class BundleInvalid(Invalid):
     """A procedure bundle was refused; `problems` lists every problem found."""
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,7 @@ from uuid import UUID
 from lxml import etree
 from SpiffWorkflow import TaskState
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.parser import BpmnValidator
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
@@ -31,13 +33,15 @@ from SpiffWorkflow.bpmn.specs.defaults import EndEvent, EventBasedGateway, Start
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import IntermediateCatchEvent
+from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
+from SpiffWorkflow.dmn.specs.model import HitPolicy
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 
 from . import calendar, clock, operations, sandbox
-from .errors import BundleInvalid
+from .errors import BundleInvalid, ModelError
 
 LEVEL_ALIASES: dict[str, str] = {}
 for _level, _names in {
@@ -89,6 +93,28 @@ class ProcessModel:
         return keys | {self.start_form}
 
 
+class StrictDMNEngine(DMNEngine):
+    """A UNIQUE decision that matches no rule is an error, not a silently empty result."""
+
+    def result(self, task):
+        table = self.decision_table
+        if table.hit_policy == HitPolicy.UNIQUE.value and not self.decide(task):
+            raise WorkflowTaskException(
+                f"决策表 {table.name or table.id} 没有与输入匹配的规则", task=task)
+        return super().result(task)
+
+
+@contextmanager
+def model_errors() -> Iterator[None]:
+    """Errors raised by the model (conditions, scripts, decisions) as a domain error."""
+    try:
+        yield
+    except SpiffWorkflowException as exc:
+        where = getattr(getattr(exc, "task", None), "task_spec", None)
+        name = getattr(where, "bpmn_name", None) or getattr(where, "bpmn_id", None)
+        raise ModelError(f"{name}：{exc}" if name else str(exc)) from exc
+
+
 # ---------------------------------------------------------------- parsing and checking
 
 
@@ -117,6 +143,11 @@ def _model_from_spec(key: str, spec, subs: dict, file_of: dict[str, str],
     start_form = ""
     file_name = file_of.get(key, "")
     ends = []
+    for task_spec in [*spec.task_specs.values(),
+                      *(ts for sub in subs.values() if sub for ts in sub.task_specs.values())]:
+        engine = getattr(task_spec, "dmnEngine", None)
+        if engine is not None:
+            engine.__class__ = StrictDMNEngine
     for task_spec in [*spec.task_specs.values(),
                       *(ts for sub in subs.values() if sub for ts in sub.task_specs.values())]:
         if not isinstance(task_spec, BpmnTaskSpec) or task_spec.bpmn_id is None:
@@ -411,7 +442,8 @@ def start(model: ProcessModel, application: dict[str, Any]) -> BpmnWorkflow:
     wf = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=SCRIPT_ENGINE)
     first = wf.get_next_task(state=TaskState.READY)
     first.set_data(**application)
-    wf.do_engine_steps()
+    with model_errors():
+        wf.do_engine_steps()
     return wf
 
 
@@ -432,15 +464,17 @@ def complete(wf: BpmnWorkflow, workflow_task_id: str, data: dict[str, Any]) -> b
     if task is None:
         return False
     task.set_data(**data)
-    task.run()
-    wf.do_engine_steps()
+    with model_errors():
+        task.run()
+        wf.do_engine_steps()
     return True
 
 
 def fire_timers(wf: BpmnWorkflow) -> None:
     """Fire whatever timers are due at the (frozen) current instant and run on."""
-    wf.refresh_timers()
-    wf.do_engine_steps()
+    with model_errors():
+        wf.refresh_timers()
+        wf.do_engine_steps()
 
 
 def _timer_value(task) -> datetime | None:
@@ -490,9 +524,10 @@ def send_objection(wf: BpmnWorkflow, payload: dict[str, Any]) -> bool:
         for definition in _definitions(task):
             if (isinstance(definition, MessageEventDefinition)
                     and definition.name == OBJECTION_MESSAGE):
-                wf.send_event(BpmnEvent(definition, payload,
-                                        definition.get_correlations(task, payload)))
-                wf.do_engine_steps()
+                with model_errors():
+                    wf.send_event(BpmnEvent(definition, payload,
+                                            definition.get_correlations(task, payload)))
+                    wf.do_engine_steps()
                 return True
     return False
 

@@ -62,4 +62,4 @@ def query_bool(name: str) -> bool | None:
     raise BadRequest(f"参数 {name} 应为 true 或 false")
 
 
-from . import calendar, cases, jobs, notices, openapi, overdue, procedures, tasks, tokens  # noqa: E402,F401  (routes register)
+from . import calendar, cases, jobs, notices, openapi, overdue, procedures, tasks, tokens, versions  # noqa: E402,F401  (routes register)

@@ -1,0 +1,290 @@
+"""Procedure versions: what changed between two, and moving a running case to the newest.
+
+A case stays on the version it started with (its state is restored with that version's
+cached spec); new cases take the newest (`procedures.newest_for`). A designer may move a
+running case to the newest version when SpiffWorkflow's workflow diff says it is safe:
+
+- no task the case has reached (open, waiting or done) lost its step in the new version,
+  because stored state names its steps and could not be restored against the new spec;
+- no open or waiting step changed what officials see or do there (name, lane, form,
+  deadline, timer or message), only what comes after it, which is predicted anew.
+
+Waiting tasks keep their internal data across the move, so a public notice's period does
+not restart. Everything is written in one transaction or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from SpiffWorkflow import TaskState
+from SpiffWorkflow.bpmn.specs.defaults import EndEvent
+from SpiffWorkflow.bpmn.util.diff import SpecDiff, diff_workflow, migrate_workflow
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from . import audit, clock, instances, procedures, spiff
+from .errors import BadRequest, Conflict, Forbidden, NotFound
+from .models import Case, OrgUnit, ProcedureVersion, User
+from .uow import unit_of_work
+
+READ_ROLES = ("designer", "admin", "district")
+MIGRATE_ROLES = procedures.DEPLOYER_ROLES
+STEP_FIELDS = ("name", "level", "form_key", "due_working_days", "due_days")
+# Serialized task-spec attributes that may differ on an open or waiting task: they only say
+# where the case goes next, and the tasks after it are predicted anew on migration.
+STRUCTURAL = frozenset({"inputs", "outputs", "cond_task_specs", "default_task_spec",
+                        "documentation", "lookahead"})
+ATTRIBUTE_NAMES = {"bpmn_name": "名称", "lane": "层级（泳道）", "extensions": "表单或办理时限",
+                   "typename": "类型", "event_definition": "事件（公示期限或异议）",
+                   "manual": "办理方式"}
+ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+
+
+@dataclass(frozen=True)
+class StepChange:
+    id: str
+    name: str
+    fields: dict[str, tuple[Any, Any]]  # field → (old, new)
+
+
+@dataclass(frozen=True)
+class VersionDiff:
+    key: str
+    from_version: int
+    to_version: int
+    added: list[spiff.Step] = field(default_factory=list)
+    removed: list[spiff.Step] = field(default_factory=list)
+    changed: list[StepChange] = field(default_factory=list)
+    # Other BPMN elements (gateways, events, end events) SpiffWorkflow's spec diff saw
+    # added, removed or changed: {bpmn id: "added" | "removed" | "changed"}.
+    elements: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.removed or self.changed or self.elements)
+
+
+@dataclass(frozen=True)
+class VersionEntry:
+    version: ProcedureVersion
+    changes: VersionDiff | None  # against the previous version; None for the first
+
+
+# ---------------------------------------------------------------- comparing versions
+
+
+def _require(actor: User | None, roles: Iterable[str], message: str) -> None:
+    if actor is not None and actor.role not in roles:
+        raise Forbidden(message)
+
+
+def _versions(db: Session, key: str, region_code: str | None) -> list[ProcedureVersion]:
+    """The versions of `key` deployed for one region, newest first."""
+    query = (select(ProcedureVersion).join(ProcedureVersion.region)
+             .where(ProcedureVersion.key == key)
+             .order_by(ProcedureVersion.version.desc()))
+    if region_code:
+        query = query.where(OrgUnit.code == region_code)
+    found = list(db.scalars(query))
+    if not found:
+        raise NotFound(f"流程 {key} 不存在" + (f"（地区 {region_code}）" if region_code else ""))
+    if len({v.region_id for v in found}) > 1:
+        raise BadRequest(f"流程 {key} 在多个地区部署，请用 region 参数指定地区")
+    return found
+
+
+def _task_spec(model: spiff.ProcessModel, bpmn_id: str):
+    for spec in (model.spec, *(s for s in model.subprocess_specs.values() if s)):
+        for task_spec in spec.task_specs.values():
+            if getattr(task_spec, "bpmn_id", None) == bpmn_id:
+                return task_spec
+    return None
+
+
+def next_steps(model: spiff.ProcessModel, step_id: str) -> tuple[str, ...]:
+    """The steps and end events a step can lead to, through gateways and other elements."""
+    start = _task_spec(model, step_id)
+    if start is None:
+        return ()
+    found: set[str] = set()
+    seen = {start.name}
+    todo = list(start.outputs)
+    while todo:
+        spec = todo.pop()
+        if spec.name in seen:
+            continue
+        seen.add(spec.name)
+        bpmn_id = getattr(spec, "bpmn_id", None)
+        if bpmn_id and (bpmn_id in model.steps or isinstance(spec, EndEvent)):
+            found.add(bpmn_id)
+        else:
+            todo.extend(spec.outputs)
+    return tuple(sorted(found))
+
+
+def diff_models(key: str, from_version: int, old: spiff.ProcessModel, to_version: int,
+                new: spiff.ProcessModel) -> VersionDiff:
+    """Steps added, removed and changed (same id, different name, level, form, deadline or,
+    for user tasks, where they lead), and the other elements SpiffWorkflow saw change."""
+    added = [s for sid, s in new.steps.items() if sid not in old.steps]
+    removed = [s for sid, s in old.steps.items() if sid not in new.steps]
+    changed = []
+    for sid, before in old.steps.items():
+        after = new.steps.get(sid)
+        if after is None:
+            continue
+        fields = {f: (getattr(before, f), getattr(after, f)) for f in STEP_FIELDS
+                  if getattr(before, f) != getattr(after, f)}
+        if before.kind == "user" and after.kind == "user":
+            targets = (next_steps(old, sid), next_steps(new, sid))
+            if targets[0] != targets[1]:
+                fields["next"] = (list(targets[0]), list(targets[1]))
+        if before.kind != after.kind:
+            fields["kind"] = (before.kind, after.kind)
+        if fields:
+            changed.append(StepChange(sid, after.name, fields))
+    elements: dict[str, str] = {}
+    spec_diff = SpecDiff(spiff._SERIALIZER.registry, old.spec, new.spec)
+    steps = old.steps.keys() | new.steps.keys()
+    for spec in spec_diff.added:
+        if getattr(spec, "bpmn_id", None) and spec.bpmn_id not in steps:
+            elements[spec.bpmn_id] = "added"
+    for spec in spec_diff.removed:
+        if getattr(spec, "bpmn_id", None) and spec.bpmn_id not in steps:
+            elements[spec.bpmn_id] = "removed"
+    for spec in spec_diff.changed:
+        if getattr(spec, "bpmn_id", None) and spec.bpmn_id not in steps:
+            elements.setdefault(spec.bpmn_id, "changed")
+    return VersionDiff(key, from_version, to_version, added, removed, changed,
+                       dict(sorted(elements.items())))
+
+
+def _diff(old: ProcedureVersion, new: ProcedureVersion) -> VersionDiff:
+    return diff_models(old.key, old.version, procedures.model_of(old), new.version,
+                       procedures.model_of(new))
+
+
+def compare(db: Session, actor: User | None, key: str, region_code: str | None,
+            from_version: int, to_version: int) -> VersionDiff:
+    """What changed from one deployed version of a procedure to another."""
+    _require(actor, READ_ROLES, "只有流程设计人员、管理员或区级人员可以查看流程版本")
+    by_number = {v.version: v for v in _versions(db, key, region_code)}
+    missing = [n for n in (from_version, to_version) if n not in by_number]
+    if missing:
+        raise NotFound(f"流程 {key} 没有第 {missing[0]} 版")
+    return _diff(by_number[from_version], by_number[to_version])
+
+
+def history(db: Session, key: str, region_code: str | None,
+            actor: User | None = None) -> list[VersionEntry]:
+    """Every version of a procedure in a region, newest first, each with its changes."""
+    _require(actor, READ_ROLES, "只有流程设计人员、管理员或区级人员可以查看流程版本")
+    found = _versions(db, key, region_code)
+    return [VersionEntry(v, _diff(found[i + 1], v) if i + 1 < len(found) else None)
+            for i, v in enumerate(found)]
+
+
+# ---------------------------------------------------------------- migrating a case
+
+
+def _label(task_spec) -> str:
+    name = getattr(task_spec, "bpmn_name", None)
+    bpmn_id = getattr(task_spec, "bpmn_id", None) or task_spec.name
+    return f"“{name}”（{bpmn_id}）" if name else bpmn_id
+
+
+def _problems(wf_diff) -> list[str]:
+    """Why this (sub)workflow may not move to the new spec; empty when it may."""
+    problems = []
+    for task in wf_diff.removed:
+        if task.has_state(ACTIVE):
+            problems.append(f"当前步骤{_label(task.task_spec)}在新版本中已删除")
+        elif task.has_state(TaskState.FINISHED_MASK):
+            problems.append(f"已办步骤{_label(task.task_spec)}在新版本中已删除，办理记录无法对应")
+    for task in wf_diff.changed:
+        if task.has_state(ACTIVE):
+            converted = spiff._SERIALIZER.registry.convert
+            new_spec = wf_diff.alignment.get(task)
+            old, new = converted(task.task_spec), converted(new_spec) if new_spec else {}
+            keys = {k for k in old.keys() | new.keys() if old.get(k) != new.get(k)}
+            if keys - STRUCTURAL:
+                what = sorted({ATTRIBUTE_NAMES.get(k, k) for k in keys - STRUCTURAL})
+                problems.append(f"当前步骤{_label(task.task_spec)}在新版本中已修改"
+                                f"（{'、'.join(what)}），不能在办理中途更换")
+    return list(dict.fromkeys(problems))
+
+
+def _move(wf, new_model: spiff.ProcessModel) -> list[str]:
+    """Move the workflow onto the new model's spec if safe; else the reasons, untouched."""
+    try:
+        top, subs = diff_workflow(spiff._SERIALIZER.registry, wf, new_model.spec,
+                                  new_model.subprocess_specs)
+    except KeyError as exc:  # a task whose spec the alignment cannot place
+        return [f"流程结构无法对应（{exc}）"]
+    problems = _problems(top)
+    for sp_id, sp_diff in subs.items():
+        if sp_diff is None:
+            problems.append(f"子流程 {wf.subprocesses[sp_id].spec.name} 在新版本中已删除")
+        else:
+            problems.extend(_problems(sp_diff))
+    if problems:
+        return problems
+    waiting = {t.id: dict(t.internal_data) for t in wf.get_tasks(state=TaskState.WAITING)}
+    migrate_workflow(top, wf, new_model.spec)
+    for sp_id, sp in wf.subprocesses.items():
+        migrate_workflow(subs[sp_id], sp, new_model.subprocess_specs.get(sp.spec.name))
+    wf.subprocess_specs = new_model.subprocess_specs
+    for task_id, data in waiting.items():  # a notice keeps its period, a timer its due time
+        task = wf.get_task_from_id(task_id)
+        if task is not None and task.state == TaskState.WAITING:
+            task.internal_data = data
+    return []
+
+
+def _restorable(wf, model: spiff.ProcessModel) -> bool:
+    try:
+        spiff.load(spiff.dump(wf), model)
+    except (KeyError, ValueError, TypeError, AttributeError):
+        return False
+    return True
+
+
+def migrate(db: Session, actor: User, case_id: int, now: datetime | None = None) -> Case:
+    """Move a running case to the newest version of its procedure, if that is safe."""
+    now = now or clock.now()
+    _require(actor, MIGRATE_ROLES, "只有流程设计人员或管理员可以迁移案件")
+    with unit_of_work(db):
+        case = db.scalar(select(Case).options(joinedload(Case.instance),
+                                              joinedload(Case.procedure))
+                         .where(Case.id == case_id))
+        if case is None or not case.org_path.startswith(actor.org.path):
+            raise NotFound("案件不存在")
+        if case.status != "running":
+            raise Conflict("案件已办结，无需迁移")
+        old = case.procedure
+        village = db.get(OrgUnit, case.village_id)
+        new = procedures.newest_for(db, old.key, village)
+        if new.id == old.id or (new.region_id == old.region_id and new.version < old.version):
+            raise Conflict(f"案件已在最新版本（第 {old.version} 版），无需迁移")
+        new_model = procedures.model_of(new)
+        instance = case.instance
+        wf = spiff.load(instance.state, procedures.model_of(old))
+        before = instances.snapshot(wf)
+        open_before = instances.open_rows(db, case)
+        with instances.running(db, case, now):
+            problems = _move(wf, new_model)
+        if not problems and not _restorable(wf, new_model):
+            problems = ["迁移后的流程状态无法按新版本恢复"]
+        if problems:
+            raise Conflict(f"案件无法迁移到第 {new.version} 版：{'；'.join(problems)}")
+        instances.save(db, case, instance, new_model, wf, before, open_before, now)
+        case.procedure = new
+        audit.record(db, now, actor, "case.migrated", case=case,
+                     comment=f"由第 {old.version} 版迁移至第 {new.version} 版",
+                     changes={"from_version": old.version, "to_version": new.version,
+                              "from_version_id": old.id, "to_version_id": new.id})
+    return case

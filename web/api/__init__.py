@@ -62,4 +62,16 @@ def query_bool(name: str) -> bool | None:
     raise BadRequest(f"参数 {name} 应为 true 或 false")
 
 
-from . import calendar, cases, jobs, notices, openapi, overdue, procedures, tasks, tokens, versions  # noqa: E402,F401  (routes register)
+# The route modules register themselves on `api` when imported.
+from . import (  # noqa: E402,F401
+    calendar,
+    cases,
+    jobs,
+    notices,
+    openapi,
+    overdue,
+    procedures,
+    tasks,
+    tokens,
+    versions,
+)

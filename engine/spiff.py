@@ -40,7 +40,7 @@ from SpiffWorkflow.spiff.parser import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 
-from . import calendar, clock, operations, sandbox
+from . import calendar, clock, dmn_checks, operations, sandbox
 from .errors import BundleInvalid, ModelError
 
 LEVEL_ALIASES: dict[str, str] = {}
@@ -274,6 +274,7 @@ def _check_dmn(file_name: str, root, problems: list[str]) -> None:
                 f"{file_name} 中的决策表 {table.get('id', '')}：命中策略 {policy} 不受支持，"
                 "只能使用 UNIQUE 或 COLLECT"
             )
+    problems.extend(dmn_checks.check_dmn(file_name, root))
 
 
 def _xml(file_name: str, text: str, problems: list[str]):

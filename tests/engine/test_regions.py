@@ -1,0 +1,267 @@
+"""The regional bundles (Fuxin, Jiangmen, generic chain) end to end on the engine, with the
+eligibility decided by each region's DMN tables."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from SpiffWorkflow import TaskState
+from sqlalchemy import select
+
+from engine import cases, clock, procedures, spiff, tasks
+from engine.models import Benefit, Case, HumanTask, ProcedureVersion, ProcessInstance
+from tests.factories import ROOT, after_notice, make_world, open_task
+from tests.forms.samples import valid_application, valid_step_data
+
+BPMN = ROOT / "bpmn"
+WORKER = {"village": "vil11", "township": "town1", "district": "dist", "assessor": "assess"}
+DAY = "2024-03-05"
+
+# Form data for each step's form, by form key (decision added by `work`).
+FORM_DATA: dict[str, dict[str, Any]] = {
+    "village_evaluation": {k: v for k, v in valid_step_data("village_evaluation").items()
+                           if k != "decision"},
+    "fuxin_acceptance": {"accepted_on": DAY, "materials_complete": True},
+    "fuxin_investigation": {"investigation_date": DAY, "investigators": "张伟、刘芳",
+                            "home_visit": True, "economic_check": "consistent"},
+    "fuxin_approval": {},
+    "jiangmen_investigation": {"investigation_date": DAY, "investigators": "张伟、刘芳",
+                               "home_visit": True},
+    "jiangmen_confirmation": {},
+    "jiangmen_registration": {"registered_on": DAY, "assistance_measures": "employment",
+                              "helper_name": "陈志强"},
+    "jiangmen_exit_review": {"verified_on": DAY},
+    "jiangmen_exit_confirmation": {},
+    "generic_village_examination": {"examined_on": DAY, "opinion": "评议公示无异议。"},
+    "generic_township_review": {"reviewed_on": DAY, "home_visit": True},
+    "generic_district_approval": {"civil_affairs_opinion": "agree"},
+    "generic_registration": {"register_no": "XH-2024-017", "registered_on": DAY},
+    "generic_data_entry": {"entered_on": DAY, "system_record_no": "640105-000123"},
+    "generic_assign_help": {"project": "industry", "funds": 3000, "helper_name": "马丽霞"},
+}
+NO_DECISION = {"jiangmen_registration", "generic_registration", "generic_data_entry",
+               "generic_assign_help"}
+
+
+@pytest.fixture
+def world(db):
+    w = make_world(db, deploy=False)
+    for region in ("fuxin", "jiangmen", "generic"):
+        procedures.deploy(db, None, "D1", procedures.read_bundle_dir(BPMN / region))
+    return w
+
+
+def start(world, key: str, application: dict | None = None, at: datetime | None = None) -> Case:
+    return cases.start(world.db, world.user("clerk1"), key, "V11",
+                       application or valid_application(), now=at or clock.now())
+
+
+def work(world, case: Case, extra: dict[str, dict] | None = None,
+         at: datetime | None = None, stop_at: str | None = None) -> tuple[list[str], datetime]:
+    """Approve every step (letting notices and timers pass) until the case closes, or until
+    the step `stop_at` is open. Returns the steps worked and the time reached."""
+    db, at, done = world.db, at or clock.now(), []
+    for _ in range(40):
+        task = open_task(db, case.id)
+        if task is None:
+            db.refresh(case)
+            if case.status != "running":
+                return done, at
+            at = after_notice(db, at)
+            continue
+        if task.step == stop_at:
+            return done, at
+        data = dict(FORM_DATA[task.form_key])
+        if task.form_key not in NO_DECISION:
+            data["decision"] = "approve"
+        data.update((extra or {}).get(task.form_key, {}))
+        at += timedelta(hours=1)
+        tasks.complete(db, world.user(WORKER[task.level]), task.id, data, now=at)
+        done.append(task.step)
+    raise AssertionError("case did not finish")
+
+
+def workflow_data(db, case: Case) -> dict[str, Any]:
+    """The workflow's data: the final data, or that of the task it waits on."""
+    instance = db.scalar(select(ProcessInstance).where(ProcessInstance.case_id == case.id))
+    version = db.get(ProcedureVersion, case.procedure_version_id)
+    wf = spiff.load(instance.state, procedures.model_of(version))
+    if wf.is_completed():
+        return spiff.final_data(wf)
+    waiting = wf.get_tasks(state=TaskState.READY, manual=True) or wf.get_tasks(
+        state=TaskState.WAITING)
+    return dict(waiting[0].data)
+
+
+def benefit(db, case: Case) -> Benefit:
+    return db.scalar(select(Benefit).where(Benefit.case_id == case.id))
+
+
+def household(incomes: list[dict], labour: str | None = None, **member_changes) -> dict:
+    app = valid_application(incomes=incomes)
+    for m in app["members"]:
+        if labour:
+            m["labour_capacity"] = labour
+        m.update(member_changes)
+    return app
+
+
+# ---------------------------------------------------------------- bundles parse and deploy
+
+
+@pytest.mark.parametrize("region,keys", [
+    ("fuxin", {"fuxin_identification", "fuxin_standard_adjustment"}),
+    ("jiangmen", {"jiangmen_identification", "jiangmen_exit"}),
+    ("generic", {"generic_poverty_registration"}),
+])
+def test_bundle_parses_without_problems(region, keys):
+    bundle = procedures.bundle_from_files(procedures.read_bundle_dir(BPMN / region))
+    models, problems = spiff.check_bundle(bundle.bpmn, bundle.dmn)
+    assert (bundle.problems, problems) == ([], [])
+    assert set(models) == keys
+
+
+# ---------------------------------------------------------------- Fuxin
+
+
+def test_fuxin_runs_the_four_unified_steps_and_leaves_the_basic_pension_out(world):
+    db = world.db
+    case = start(world, "fuxin_identification")
+    steps, _ = work(world, case)
+    db.refresh(case)
+    assert case.status == "approved"
+    assert steps == ["township_acceptance", "township_investigation", "village_evaluation",
+                     "county_approval"]
+    data = workflow_data(db, case)
+    # business 6,800 counted; basic pension 1,680.50 left out (阜政办发〔2017〕30号)
+    assert data["counted_income"] == 6800.0 and data["excluded_income"] == 1680.5
+    assert data["per_capita_income"] == 2266.67
+    assert (data["standard_yearly"], data["standard"]) == (3400, 283.33)
+    assert data["eligible"] is True and data["category"] == "none"
+    # (283.33 − 2266.67 ÷ 12) × 3 = 283.3225 → 283.32
+    assert data["proposed_amount"] == data["amount"] == 283.32
+    assert data["phase_out_months"] == 12
+    row = benefit(db, case)
+    assert (row.monthly_amount, row.per_capita_income, row.standard) == (283.32, 2266.67, 283.33)
+
+
+def test_fuxin_classifies_a_severely_disabled_household_with_a_longer_phase_out(world):
+    db = world.db
+    app = valid_application()
+    app["members"][2]["disability_grade"] = "1"
+    case = start(world, "fuxin_identification", app)
+    work(world, case, stop_at="village_evaluation")
+    data = workflow_data(db, case)
+    assert (data["category"], data["phase_out_months"]) == ("severe_disability", 24)
+    assert data["eligibility_basis"] == "收入低于标准；有重度残疾成员"
+
+
+def test_fuxin_household_above_the_standard_is_not_eligible(world):
+    db = world.db
+    app = household([{"category": "wages", "amount": 12000.0},
+                     {"category": "basic_pension", "amount": 5000.0}])
+    case = start(world, "fuxin_identification", app)
+    work(world, case, stop_at="village_evaluation")
+    data = workflow_data(db, case)
+    assert data["per_capita_income"] == 4000.0
+    assert (data["eligible"], data["proposed_amount"], data["phase_out_months"]) == (False, 0.0, 0)
+
+
+def test_fuxin_county_can_set_the_amount(world):
+    db = world.db
+    case = start(world, "fuxin_identification")
+    work(world, case, extra={"fuxin_approval": {"adjusted_amount": 250.0}})
+    data = workflow_data(db, case)
+    assert (data["proposed_amount"], data["amount"]) == (283.32, 250.0)
+    assert benefit(db, case).monthly_amount == 250.0
+
+
+# ---------------------------------------------------------------- Jiangmen
+
+
+def test_jiangmen_household_able_to_work_becomes_a_poverty_registration_target(world):
+    db = world.db
+    case = start(world, "jiangmen_identification")  # the spouse has full labour capacity
+    steps, _ = work(world, case)
+    db.refresh(case)
+    assert case.status == "approved"
+    assert steps == ["township_investigation", "district_confirmation", "poverty_registration"]
+    data = workflow_data(db, case)
+    assert (data["scheme"], data["area"], data["standard"]) == ("poverty_registration",
+                                                               "village", 800)
+    assert data["per_capita_income"] == 2266.67  # basic pension left out
+    # gap 800 − 188.89 = 611.11 per person is above the 50% floor (400)
+    assert data["proposed_amount"] == data["amount"] == 1833.33
+    assert benefit(db, case).monthly_amount == 1833.33
+
+
+def test_jiangmen_household_without_labour_stays_under_the_guarantee_with_the_50pct_floor(world):
+    db = world.db
+    # per-capita 7,200/year = 600/month: the gap (200) is below half the standard (400)
+    app = household([{"category": "wages", "amount": 21600.0}], labour="partial")
+    case = start(world, "jiangmen_identification", app)
+    steps, _ = work(world, case)
+    db.refresh(case)
+    assert case.status == "approved"
+    assert "poverty_registration" not in steps
+    data = workflow_data(db, case)
+    assert (data["members_able_to_work"], data["scheme"]) == (0, "dibao_guarantee")
+    assert data["topup_floor_share"] == 0.5
+    assert data["proposed_amount"] == 1200.0  # 400 × 3, not 200 × 3
+    assert benefit(db, case).monthly_amount == 1200.0
+
+
+def test_jiangmen_town_household_gets_the_75pct_floor(world):
+    db = world.db
+    app = household([{"category": "wages", "amount": 21600.0}], labour="none")
+    case = start(world, "jiangmen_identification", app)
+    work(world, case, extra={"jiangmen_investigation": {"area": "town"}},
+         stop_at="district_confirmation")
+    data = workflow_data(db, case)
+    assert (data["area"], data["topup_floor_share"]) == ("town", 0.75)
+    assert data["proposed_amount"] == 1800.0  # 600 × 3
+
+
+def test_jiangmen_exit_keeps_the_benefit_six_months_before_exit(world):
+    db = world.db
+    at = clock.now()
+    case = cases.start(db, world.user("clerk1"), "jiangmen_exit", "V11",
+                       {"head_name": "王建国", "household_size": 3,
+                        "per_capita_income_now": 11000, "escape_route": "employment"}, now=at)
+    task = open_task(db, case.id)
+    tasks.complete(db, world.user("town1"), task.id,
+                   {"verified_on": DAY, "decision": "approve"}, now=at)
+    assert open_task(db, case.id) is None
+    after_notice(db, at + timedelta(days=170))  # 178 days: still inside the six months
+    assert open_task(db, case.id) is None
+    after_notice(db, at + timedelta(days=180))
+    task = open_task(db, case.id)
+    assert task.step == "exit_confirmation" and task.level == "district"
+    tasks.complete(db, world.user("dist"), task.id, {"decision": "approve"},
+                   now=at + timedelta(days=190))
+    db.refresh(case)
+    assert case.status == "exited"
+
+
+# ---------------------------------------------------------------- generic chain
+
+
+def test_generic_chain_runs_from_household_head_to_assigned_help(world):
+    db = world.db
+    case = start(world, "generic_poverty_registration")
+    steps, _ = work(world, case)
+    db.refresh(case)
+    assert case.status == "approved"
+    assert steps == ["group_evaluation", "village_examination", "township_review",
+                     "district_approval", "registration", "data_entry", "assign_help"]
+    levels = db.scalars(select(HumanTask.level).where(HumanTask.case_id == case.id)
+                        .order_by(HumanTask.id)).all()
+    assert levels == ["village", "village", "township", "district", "village", "district",
+                      "township"]
+    data = workflow_data(db, case)
+    assert (data["standard_yearly"], data["per_capita_income"]) == (2736, 2266.67)
+    assert data["eligible"] is True
+    assert data["proposed_amount"] == data["amount"] == 117.33  # (228 − 188.89) × 3
+    assert data["helper_name"] == "马丽霞"

@@ -15,15 +15,17 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e .
 	touch $@
 
-$(TEST_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[test]'
+$(TEST_STAMP): pyproject.toml Makefile | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test,browser]'
 	touch $(STAMP) $@
 
 run: $(STAMP)
 	$(BIN)/yimen demo
 
+# The browser tests drive Debian's chromium: installed here where missing (as root, as in CI).
 test: $(TEST_STAMP)
 	$(BIN)/ruff check .
+	bash tests/browser/install_chromium.sh
 	$(BIN)/python -m pytest
 
 lint: $(TEST_STAMP)

@@ -44,10 +44,11 @@ def on_approved(db: Session, case: Case, data: dict[str, Any], now: datetime) ->
 
 
 def _active(org_path: str):
-    """Approved households under a region that have a benefit."""
+    """Approved households under a region that have a benefit not ended by an exit."""
     return select(Case.id).where(
         Case.status == "approved", Case.org_path.startswith(org_path, autoescape=True),
-        Case.id.in_(select(Benefit.case_id)))
+        Case.id.in_(select(Benefit.case_id)),
+        Case.id.not_in(select(Benefit.case_id).where(Benefit.source.like("exit:%"))))
 
 
 @operation("recalculate_topups")
@@ -74,7 +75,8 @@ def run_batch(db: Session, now: datetime | None = None) -> int:
     """Advance the oldest unfinished job by one batch; returns households handled."""
     now = now or clock.now()
     with unit_of_work(db):
-        query = select(Job).where(Job.status.in_(("pending", "running"))).order_by(Job.id)
+        query = (select(Job).where(Job.status.in_(("pending", "running")),
+                                   Job.kind == "recalculate_topups").order_by(Job.id))
         if db.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         job = db.scalars(query.limit(1)).first()
@@ -129,3 +131,54 @@ def job(db: Session, actor: User, job_id: int) -> Job:
 def current(db: Session, case_id: int) -> Benefit | None:
     return db.scalars(select(Benefit).where(Benefit.case_id == case_id)
                       .order_by(Benefit.id.desc()).limit(1)).first()
+
+
+# ---------------------------------------------------------------- dynamic management (动态管理)
+# A household's benefit rows stay on the case that first approved it; a yearly review or an
+# exit appends to that case's rows, so that current() and the recalculation stay meaningful.
+
+
+def _household_benefit(db: Session, case: Case) -> Benefit | None:
+    """The current benefit of the household of `case` (held by its approved case)."""
+    from .households import benefit_case_id
+
+    if case.household_id is None:
+        return None
+    holder = benefit_case_id(db, case.household_id)
+    return current(db, holder) if holder is not None else None
+
+
+@operation("end_benefit")
+def end_benefit(db: Session, case: Case, now: datetime) -> dict[str, Any]:
+    """Service task: the household exits, its benefit ends (a 0 row, source "exit:<case>")."""
+    old = _household_benefit(db, case)
+    if old is None or old.source.startswith("exit:"):
+        return {"ended": False}
+    db.add(Benefit(case_id=old.case_id, monthly_amount=0.0, standard=old.standard,
+                   per_capita_income=old.per_capita_income, household_size=old.household_size,
+                   effective_from=calendar.local_date(now), source=f"exit:{case.id}",
+                   created_at=now))
+    audit.record(db, now, None, "benefit.ended", case=case,
+                 comment=f"家庭退出，案件 {old.case_id} 的补差自 {calendar.local_date(now)} 停发")
+    return {"ended": True, "benefit_case_id": old.case_id}
+
+
+@operation("adjust_benefit")
+def adjust_benefit(db: Session, case: Case, now: datetime, amount: Any,
+                   per_capita_income: Any = None) -> dict[str, Any]:
+    """Service task: the yearly review adjusts the household's monthly top-up."""
+    value = _number(amount)
+    if value is None or value < 0:
+        raise ValueError(f"调整后的月补差金额应为非负数，实际为 {amount!r}")
+    old = _household_benefit(db, case)
+    if old is None or old.source.startswith("exit:"):
+        raise ValueError("该户没有在保的补差记录，无法调整")
+    income = _number(per_capita_income)
+    db.add(Benefit(case_id=old.case_id, monthly_amount=value, standard=old.standard,
+                   per_capita_income=income if income is not None else old.per_capita_income,
+                   household_size=case.household_size or old.household_size,
+                   effective_from=calendar.local_date(now), source=f"review:{case.id}",
+                   created_at=now))
+    audit.record(db, now, None, "benefit.adjusted", case=case,
+                 comment=f"年度复核调整补差：{old.monthly_amount} → {value} 元/月")
+    return {"adjusted": True, "benefit_case_id": old.case_id, "amount": value}

@@ -11,13 +11,14 @@ from sqlalchemy.orm import Session, contains_eager, joinedload
 
 import forms
 
-from . import audit, calendar, clock, instances, procedures, scope, spiff
+from . import audit, calendar, clock, households, instances, procedures, scope, spiff
 from .errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from .models import (
     CASE_STATUSES,
     AuditEvent,
     Case,
     HumanTask,
+    Notice,
     OrgUnit,
     ProcedureVersion,
     ProcessInstance,
@@ -72,29 +73,39 @@ def start(db: Session, actor: User, procedure_key: str, village_code: str,
         version = procedures.newest_for(db, procedure_key, village)
         model = procedures.model_of(version)
         clean = validate_form(procedures.form_of(version, model.start_form), application)
-        name, size = _household(clean)
-        case = Case(
-            procedure_version_id=version.id,
-            village_id=village.id,
-            org_path=village.path,
-            status="running",
-            applicant_name=name,
-            household_size=size,
-            application=clean,
-            opened_at=now,
-            opened_by_id=actor.id,
-        )
-        case.due_at = _case_due(db, case, now, model.due_working_days)
-        db.add(case)
-        db.flush()
-        with instances.running(db, case, now):
-            wf = spiff.start(model, clean)
-        instance = ProcessInstance(case_id=case.id, state=b"", serializer_version="",
-                                   updated_at=now)
-        db.add(instance)
-        audit.record(db, now, actor, "case.opened", case=case, step=model.start_form,
-                     comment=comment, changes={"application": clean})
-        instances.save(db, case, instance, model, wf, instances.EMPTY, [], now)
+        case = open_case(db, actor, version, village, clean, comment, now)
+    return case
+
+
+def open_case(db: Session, actor: User | None, version: ProcedureVersion, village: OrgUnit,
+              clean: dict[str, Any], comment: str, now: datetime) -> Case:
+    """Open a case with a validated application, in the caller's transaction (no scope
+    check): `start` for one household, the yearly review job (engine.reviews) for many."""
+    model = procedures.model_of(version)
+    name, size = _household(clean)
+    case = Case(
+        procedure_version_id=version.id,
+        village_id=village.id,
+        org_path=village.path,
+        status="running",
+        applicant_name=name,
+        household_size=size,
+        application=clean,
+        opened_at=now,
+        opened_by_id=actor.id if actor else None,
+    )
+    case.due_at = _case_due(db, case, now, model.due_working_days)
+    households.link(db, case, version, village, clean, now)  # 动态管理: one query
+    db.add(case)
+    db.flush()
+    with instances.running(db, case, now):
+        wf = spiff.start(model, clean)
+    instance = ProcessInstance(case_id=case.id, state=b"", serializer_version="",
+                               updated_at=now)
+    db.add(instance)
+    audit.record(db, now, actor, "case.opened", case=case, step=model.start_form,
+                 comment=comment, changes={"application": clean})
+    instances.save(db, case, instance, model, wf, instances.EMPTY, [], now)
     return case
 
 
@@ -159,12 +170,11 @@ def detail(db: Session, actor: User, case_id: int) -> CaseDetail:
     ).all()
     open_tasks = [t for t in tasks if t.completed_at is None]
     done = [t for t in tasks if t.completed_at is not None and t.outcome != "cancelled"]
-    instance = db.scalar(select(ProcessInstance).where(ProcessInstance.case_id == case.id))
-    model = procedures.model_of(case.procedure)
-    wf = spiff.load(instance.state, model)
-    current = {t.step for t in open_tasks} | set(spiff.waiting_notices(wf))
+    posted = db.scalars(select(Notice).where(Notice.case_id == case.id)).all()
+    current = {t.step for t in open_tasks} | {n.step for n in posted if n.closed_at is None}
+    completed = ({t.step for t in done} | {n.step for n in posted if n.closed_at}) - current
     return CaseDetail(case, case.procedure, case.village, open_tasks, done, list(history),
-                      spiff.completed_steps(wf) - current, current)
+                      completed, current)
 
 
 def search(db: Session, actor: User, status: str | None = None, village: str | None = None,

@@ -116,6 +116,10 @@ def save(db: Session, case: Case, instance: ProcessInstance, model: spiff.Proces
     """Write the workflow back and sync task and notice rows; returns the case's open tasks."""
     orgs = cache(lambda: _orgs_by_level(db, case.org_path))
     ready_now = {str(t.id): t for t in spiff.ready_user_tasks(wf)}
+    waiting = spiff.waiting_notices(wf)
+    if ready_now.keys() - before.ready or waiting.keys() - before.notices:
+        with db.no_autoflush:  # read before writing: one flush at commit, not two
+            orgs()
     still_open = []
     for row in open_before:
         if row.workflow_task_id in ready_now and row.completed_at is None:
@@ -124,8 +128,7 @@ def save(db: Session, case: Case, instance: ProcessInstance, model: spiff.Proces
             row.completed_at, row.outcome = now, "cancelled"
     new = [t for tid, t in ready_now.items() if tid not in before.ready]
     opened = open_rows_for(db, case, model, new, now, orgs)
-    notices.sync(db, case, model, before.notices, spiff.waiting_notices(wf), now, orgs,
-                 notice_outcome)
+    notices.sync(db, case, model, before.notices, waiting, now, orgs, notice_outcome)
     instance.state = spiff.dump(wf)
     instance.serializer_version = spiff.SERIALIZER_VERSION
     instance.next_timer_at = spiff.next_timer_at(wf)

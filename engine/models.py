@@ -202,10 +202,31 @@ class Case(Base):
     # The whole case's limit (e.g. 30 working days), extended once with a recorded reason.
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     extension_reason: Mapped[str | None] = mapped_column(Text)
+    # The household (by head's ID number) the case is about: identification, review, exit.
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"), index=True)
 
     procedure: Mapped[ProcedureVersion] = relationship(lazy="raise_on_sql")
     village: Mapped[OrgUnit] = relationship(lazy="raise_on_sql")
     instance: Mapped[ProcessInstance] = relationship(back_populates="case", lazy="raise_on_sql")
+
+
+class Household(Base):
+    """A household of a region, known by its head's ID number: the thread through its cases
+    (identification, yearly review, exit, re-entry). Dynamic management (动态管理)."""
+
+    __tablename__ = "household"
+    __table_args__ = (
+        UniqueConstraint("region_path", "head_id_number", name="uq_household_region_head"),
+        Index("ix_household_org_path", "org_path",
+              postgresql_ops={"org_path": "varchar_pattern_ops"}),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_path: Mapped[str] = mapped_column(String(400))  # the procedure region's org path
+    org_path: Mapped[str] = mapped_column(String(400))  # village path of its latest case
+    head_id_number: Mapped[str] = mapped_column(String(18))
+    head_name: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ProcessInstance(Base):

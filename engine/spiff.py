@@ -422,7 +422,46 @@ _SERIALIZER = BpmnWorkflowSerializer(
 )
 
 
+def _prune_history(wf: BpmnWorkflow) -> None:
+    """Drop finished tasks above the point where the unfinished ones diverge.
+
+    SpiffWorkflow keeps every task it ever ran, so a case returned for rework twenty times
+    would carry twenty laps of tree and get slower with each. What officials did is kept in
+    task rows and the audit trail; the workflow needs only what can still run. The task
+    just above the divergence is kept (re-hung under the root) so data carries over.
+    """
+    unfinished = wf.get_tasks(state=TaskState.NOT_FINISHED_MASK)
+    if not unfinished:
+        return
+
+    def chain(task) -> list:
+        out = []
+        while task is not None:
+            out.append(task)
+            task = task.parent
+        return out[::-1]
+
+    lca = None
+    for nodes in zip(*map(chain, unfinished), strict=False):
+        if any(n is not nodes[0] for n in nodes):
+            break
+        lca = nodes[0]
+    root = wf.task_tree
+    keep = lca.parent or lca
+    if keep is root or keep.parent is root:
+        return
+    kept, stack = {root.id}, [keep]
+    while stack:
+        task = stack.pop()
+        kept.add(task.id)
+        stack.extend(task.children)
+    for task_id in [t for t in wf.tasks if t not in kept]:
+        del wf.tasks[task_id]
+    root._children, keep._parent = [keep.id], root.id
+
+
 def dump(wf: BpmnWorkflow) -> bytes:
+    _prune_history(wf)
     payload = json.dumps(_SERIALIZER.to_dict(wf), separators=(",", ":"), ensure_ascii=False)
     return zlib.compress(payload.encode("utf-8"), 6)
 
@@ -552,12 +591,6 @@ def final_data(wf: BpmnWorkflow) -> dict[str, Any]:
     return dict(ends[-1].data) if ends else dict(wf.data)
 
 
-def completed_steps(wf: BpmnWorkflow) -> set[str]:
-    return {
-        t.task_spec.bpmn_id
-        for t in wf.get_tasks(state=TaskState.COMPLETED)
-        if getattr(t.task_spec, "bpmn_id", None)
-    }
 
 
 __all__ = [

@@ -36,7 +36,7 @@ PASSWORD = "secret-pass-1"
 # Who works each step of the Linzi procedure for a case in village V11.
 WORKER = {"village_evaluation": "vil11", "township_review": "town1",
           "district_crosscheck": "dist", "third_party_verification": "assess",
-          "district_approval": "dist"}
+          "district_approval": "dist", "refusal_notice": "town1"}
 
 
 @dataclass

@@ -50,6 +50,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .api import api
     from .pages import pages
     from .pages.admin import admin
+    from .pages.designer import designer
     from .pages.public import public
 
     errors.register(app)
@@ -61,4 +62,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages)
     app.register_blueprint(public)
     app.register_blueprint(admin)
+    app.register_blueprint(designer)
     return app

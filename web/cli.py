@@ -10,7 +10,17 @@ from pathlib import Path
 import click
 from flask import Flask
 
-from engine import accounts, benefits, calendar, demo, escalation, orgs, procedures, timers
+from engine import (
+    accounts,
+    benefits,
+    calendar,
+    demo,
+    escalation,
+    orgs,
+    procedures,
+    reviews,
+    timers,
+)
 from engine.errors import DomainError, Invalid
 from engine.models import ROLES
 
@@ -184,14 +194,26 @@ def worker(once: bool, now_text: str | None, interval: int) -> None:
         while True:
             result = timers.run_pass(db.session, now)
             sent = escalation.run_pass(db.session, now)
-            handled = benefits.run_jobs(db.session, now)
+            handled = benefits.run_jobs(db.session, now) + reviews.run_jobs(db.session, now)
             click.echo(f"定时器：触发 {result.fired}，跳过 {result.skipped}，失败 {result.failed}；"
                        f"提醒：新待办 {sent.announced}，即将到期 {sent.reminded}，"
-                       f"逾期督办 {sent.escalated}；批量核算 {handled} 户")
+                       f"逾期督办 {sent.escalated}；批量处理 {handled} 户")
             if once:
                 sys.exit(1 if result.failed else 0)
             db.session.remove()
             time.sleep(interval)
+
+
+@main.command("yearly-review")
+@click.option("--region", required=True, help="org code of the district")
+@click.option("--user", "username", required=True, help="the district official or admin")
+@click.option("--procedure", default="linzi_review", show_default=True)
+def yearly_review(region: str, username: str, procedure: str) -> None:
+    """Queue the yearly review (年度复核) of every active household of a region."""
+    with _app().app_context():
+        job = reviews.start_yearly(db.session, accounts.by_username(db.session, username),
+                                   region, procedure)
+        click.echo(f"任务 {job.id}：{job.total} 户待发起复核（由 yimen worker 分批发起）")
 
 
 @main.group("calendar")

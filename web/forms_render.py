@@ -127,13 +127,15 @@ def is_checked(value: Any, option: str) -> bool:
     return value == option
 
 
-def error_summary(form: forms.Form, errors: dict[str, list[str]]) -> list[tuple[str, str]]:
-    """(where, message) pairs such as ("家庭成员 第2行 身份证号码", "校验码错误")."""
+def error_summary(form: forms.Form,
+                  errors: dict[str, list[str]]) -> list[tuple[str, str, str]]:
+    """(where, message, input id) such as ("家庭成员 第2行 身份证号码", "校验码错误",
+    "f-members-1-id_number"), so that the summary can link to each field."""
     out = []
     for path, messages in errors.items():
         where = _where(form, path)
         for message in messages:
-            out.append((where, message))
+            out.append((where, message, "f-" + path.replace(".", "-")))
     return out
 
 

@@ -1,7 +1,8 @@
 """Browser tests: the app served from a thread, driven by Playwright with Debian's chromium.
 
-Skipped unless `pip install -e '.[browser]'` and a chromium (CHROMIUM or /usr/bin/chromium)
-are there.
+They run in CI, so a missing Playwright (`pip install -e '.[test,browser]'`) or chromium
+(CHROMIUM or /usr/bin/chromium; `bash tests/browser/install_chromium.sh`) fails them with the
+fix, never skips them. Playwright's own browser download (`playwright install`) is not used.
 """
 
 from __future__ import annotations
@@ -14,10 +15,21 @@ from collections.abc import Iterator
 import pytest
 from werkzeug.serving import make_server
 
-sync_api = pytest.importorskip("playwright.sync_api")
+try:
+    from playwright import sync_api
+except ImportError:  # reported by the `browser` fixture, as a failure
+    sync_api = None
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-if not os.path.exists(CHROMIUM):
-    pytest.skip("no chromium to drive", allow_module_level=True)
+
+
+def _missing() -> str | None:
+    if sync_api is None:
+        return ("Playwright is not installed: run `.venv/bin/pip install -e '.[test,browser]'` "
+                "(or `make test`)")
+    if not os.path.exists(CHROMIUM):
+        return (f"no chromium at {CHROMIUM}: run `bash tests/browser/install_chromium.sh` "
+                "(as root it installs Debian's chromium and fonts-noto-cjk), or set CHROMIUM")
+    return None
 
 
 @pytest.fixture
@@ -32,6 +44,9 @@ def live_url(app) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator:
+    problem = _missing()
+    if problem:
+        pytest.fail(problem, pytrace=False)
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=[
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])

@@ -1,12 +1,12 @@
 """The Linzi identification procedure, end to end on the engine: every path."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from engine import cases, clock, tasks, timers
-from engine.errors import Invalid
+from engine import calendar, cases, clock, instances, tasks, timers
+from engine.errors import Conflict, Forbidden, Invalid
 from engine.models import AuditEvent, HumanTask, ProcessInstance
 from tests.factories import after_notice, make_world, open_task, valid_application, walk
 
@@ -59,15 +59,57 @@ def test_notice_holds_the_case_until_seven_days_have_passed(world):
 
 
 @pytest.mark.parametrize("level", range(5))
-def test_reject_at_each_step_ends_rejected(world, level):
+def test_reject_at_each_step_serves_the_refusal_notice_then_ends_rejected(world, level):
     case = start(world)
-    walk(world, case.id, ["approve"] * level + ["reject"])
-    world.db.refresh(case)
-    assert case.status == "rejected"
-    assert open_task(world.db, case.id) is None
-    last = world.db.scalars(select(HumanTask).where(HumanTask.case_id == case.id)
-                            .order_by(HumanTask.id.desc())).first()
-    assert (last.step, last.outcome) == (STEPS[level], "reject")
+    at = walk(world, case.id, ["approve"] * level + ["reject"])
+    db = world.db
+    db.refresh(case)
+    assert case.status == "running", "the township still has to serve the refusal notice"
+    notice = open_task(db, case.id)
+    assert (notice.step, notice.form_key, notice.level, notice.org.code) == (
+        "refusal_notice", "refusal_notice", "township", "T1")
+    assert notice.due_at is not None and notice.due_at > at
+    rejecting = db.scalars(select(HumanTask).where(HumanTask.case_id == case.id,
+                                                   HumanTask.completed_at.is_not(None))
+                           .order_by(HumanTask.id.desc())).first()
+    assert (rejecting.step, rejecting.outcome) == (STEPS[level], "reject")
+    walk(world, case.id, ["done"], at)
+    db.refresh(case)
+    assert case.status == "rejected" and case.closed_at is not None
+    assert open_task(db, case.id) is None
+    done = db.scalars(select(HumanTask).where(HumanTask.case_id == case.id)
+                      .order_by(HumanTask.id)).all()
+    assert [(t.step, t.outcome) for t in done[-2:]] == [(STEPS[level], "reject"),
+                                                        ("refusal_notice", "done")]
+    assert done[-1].data["remedies_informed"] is True
+
+
+def test_a_new_case_is_due_in_30_working_days_and_can_be_extended_to_45_once(world):
+    opened = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)  # a year the working-day calendar covers
+    case = start(world, at=opened)
+    db = world.db
+    regions = instances.region_codes(case)
+    assert case.due_at == calendar.due_at(opened, 30, None, regions, db)
+    assert case.extension_reason is None
+    with pytest.raises(Forbidden):
+        cases.extend(db, world.user("vil11"), case.id, "人户分离，需异地调查")
+    with pytest.raises(Invalid) as err:
+        cases.extend(db, world.user("town1"), case.id, "   ")
+    assert "reason" in err.value.fields
+    db.refresh(case)
+    assert case.due_at == calendar.due_at(opened, 30, None, regions, db)
+    cases.extend(db, world.user("town1"), case.id, "人户分离，需异地调查",
+                 now=opened + timedelta(days=3))
+    db.refresh(case)
+    assert case.due_at == calendar.due_at(opened, 45, None, regions, db)
+    assert case.extension_reason == "人户分离，需异地调查"
+    extended = db.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id,
+                                                   AuditEvent.action == "case.extended")).all()
+    assert [e.comment for e in extended] == ["人户分离，需异地调查"]
+    with pytest.raises(Conflict):
+        cases.extend(db, world.user("dist"), case.id, "再次延期")
+    db.refresh(case)
+    assert case.due_at == calendar.due_at(opened, 45, None, regions, db)
 
 
 def test_township_return_sends_the_case_back_to_village_evaluation(world):

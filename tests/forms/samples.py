@@ -6,6 +6,7 @@ from tests.forms.samples import valid_application, valid_step_data
 from __future__ import annotations
 
 import copy
+import itertools
 from datetime import date
 from typing import Any
 
@@ -28,9 +29,16 @@ SPOUSE_BIRTH = date(1970, 11, 2)
 CHILD_BIRTH = date(2006, 6, 30)
 
 
+_households = itertools.count(21)
+
+
 def valid_application(**overrides: Any) -> dict[str, Any]:
-    """A complete, valid `application` submission; keyword arguments replace top-level keys."""
-    head_id = make_id_number(HEAD_BIRTH, 21, male=True)
+    """A complete, valid `application` submission; keyword arguments replace top-level keys.
+
+    Each call is a different household (its own head-of-household ID number), since a
+    household may have only one case running at a time.
+    """
+    head_id = make_id_number(HEAD_BIRTH, next(_households) % 100, male=True)
     data: dict[str, Any] = {
         "head_name": "王建国",
         "head_id_number": head_id,
@@ -129,6 +137,8 @@ def valid_step_data(form_key: str, decision: str = "approve") -> dict[str, Any]:
     `valid_step_data("application")` is the same as `valid_application()`."""
     if form_key == "application":
         return valid_application()
+    if form_key in _NO_DECISION_DATA:  # e.g. refusal_notice: no decision; `decision` is ignored
+        return copy.deepcopy(_NO_DECISION_DATA[form_key])
     if form_key not in _STEP_DATA:
         raise KeyError(f"no sample data for form {form_key!r}")
     if decision not in ("approve", "return", "reject"):
@@ -143,5 +153,17 @@ def valid_step_data(form_key: str, decision: str = "approve") -> dict[str, Any]:
         data["amount"] = 420.0
     return data
 
+
+# Step forms without a `decision` field (they do not route), e.g. serving the refusal notice.
+_NO_DECISION_DATA: dict[str, dict[str, Any]] = {
+    "refusal_notice": {
+        "served_on": "2024-03-25",
+        "method": "in_person",
+        "recipient": "王建国",
+        "reasons": "经信息比对，家庭人均收入高于认定标准。",
+        "remedies_informed": True,
+        "receipt": "att-20240325-0007",
+    },
+}
 
 STEP_FORM_KEYS: tuple[str, ...] = tuple(_STEP_DATA)

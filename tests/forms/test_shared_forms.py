@@ -15,6 +15,7 @@ SHARED_KEYS = [
     "district_crosscheck",
     "third_party_verification",
     "district_approval",
+    "refusal_notice",
 ]
 DESCRIBE_KEYS = {"name", "type", "required", "label", "options", "fields"}
 OPTIONAL_DESCRIBE_KEYS = {"help", "min", "max", "required_when", "min_rows", "max_rows"}

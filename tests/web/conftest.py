@@ -3,6 +3,7 @@ CSRF protection switched on (the shared app fixture has it off for the API tests
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -13,8 +14,18 @@ from flask.testing import FlaskClient
 from werkzeug.datastructures import MultiDict
 
 from tests.factories import PASSWORD, make_world
+from tests.forms.samples import HEAD_BIRTH, make_id_number, valid_application
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+_households = itertools.count(40)
+
+
+def household(**overrides: Any) -> dict[str, Any]:
+    """A valid application for a household of its own (one running case per household)."""
+    head_id = make_id_number(HEAD_BIRTH, next(_households))
+    data = valid_application(head_id_number=head_id, **overrides)
+    data["members"][0]["id_number"] = head_id
+    return data
 
 
 class BrowserClient(FlaskClient):

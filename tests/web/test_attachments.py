@@ -5,8 +5,8 @@ import io
 import pytest
 
 from engine import cases, clock
-from tests.factories import open_task, valid_application, valid_step_data
-from tests.web.conftest import as_post, post_form, sign_in, text
+from tests.factories import open_task, valid_step_data
+from tests.web.conftest import as_post, household, post_form, sign_in, text
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def evaluation_with_file(filename: str, content: bytes) -> list:
 
 def start(world):
     case = cases.start(world.db, world.user("clerk1"), "linzi_identification", "V11",
-                       valid_application(), now=clock.now())
+                       household(), now=clock.now())
     return case, open_task(world.db, case.id)
 
 

@@ -72,3 +72,15 @@ def test_the_session_expires_after_thirty_idle_minutes_and_is_refreshed(app, wor
     response = client.get("/inbox")
     cookie = response.headers.get("Set-Cookie", "")
     assert "Expires=" in cookie and "HttpOnly" in cookie, "each request re-signs the session"
+
+
+def test_a_session_idle_for_more_than_thirty_minutes_is_signed_out(world, client, monkeypatch):
+    from itsdangerous import TimestampSigner
+
+    real = TimestampSigner.get_timestamp
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: real(self) - 31 * 60)
+    sign_in(client, "vil11")
+    assert client.get("/inbox").status_code == 200, "the clock is consistent so far"
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", real)
+    response = client.get("/inbox")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")

@@ -1,13 +1,12 @@
 """Case search and the case page with its diagram."""
 
 from engine import cases, clock
-from tests.factories import valid_application
-from tests.web.conftest import sign_in, text
+from tests.web.conftest import household, sign_in, text
 
 
 def start(world, village="V11", name="王建国"):
     return cases.start(world.db, world.user("clerk1"), "linzi_identification", village,
-                       valid_application(head_name=name), now=clock.now())
+                       household(head_name=name), now=clock.now())
 
 
 def test_the_case_list_is_scoped_and_searchable(world, client):

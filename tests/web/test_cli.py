@@ -1,5 +1,7 @@
 """The `yimen` command: clear messages and non-zero exits for bad input."""
 
+import re
+
 import pytest
 from click.testing import CliRunner
 
@@ -31,7 +33,10 @@ def test_org_import_user_add_token_and_deploy(run, tmp_path, db):
     assert token.exit_code == 0 and len(token.output.strip()) > 30
     assert accounts.user_for_token(db, token.output.strip()).username == "zhang"
     res = run("deploy", str(LINZI), "--region", "D1")
-    assert res.exit_code == 0 and res.output.strip() == "linzi_identification v1"
+    lines = res.output.strip().splitlines()
+    assert res.exit_code == 0 and "linzi_identification v1" in lines
+    assert all(re.fullmatch(r"[a-z_]+ v1", line) for line in lines)
+    assert run("deploy", str(LINZI), "--region", "D1").output.count(" v2") == len(lines)
 
 
 def test_bad_inputs_exit_non_zero_with_a_message(run, tmp_path):

@@ -36,3 +36,21 @@ def test_a_district_approver_may_not_take_in_applications(world, client):
     sign_in(client, "dist")
     response = client.get("/cases/new")
     assert response.status_code == 403 and "您无权受理申请" in text(response)
+
+
+def test_a_task_claimed_by_a_colleague_is_a_chinese_409(world, client):
+    from engine import accounts, tasks
+    from tests.factories import PASSWORD
+    from tests.web.conftest import csrf_token
+
+    accounts.add_user(world.db, "vil11b", "village", "V11", PASSWORD)
+    case = cases.start(world.db, world.user("clerk1"), "linzi_identification", "V11",
+                       valid_application(), now=clock.now())
+    task = open_task(world.db, case.id)
+    tasks.claim(world.db, world.user("vil11b"), task.id)
+    sign_in(client, "vil11")
+    page = text(client.get(f"/tasks/{task.id}"))
+    assert "vil11b" in page and f"/tasks/{task.id}/claim" not in page
+    response = client.post(f"/tasks/{task.id}/claim", data={"csrf_token": csrf_token(page)})
+    assert response.status_code == 409
+    assert "操作冲突" in text(response) and "已被他人认领" in text(response)

@@ -47,4 +47,4 @@ def test_error_paths_are_named_with_labels_and_row_numbers():
     Babel(app)
     with app.test_request_context():
         where = forms_render.error_summary(FORM, {"members.1.id_number": ["校验码错误"]})
-    assert where == [("家庭成员 第2行 身份证号码", "校验码错误")]
+    assert where == [("家庭成员 第2行 身份证号码", "校验码错误", "f-members-1-id_number")]

@@ -6,13 +6,13 @@ from datetime import timedelta
 import pytest
 
 from engine import cases, clock, tasks, timers
-from tests.factories import open_task, valid_application, valid_step_data
-from tests.web.conftest import csrf_token, sign_in, text
+from tests.factories import open_task, valid_step_data
+from tests.web.conftest import csrf_token, household, sign_in, text
 
 
 def start(world, village="V11", at=None):
     return cases.start(world.db, world.user("clerk1"), "linzi_identification", village,
-                       valid_application(), now=at or clock.now())
+                       household(), now=at or clock.now())
 
 
 def task_ids(html: str) -> list[int]:

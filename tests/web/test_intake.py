@@ -13,8 +13,10 @@ def test_a_village_official_takes_in_for_their_own_village_only(world, client):
     sign_in(client, "vil11")
     page = text(client.get("/cases/new"))
     assert "甲一村" in page and "甲二村" not in page
+    assert 'value="linzi_identification"' in page
+    page = text(client.get("/cases/new?procedure=linzi_identification"))
     assert 'name="head_name"' in page and 'name="members-0-relation"' in page, \
-        "one village and one procedure: the form is there at once"
+        "their only village is chosen for them"
     form = [("village", "V12"), ("procedure", "linzi_identification")]
     response = post_form(client, "/cases/new", form + as_post(valid_application()), URL)
     assert response.status_code == 422

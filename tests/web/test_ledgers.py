@@ -5,14 +5,14 @@ import io
 from openpyxl import load_workbook
 
 from engine import cases, clock
-from tests.factories import after_notice, valid_application, walk
-from tests.web.conftest import sign_in
+from tests.factories import after_notice, walk
+from tests.web.conftest import household, sign_in
 
 
 def start(world, village="V11", name="王建国"):
     clerk = "clerk2" if village.startswith("V2") else "clerk1"
     return cases.start(world.db, world.user(clerk), "linzi_identification", village,
-                       valid_application(head_name=name), now=clock.now())
+                       household(head_name=name), now=clock.now())
 
 
 def sheet_rows(response) -> list[tuple]:
@@ -30,7 +30,7 @@ def test_each_level_exports_the_cases_it_may_see(world, client):
     rows = sheet_rows(client.get("/cases/ledger.xlsx"))
     assert "甲一村" in rows[0][0] and rows[2][0] == "案件编号"
     assert [r[1] for r in rows[3:]] == ["张三"]
-    assert rows[3][0] == a.id and rows[3][2] == valid_application()["head_id_number"]
+    assert rows[3][0] == a.id and rows[3][2] == a.application["head_id_number"]
     assert rows[3][5:9] == ("甲镇", "甲一村", "因病", "办理中")
     sign_in(client, "town1")
     assert [r[1] for r in sheet_rows(client.get("/cases/ledger.xlsx"))[3:]] == ["张三", "李四"]

@@ -66,6 +66,7 @@ def query_bool(name: str) -> bool | None:
 from . import (  # noqa: E402,F401
     calendar,
     cases,
+    households,
     jobs,
     notices,
     openapi,

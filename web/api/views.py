@@ -68,7 +68,8 @@ def case_row(c: Case) -> dict[str, Any]:
             "status": c.status, "village": c.village.code, "village_name": c.village.name,
             "applicant_name": c.applicant_name, "household_size": c.household_size,
             "opened_at": iso(c.opened_at), "closed_at": iso(c.closed_at),
-            "due_at": iso(c.due_at), "extension_reason": c.extension_reason}
+            "due_at": iso(c.due_at), "extension_reason": c.extension_reason,
+            "household_id": c.household_id}
 
 
 def case_detail(d: CaseDetail) -> dict[str, Any]:

@@ -43,7 +43,7 @@ def _page(source: Any, data: dict[str, Any] | None = None,
         form = procedures.form_of(version, procedures.model_of(version).start_form)
     errors = errors or {}
     summary = forms_render.error_summary(form, errors) if form else [
-        (k, m) for k, ms in errors.items() for m in ms]
+        (k, m, "") for k, ms in errors.items() for m in ms]
     return render_template(
         "pages/intake.html", villages=villages, procs=procs, village=village,
         proc_key=proc_key, form=form, data=data or {}, errors=errors, summary=summary,

@@ -21,6 +21,18 @@ ACTION = {
     "timer.fired": _l("公示期满"),
     "deadline.unknown": _l("期限无法计算"),
     "procedure.deployed": _l("部署流程"),
+    "case.approved": _l("审批通过，办结"),
+    "case.rejected": _l("不予认定，办结"),
+    "case.withdrawn": _l("申请撤回，办结"),
+    "case.exited": _l("退出，办结"),
+    "case.extended": _l("延长办理期限"),
+    "case.migrated": _l("迁移到新版本流程"),
+    "notice.objection": _l("公示期间收到异议"),
+    "notice.objected": _l("因异议转入重新调查或评议"),
+    "task.escalated": _l("逾期督办"),
+    "job.created": _l("发起批量处理"),
+    "benefit.adjusted": _l("调整保障金额"),
+    "benefit.ended": _l("停发保障金"),
 }
 ROLE = {
     "clerk": _l("镇（街道）受理窗口"),

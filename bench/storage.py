@@ -1,0 +1,190 @@
+"""Target 2: bytes stored per running case (<= 5 KB).
+
+Creates --cases running cases spread evenly over the eight waiting points of the Linzi
+procedure (village_evaluation, its notice, township_review, its notice, district_crosscheck,
+third_party_verification, district_approval, the district notice), through the engine's
+services and timers.run_pass. Then reports, per case and per table: the row payloads
+(process_instance.state bytes; case_file.application, human_task.data and
+audit_event.changes as the JSON text the database keeps); on PostgreSQL
+pg_total_relation_size before and after VACUUM FULL, and pg_column_size of the payloads; on
+SQLite the dbstat page sizes when available.
+
+    .venv/bin/python bench/storage.py [--cases 200] [--database-url URL]
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from common import (
+    T0,
+    arg_parser,
+    describe_db,
+    guarded,
+    make_app,
+    open_task,
+    print_table,
+    start_cases,
+    users,
+    verdict,
+)
+from sqlalchemy import JSON, Column, LargeBinary, Text, func, select, text
+
+from engine import tasks, timers
+from engine.models import Base, Case
+from tests.factories import WORKER, valid_step_data
+from web.extensions import db as flask_db
+
+# The path of an approved case: ("task", step) is completed with approve, ("notice", step) passes.
+PATH = [("task", "village_evaluation"), ("notice", "village_notice"),
+        ("task", "township_review"), ("notice", "township_notice"),
+        ("task", "district_crosscheck"), ("task", "third_party_verification"),
+        ("task", "district_approval"), ("notice", "district_notice")]
+# Every table that grows with cases: case_file, household (one per applicant household here)
+# and whatever has a case_id column.
+TABLES = ["case_file", *(["household"] if "household" in Base.metadata.tables else [])] + [
+    t.name for t in Base.metadata.sorted_tables if "case_id" in t.c]
+LIMIT = 5_000  # 5 KB; the figures also show the margin to 5 KiB
+
+
+def spread_cases(db, count: int) -> dict[int, str]:
+    """{case id: the point of PATH it waits at}, `count` cases spread over PATH.
+
+    A case meant to wait in a notice completes the task before it only after the last timer
+    pass, so that no pass fires its notice.
+    """
+    people = users(db)
+    ids = start_cases(db, count, T0)
+    target = {case_id: i % len(PATH) for i, case_id in enumerate(ids)}
+    now = T0
+
+    def complete(case_id: int) -> None:
+        task = open_task(db, case_id)
+        tasks.complete(db, people[WORKER[task.step]], task.id, valid_step_data(task.form_key),
+                       now=now)
+
+    for point, (kind, _) in enumerate(PATH):
+        now += timedelta(hours=2)
+        if kind == "notice":
+            now += timedelta(days=8)
+            timers.run_pass(db, now)
+            continue
+        for case_id, goal in target.items():
+            stop = goal - 1 if PATH[goal][0] == "notice" else goal
+            if point < stop:
+                complete(case_id)
+    now += timedelta(hours=2)
+    for case_id, goal in target.items():
+        if PATH[goal][0] == "notice":
+            complete(case_id)
+    return {case_id: PATH[goal][1] for case_id, goal in target.items()}
+
+
+def _length(dialect: str, column: Column) -> str:
+    """SQL for the stored bytes of a payload column (JSON as the text the database keeps)."""
+    name = column.name
+    if isinstance(column.type, LargeBinary):
+        return f"coalesce(length({name}), 0)" if dialect == "sqlite" else \
+            f"coalesce(octet_length({name}), 0)"
+    if dialect == "sqlite":
+        return f"coalesce(length(CAST({name} AS BLOB)), 0)"
+    return f"coalesce(octet_length({name}::text), 0)"
+
+
+def payload_columns(table: str) -> list[Column]:
+    """The variable-size payload columns of a table: JSON, binary and text."""
+    return [c for c in Base.metadata.tables[table].columns
+            if isinstance(c.type, JSON | LargeBinary | Text)]
+
+
+def payloads(db, dialect: str, how: str = "stored") -> dict[str, int]:
+    """Bytes of the payload columns per table: as stored, or by pg_column_size."""
+    out = {}
+    for table in TABLES:
+        parts = [_length(dialect, c) if how == "stored" else
+                 f"coalesce(pg_column_size({c.name}), 0)" for c in payload_columns(table)]
+        out[table] = int(db.scalar(text(
+            f"SELECT coalesce(sum({' + '.join(parts or ['0'])}), 0) FROM {table}")))
+    return out
+
+
+def details(db, dialect: str, where: dict[int, str]) -> None:
+    """Where the bytes go: state size by waiting point, audit payload by action."""
+    state = Base.metadata.tables["process_instance"].c.state
+    rows = db.execute(text(f"SELECT case_id, {_length(dialect, state)} FROM process_instance"))
+    by_point: dict[str, list[int]] = {}
+    for case_id, size in rows:
+        by_point.setdefault(where[case_id], []).append(size)
+    print_table("process_instance.state by waiting point", ["waiting at", "avg state bytes"],
+                [[p, sum(by_point[p]) / len(by_point[p])] for _, p in PATH if p in by_point])
+    changes = Base.metadata.tables["audit_event"].c.changes
+    print_table("audit_event payload by action", ["action", "events", "changes bytes"],
+                db.execute(text(f"SELECT action, count(*), sum({_length(dialect, changes)}) "
+                                "FROM audit_event GROUP BY action ORDER BY 3 DESC")).all())
+
+
+def relation_sizes(db, dialect: str) -> tuple[str, dict[str, int]] | None:
+    """Bytes on disk per table (with indexes and TOAST), or None where not measurable."""
+    if dialect == "postgresql":
+        return "pg_total_relation_size", {t: db.scalar(text(
+            f"SELECT pg_total_relation_size('{t}')")) for t in TABLES}
+    try:
+        rows = db.execute(text("SELECT tbl_name, name FROM sqlite_master "
+                               "WHERE type IN ('table', 'index')")).all()
+        pages = dict(db.execute(text("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name")).all())
+    except Exception:  # noqa: BLE001 - dbstat is a compile-time option of SQLite
+        return None
+    sizes = {t: 0 for t in TABLES}
+    for table, name in rows:
+        if table in sizes:
+            sizes[table] += pages.get(name, 0)
+    return "dbstat (tables + indexes)", sizes
+
+
+def report(title: str, sizes: dict[str, int], count: int, rows: dict[str, int]) -> None:
+    total = sum(sizes.values())
+    print_table(title, ["table", "rows", "bytes", "bytes per case"],
+                [[t, rows[t], sizes[t], sizes[t] / count] for t in TABLES if sizes[t]] +
+                [["total", sum(rows.values()), total, total / count]])
+    print(f"  {total / count:,.0f} bytes per case (target <= {LIMIT:,}): "
+          f"{verdict(total / count <= LIMIT)}")
+
+
+def main() -> None:
+    parser = arg_parser(__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=200)
+    args = parser.parse_args()
+    app = make_app(args.database_url)
+    with app.app_context():
+        db = flask_db.session
+        dialect = db.get_bind().dialect.name
+        where = spread_cases(db, args.cases)
+        db.commit()
+        count = db.scalar(select(func.count()).select_from(Case).where(Case.status == "running"))
+        print(f"Target 2 - bytes per running case; {describe_db(app)}; {count} running cases "
+              f"of {len(where)}")
+        spread = {step: list(where.values()).count(step) for _, step in PATH}
+        print("  waiting at: " + ", ".join(f"{s} {n}" for s, n in spread.items()))
+        rows = {t: db.scalar(text(f"SELECT count(*) FROM {t}")) for t in TABLES}
+        report("Row payloads as stored (JSON/binary/text columns)", payloads(db, dialect), count,
+               rows)
+        if dialect == "postgresql":
+            report("pg_column_size of the same payloads", payloads(db, dialect, "pg"), count,
+                   rows)
+        details(db, dialect, where)
+        measured = relation_sizes(db, dialect)
+        if measured is None:
+            print("\n(dbstat is not available in this SQLite build: no on-disk sizes)")
+        else:
+            report(f"On disk: {measured[0]}, as left by the run", measured[1], count, rows)
+        db.commit()
+        if dialect == "postgresql":
+            with db.get_bind().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text(f"VACUUM FULL ANALYZE {', '.join(TABLES)}"))
+            report("On disk: pg_total_relation_size after VACUUM FULL",
+                   relation_sizes(db, dialect)[1], count, rows)
+        flask_db.session.remove()
+
+
+if __name__ == "__main__":
+    guarded(main)

@@ -1,0 +1,102 @@
+"""Households (困难家庭) and their history: dynamic management (动态管理).
+
+A household is known in a region by its head's ID number (户主身份证号码). Every case started
+with an application naming that head is linked to the same household row, whatever the
+procedure: identification (识别认定), yearly review (年度复核), exit (退出), and a later
+re-entry (返贫再认定). While a household has a running case, no second case is opened for it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from . import scope
+from .errors import Conflict, NotFound
+from .models import Benefit, Case, Household, OrgUnit, ProcedureVersion, User
+
+
+def link(db: Session, case: Case, version: ProcedureVersion, village: OrgUnit,
+         application: dict[str, Any], now: datetime) -> Household | None:
+    """Find or create the household of an application's head and link the case to it.
+
+    One query: the household and whether it has a running case. A running case refuses the
+    new one (`Conflict`). Applications without `head_id_number` (e.g. a standard adjustment)
+    belong to no household.
+    """
+    head = str(application.get("head_id_number") or "").strip().upper()
+    if not head:
+        return None
+    region = version.region.path
+    running = (select(Case.id).where(Case.household_id == Household.id,
+                                     Case.status == "running")
+               .order_by(Case.id).limit(1).scalar_subquery())
+    row = db.execute(select(Household, running).where(
+        Household.region_path == region, Household.head_id_number == head)).first()
+    if row is None:
+        household = Household(region_path=region, org_path=village.path, head_id_number=head,
+                              head_name=str(application.get("head_name", ""))[:100],
+                              created_at=now)
+        db.add(household)
+        db.flush()
+    else:
+        household, running_id = row
+        if running_id is not None:
+            raise Conflict(f"该户已有正在办理的案件（案件编号 {running_id}），"
+                           "办结前不能重复受理")
+        household.org_path = village.path
+        household.head_name = str(application.get("head_name", household.head_name))[:100]
+    case.household_id = household.id
+    return household
+
+
+def _visible(db: Session, actor: User, household_id: int) -> Household:
+    found = db.scalar(select(Household).where(
+        Household.id == household_id,
+        exists(select(Case.id).where(Case.household_id == Household.id,
+                                     scope.case_filter(actor)))))
+    if found is None:
+        raise NotFound("家庭不存在")
+    return found
+
+
+def history(db: Session, actor: User, household_id: int) -> tuple[Household, list[Case]]:
+    """The household and every case of it the actor may see, oldest first."""
+    household = _visible(db, actor, household_id)
+    found = db.scalars(
+        select(Case).options(joinedload(Case.procedure), joinedload(Case.village))
+        .where(Case.household_id == household.id, scope.case_filter(actor))
+        .order_by(Case.opened_at, Case.id)).all()
+    return household, list(found)
+
+
+def search(db: Session, actor: User, q: str | None, limit: int = 50) -> list[Household]:
+    """Households with a case the actor may see, by head name or ID number (part of it)."""
+    query = select(Household).where(exists(select(Case.id).where(
+        Case.household_id == Household.id, scope.case_filter(actor))))
+    if q and q.strip():
+        like = f"%{q.strip()}%"
+        query = query.where(or_(Household.head_name.like(like),
+                                Household.head_id_number.like(like.upper())))
+    return list(db.scalars(query.order_by(Household.id.desc()).limit(min(limit, 200))))
+
+
+def benefit_case_id(db: Session, household_id: int) -> int | None:
+    """The approved case that carries the household's benefit rows (its newest such case)."""
+    return db.scalar(select(Case.id).where(
+        Case.household_id == household_id, Case.status == "approved",
+        Case.id.in_(select(Benefit.case_id))).order_by(Case.id.desc()).limit(1))
+
+
+def status_of(cases: list[Case], current_amount: float | None) -> str:
+    """A plain summary for lists: running / active / exited / none."""
+    if any(c.status == "running" for c in cases):
+        return "running"
+    if current_amount is not None and current_amount > 0:
+        return "active"
+    if any(c.status == "exited" for c in cases):
+        return "exited"
+    return "none"

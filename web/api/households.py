@@ -1,0 +1,45 @@
+"""Households (动态管理): a household's cases across identification, review, exit, re-entry."""
+
+from flask import request
+
+from engine import benefits, households, reviews
+
+from ..extensions import db
+from . import actor, api, body, query_int, views
+
+
+def _household(h) -> dict:
+    return {"id": h.id, "head_name": h.head_name, "head_id_number": h.head_id_number,
+            "created_at": views.iso(h.created_at)}
+
+
+@api.get("/households")
+def search_households():
+    """Households the caller's org may see, by head name or ID number (officials only)."""
+    found = households.search(db.session, actor(), request.args.get("q") or None,
+                              limit=query_int("limit", 50, 1, 200))
+    return [_household(h) for h in found]
+
+
+@api.get("/households/<int:household_id>")
+def get_household(household_id: int):
+    """One household with every case of it, oldest first, and its current benefit."""
+    h, found = households.history(db.session, actor(), household_id)
+    holder = households.benefit_case_id(db.session, h.id)
+    benefit = benefits.current(db.session, holder) if holder is not None else None
+    amount = benefit.monthly_amount if benefit is not None else None
+    return {**_household(h), "status": households.status_of(found, amount),
+            "benefit": None if benefit is None else {
+                "case_id": benefit.case_id, "monthly_amount": benefit.monthly_amount,
+                "effective_from": benefit.effective_from.isoformat(), "source": benefit.source},
+            "cases": [views.case_row(c) for c in found]}
+
+
+@api.post("/reviews/yearly")
+def start_yearly_review():
+    """Queue the yearly review (年度复核) of every active household of a region (district or
+    admin); progress at GET /api/jobs/<id>."""
+    data = body()
+    job = reviews.start_yearly(db.session, actor(), str(data.get("region") or ""),
+                               str(data.get("procedure") or "linzi_review"))
+    return {"id": job.id, "kind": job.kind, "status": job.status, "total": job.total}, 202

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["complete_task.py", "storage.py", "returns.py"]
+SCRIPTS = ["complete_task.py", "storage.py", "returns.py", "inbox.py"]
 
 
 def main() -> None:

@@ -48,3 +48,30 @@ def test_an_approved_case_lists_its_category_and_monthly_amount(world, client):
     assert len(rows) == 4
     assert rows[3][8] == "已批准" and rows[3][11] == "低保" and rows[3][12] == 420.0
     assert rows[3][10], "closed date"
+
+
+def test_a_township_book_has_a_register_per_village_and_the_district_one_per_township(
+        world, client):
+    start(world, "V11", "张三")
+    start(world, "V12", "李四")
+    start(world, "V21", "王五")
+    sign_in(client, "town1")
+    book = load_workbook(io.BytesIO(client.get("/cases/ledger.xlsx").data))
+    assert book.sheetnames == ["台账", "甲一村", "甲二村"]
+    assert [r[1] for r in list(book["甲二村"].iter_rows(values_only=True))[3:]] == ["李四"]
+    sign_in(client, "dist")
+    book = load_workbook(io.BytesIO(client.get("/cases/ledger.xlsx").data))
+    assert book.sheetnames == ["台账", "乙镇", "甲镇"]
+    assert len(list(book["甲镇"].iter_rows(values_only=True))[3:]) == 2
+
+
+def test_a_household_table_for_those_who_may_see_the_case(world, client):
+    case = start(world, "V11", "张三")
+    sign_in(client, "vil11")
+    res = client.get(f"/cases/{case.id}/household.xlsx")
+    assert res.status_code == 200
+    cells = [c for row in load_workbook(io.BytesIO(res.data)).active.iter_rows(values_only=True)
+             for c in row if c is not None]
+    assert "张三户 困难家庭户表" in cells and "家庭成员" in cells and "户主" in cells
+    sign_in(client, "vil12")
+    assert client.get(f"/cases/{case.id}/household.xlsx").status_code == 404

@@ -17,7 +17,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from engine import clock, ledgers, procedures
+from engine import cases, clock, ledgers, procedures
 from engine.models import CASE_STATUSES
 from engine.models import Case as CaseModel
 
@@ -68,22 +68,11 @@ def _row(row: ledgers.LedgerRow) -> list[Any]:
     ]
 
 
-@pages.get("/cases/ledger.xlsx")
-def ledger():
-    """Every visible case matching the case list's filters, one row each."""
-    me = actor()
-    status = request.args.get("status") or None
-    found = ledgers.rows(db.session, me, status=status if status in CASE_STATUSES else None,
-                         village=request.args.get("village") or None,
-                         q=(request.args.get("q") or "").strip() or None)
-    book = Workbook()
-    sheet = book.active
-    sheet.title = _("台账")
+def _fill(sheet, title: str, byline: str, rows: list[ledgers.LedgerRow]) -> None:
+    """One register: a title, who exported it when, a header row, a row per household."""
     columns = _columns()
-    now = clock.now()
-    sheet.append([_("%(org)s 困难家庭认定台账", org=me.org.name)])
-    sheet.append([_("导出时间：%(at)s　导出人：%(who)s", at=local_time(now),
-                    who=me.display_name or me.username)])
+    sheet.append([title])
+    sheet.append([byline])
     sheet.append([name for name, _width in columns])
     sheet["A1"].font = Font(size=14, bold=True)
     header = PatternFill("solid", fgColor="EEF1F4")
@@ -93,18 +82,94 @@ def ledger():
         cell.fill = header
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         sheet.column_dimensions[get_column_letter(index)].width = width
-    count = 0
-    for row in found:
+    for row in rows:
         sheet.append(_row(row))
-        count += 1
-        id_cell = sheet.cell(row=sheet.max_row, column=3)
-        id_cell.number_format = "@"  # an 18-digit ID number is text, not a float
+        sheet.cell(row=sheet.max_row, column=3).number_format = "@"  # ID numbers are text
         sheet.cell(row=sheet.max_row, column=13).number_format = "#,##0.00"
     sheet.freeze_panes = "C4"
-    sheet.auto_filter.ref = f"A3:{get_column_letter(len(columns))}{3 + count}"
+    sheet.auto_filter.ref = f"A3:{get_column_letter(len(columns))}{3 + len(rows)}"
+
+
+def _groups(me, rows: list[ledgers.LedgerRow]) -> dict[str, list[ledgers.LedgerRow]]:
+    """村有册、镇有簿、区有电子档案: a township's book has a register per village, the
+    district's archive one per township; a village's register is the first sheet alone."""
+    if me.org.level not in ("township", "district", "city", "province"):
+        return {}
+    groups: dict[str, list[ledgers.LedgerRow]] = {}
+    for row in rows:
+        key = row.case.village.name if me.org.level == "township" else row.township
+        groups.setdefault(key or "—", []).append(row)
+    return groups
+
+
+def _xlsx(book: Workbook, name: str) -> Response:
     buffer = io.BytesIO()
     book.save(buffer)
-    name = f"{_('台账')}-{me.org.name}-{datetime.now().strftime('%Y%m%d')}.xlsx"
     return Response(buffer.getvalue(), mimetype=XLSX, headers={
         "Content-Disposition": f"attachment; filename=ledger.xlsx; filename*=UTF-8''{quote(name)}"
     })
+
+
+@pages.get("/cases/ledger.xlsx")
+def ledger():
+    """Every visible case matching the case list's filters: all on the first sheet, then a
+    sheet per village (township) or per township (district)."""
+    me = actor()
+    status = request.args.get("status") or None
+    found = list(ledgers.rows(db.session, me,
+                              status=status if status in CASE_STATUSES else None,
+                              village=request.args.get("village") or None,
+                              q=(request.args.get("q") or "").strip() or None))
+    now = clock.now()
+    byline = _("导出时间：%(at)s　导出人：%(who)s", at=local_time(now),
+               who=me.display_name or me.username)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = _("台账")
+    _fill(sheet, _("%(org)s 困难家庭认定台账", org=me.org.name), byline, found)
+    for group, rows in sorted(_groups(me, found).items()):
+        _fill(book.create_sheet(group[:31]), _("%(org)s 困难家庭认定台账", org=group), byline, rows)
+    return _xlsx(book, f"{_('台账')}-{me.org.name}-{datetime.now().strftime('%Y%m%d')}.xlsx")
+
+
+@pages.get("/cases/<int:case_id>/household.xlsx")
+def household_sheet(case_id: int):
+    """户有表: one household's table — head, members, incomes, assets and each step taken."""
+    me = actor()
+    detail = cases.detail(db.session, me, case_id)
+    case, version = detail.case, detail.version
+    app = case.application or {}
+    start_form = procedures.form_of(version, version.start_form)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = _("户表")
+    sheet.append([_("%(name)s户 困难家庭户表", name=case.applicant_name)])
+    sheet["A1"].font = Font(size=14, bold=True)
+    sheet.append([_("案件编号"), case.id, _("村（居）"), detail.village.name,
+                  _("状态"), status_label(case.status)])
+    for field in start_form.fields:
+        value = app.get(field.name)
+        if field.type == "rows" or value in (None, ""):
+            continue
+        sheet.append([field.label, str(start_form.choice_label(field.name, value))])
+    for field in start_form.fields:
+        rows = app.get(field.name)
+        if field.type != "rows" or not rows:
+            continue
+        sheet.append([])
+        sheet.append([field.label])
+        sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
+        sheet.append([sub.label for sub in field.fields])
+        for item in rows:
+            sheet.append([str(start_form.choice_label(f"{field.name}.{sub.name}",
+                                                      item.get(sub.name)))
+                          if item.get(sub.name) not in (None, "") else ""
+                          for sub in field.fields])
+    sheet.append([])
+    sheet.append([_("办理过程")])
+    sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
+    for task in detail.done_tasks:
+        sheet.append([task.name, local_time(task.completed_at), task.outcome or ""])
+    for column in "ABCDEFGH":
+        sheet.column_dimensions[column].width = 18
+    return _xlsx(book, f"{_('户表')}-{case.applicant_name}-{case.id}.xlsx")

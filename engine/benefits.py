@@ -109,14 +109,19 @@ def run_batch(db: Session, now: datetime | None = None) -> int:
         return len(ids)
 
 
-def run_jobs(db: Session, now: datetime | None = None, max_batches: int = 50) -> int:
+def drain(run_batch_fn, db: Session, now: datetime | None = None, max_batches: int = 50) -> int:
+    """The worker's share of a kind of job: batches until none is left or the pass is full."""
     handled = 0
     for _ in range(max_batches):
-        n = run_batch(db, now)
+        n = run_batch_fn(db, now)
         if n == 0:
             break
         handled += n
     return handled
+
+
+def run_jobs(db: Session, now: datetime | None = None, max_batches: int = 50) -> int:
+    return drain(run_batch, db, now, max_batches)
 
 
 def job(db: Session, actor: User, job_id: int) -> Job:

@@ -177,9 +177,9 @@ def detail(db: Session, actor: User, case_id: int) -> CaseDetail:
                       completed, current)
 
 
-def search(db: Session, actor: User, status: str | None = None, village: str | None = None,
-           q: str | None = None, limit: int = 50, offset: int = 0) -> list[Case]:
-    """Cases the actor may see, newest first, filtered by status, village code or name."""
+def search_query(actor: User, status: str | None = None, village: str | None = None,
+                 q: str | None = None):
+    """Cases the actor may see, filtered by status, village code or a name (unordered)."""
     if status and status not in CASE_STATUSES:
         raise Invalid({"status": [f"状态应为 {', '.join(CASE_STATUSES)} 之一"]})
     query = (
@@ -195,4 +195,11 @@ def search(db: Session, actor: User, status: str | None = None, village: str | N
     if q:
         like = f"%{q.strip()}%"
         query = query.where(or_(Case.applicant_name.like(like), OrgUnit.name.like(like)))
+    return query
+
+
+def search(db: Session, actor: User, status: str | None = None, village: str | None = None,
+           q: str | None = None, limit: int = 50, offset: int = 0) -> list[Case]:
+    """Cases the actor may see, newest first, filtered by status, village code or name."""
+    query = search_query(actor, status, village, q)
     return list(db.scalars(query.order_by(Case.id.desc()).limit(min(limit, 200)).offset(offset)))

@@ -10,12 +10,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, contains_eager, joinedload
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from . import scope
-from .errors import Invalid
-from .models import CASE_STATUSES, Case, HumanTask, OrgUnit, User
+from . import cases
+from .models import Case, HumanTask, OrgUnit, User
 
 BATCH = 500
 
@@ -32,20 +31,7 @@ class LedgerRow:
 def rows(db: Session, actor: User, status: str | None = None, village: str | None = None,
          q: str | None = None) -> Iterator[LedgerRow]:
     """Matching visible cases, oldest first, with their township names and step data."""
-    if status and status not in CASE_STATUSES:
-        raise Invalid({"status": [f"状态应为 {', '.join(CASE_STATUSES)} 之一"]})
-    query = (
-        select(Case).join(Case.village)
-        .options(contains_eager(Case.village), joinedload(Case.procedure))
-        .where(scope.case_filter(actor))
-    )
-    if status:
-        query = query.where(Case.status == status)
-    if village:
-        query = query.where(OrgUnit.code == village)
-    if q:
-        like = f"%{q.strip()}%"
-        query = query.where(or_(Case.applicant_name.like(like), OrgUnit.name.like(like)))
+    query = cases.search_query(actor, status, village, q)
     townships: dict[int, str] = {}
     last_id = 0
     while True:

@@ -111,10 +111,4 @@ def run_batch(db: Session, now: datetime | None = None) -> int:
 
 def run_jobs(db: Session, now: datetime | None = None, max_batches: int = 20) -> int:
     """The worker's share: a few batches per pass."""
-    handled = 0
-    for _ in range(max_batches):
-        n = run_batch(db, now)
-        if n == 0:
-            break
-        handled += n
-    return handled
+    return benefits.drain(run_batch, db, now, max_batches)

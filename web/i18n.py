@@ -6,7 +6,7 @@ English one is `translations/en/LC_MESSAGES/messages.po` (compile with `pybabel 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Flask, request, session
@@ -48,12 +48,21 @@ def local_date(value: datetime | date | None) -> str:
     return value.isoformat()
 
 
+def due_day(value: datetime | None) -> str:
+    """A deadline is the end of its last day (midnight after it): show that day, not the
+    midnight, so "due 11-06" does not read as "due 11-07 00:00"."""
+    if value is None:
+        return ""
+    return local_time(value - timedelta(seconds=1), "%Y-%m-%d")
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, default_locale=DEFAULT_LOCALE,
                    default_timezone="Asia/Shanghai")
     app.before_request(_remember_language)
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["local_date"] = local_date
+    app.jinja_env.filters["due_day"] = due_day
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
 
     @app.context_processor

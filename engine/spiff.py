@@ -148,8 +148,6 @@ def _model_from_spec(key: str, spec, subs: dict, file_of: dict[str, str],
         engine = getattr(task_spec, "dmnEngine", None)
         if engine is not None:
             engine.__class__ = StrictDMNEngine
-    for task_spec in [*spec.task_specs.values(),
-                      *(ts for sub in subs.values() if sub for ts in sub.task_specs.values())]:
         if not isinstance(task_spec, BpmnTaskSpec) or task_spec.bpmn_id is None:
             continue
         where = _describe(task_spec, file_name)
@@ -420,6 +418,8 @@ class _LeanWorkflowConverter(BpmnWorkflowConverter):
 _SERIALIZER = BpmnWorkflowSerializer(
     BpmnWorkflowSerializer.configure({**DEFAULT_CONFIG, BpmnWorkflow: _LeanWorkflowConverter})
 )
+# The converter registry, for SpiffWorkflow's spec diff and migration (engine/versions.py).
+REGISTRY = _SERIALIZER.registry
 
 
 def _prune_history(wf: BpmnWorkflow) -> None:

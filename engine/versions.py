@@ -148,7 +148,7 @@ def diff_models(key: str, from_version: int, old: spiff.ProcessModel, to_version
         if fields:
             changed.append(StepChange(sid, after.name, fields))
     elements: dict[str, str] = {}
-    spec_diff = SpecDiff(spiff._SERIALIZER.registry, old.spec, new.spec)
+    spec_diff = SpecDiff(spiff.REGISTRY, old.spec, new.spec)
     steps = old.steps.keys() | new.steps.keys()
     for spec in spec_diff.added:
         if getattr(spec, "bpmn_id", None) and spec.bpmn_id not in steps:
@@ -207,7 +207,7 @@ def _problems(wf_diff) -> list[str]:
             problems.append(f"已办步骤{_label(task.task_spec)}在新版本中已删除，办理记录无法对应")
     for task in wf_diff.changed:
         if task.has_state(ACTIVE):
-            converted = spiff._SERIALIZER.registry.convert
+            converted = spiff.REGISTRY.convert
             new_spec = wf_diff.alignment.get(task)
             old, new = converted(task.task_spec), converted(new_spec) if new_spec else {}
             keys = {k for k in old.keys() | new.keys() if old.get(k) != new.get(k)}
@@ -221,7 +221,7 @@ def _problems(wf_diff) -> list[str]:
 def _move(wf, new_model: spiff.ProcessModel) -> list[str]:
     """Move the workflow onto the new model's spec if safe; else the reasons, untouched."""
     try:
-        top, subs = diff_workflow(spiff._SERIALIZER.registry, wf, new_model.spec,
+        top, subs = diff_workflow(spiff.REGISTRY, wf, new_model.spec,
                                   new_model.subprocess_specs)
     except KeyError as exc:  # a task whose spec the alignment cannot place
         return [f"流程结构无法对应（{exc}）"]

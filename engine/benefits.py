@@ -1,8 +1,13 @@
 """Household top-ups (补差): recorded at approval, recalculated in bulk when a standard changes.
 
-The top-up follows the national formula (民发〔2012〕220号 Art. 27): (standard − per-capita
-income) × household members, per month, never negative, rounded to fen. A household whose
-per-capita income is unknown is skipped and counted, not guessed.
+A recalculation runs the region's own rules when the procedure names them: the decision
+tables listed in the service task's `decisions` parameter are evaluated again for every
+household, on the facts kept with its benefit (its incomes, members, area…) and with
+`standard_date` set to the date the new standard takes effect; the last table's
+`proposed_amount` is the new top-up. Without `decisions` it falls back to the national formula
+(民发〔2012〕220号 Art. 27): (standard − per-capita income) × household members, per month, never
+negative, rounded to fen. A household whose facts are unknown, or for which the rules fail, is
+skipped and counted, not guessed.
 """
 
 from __future__ import annotations
@@ -13,9 +18,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import audit, calendar, clock
-from .errors import Forbidden, NotFound
-from .models import Benefit, Case, Job, User
+from . import audit, calendar, clock, spiff
+from .errors import Forbidden, ModelError, NotFound
+from .models import Benefit, Case, Job, ProcedureVersion, User
 from .operations import operation
 from .sandbox import fen
 from .uow import unit_of_work
@@ -31,7 +36,17 @@ def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-def on_approved(db: Session, case: Case, data: dict[str, Any], now: datetime) -> None:
+def _scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool)
+
+
+def facts_of(data: dict[str, Any], names: frozenset[str] | set[str]) -> dict[str, Any]:
+    """The scalar values of `data` that the bundle's decision tables read."""
+    return {name: data[name] for name in sorted(names) if _scalar(data.get(name))}
+
+
+def on_approved(db: Session, case: Case, data: dict[str, Any], now: datetime,
+                decision_names: frozenset[str] = frozenset()) -> None:
     """The first benefit row of an approved household, from the procedure's `amount`."""
     amount = _number(data.get("amount"))
     if amount is None:
@@ -40,7 +55,8 @@ def on_approved(db: Session, case: Case, data: dict[str, Any], now: datetime) ->
                    standard=_number(data.get("standard")),
                    per_capita_income=_number(data.get("per_capita_income")),
                    household_size=case.household_size, effective_from=calendar.local_date(now),
-                   source="approval", created_at=now))
+                   source="approval", created_at=now,
+                   facts=facts_of(data, decision_names) or None))
 
 
 def _active(org_path: str):
@@ -51,24 +67,78 @@ def _active(org_path: str):
         Case.id.not_in(select(Benefit.case_id).where(Benefit.source.like("exit:%"))))
 
 
+def _decision_ids(decisions: Any) -> list[str]:
+    if decisions is None:
+        return []
+    if not isinstance(decisions, str):
+        raise ValueError(f"decisions 应为以逗号分隔的决策表编号，实际为 {decisions!r}")
+    return [d.strip() for d in decisions.replace("，", ",").split(",") if d.strip()]
+
+
+def _effective_date(effective_from: Any, now: datetime) -> date:
+    if effective_from in (None, ""):
+        return calendar.local_date(now)
+    try:
+        return date.fromisoformat(str(effective_from)[:10])
+    except ValueError:
+        raise ValueError(f"生效日期应为 YYYY-MM-DD，实际为 {effective_from!r}") from None
+
+
 @operation("recalculate_topups")
-def start_recalculation(db: Session, case: Case, now: datetime, standard: Any,
-                        effective_from: Any = None) -> dict[str, Any]:
-    """Service task: queue the recalculation of every active household of the case's region."""
+def start_recalculation(db: Session, case: Case, now: datetime, standard: Any = None,
+                        effective_from: Any = None, decisions: Any = None) -> dict[str, Any]:
+    """Service task: queue the recalculation of every active household of the case's region,
+    by the decision tables named in `decisions` (of the case's own bundle) or else by the
+    national formula with `standard`."""
+    from .procedures import model_of
+
+    rules = _decision_ids(decisions)
     value = _number(standard)
-    if value is None or value <= 0:
+    if rules:
+        version = db.get(ProcedureVersion, case.procedure_version_id)
+        missing = [d for d in rules if d not in model_of(version).decisions]
+        if missing:
+            raise ValueError(f"流程包中没有决策表：{'、'.join(missing)}")
+    elif value is None or value <= 0:
         raise ValueError(f"新标准应为正数，实际为 {standard!r}")
+    effective = _effective_date(effective_from, now)
     region = case.org_path
     total = db.scalar(select(func.count()).select_from(_active(region).subquery()))
     job = Job(kind="recalculate_topups", org_path=region, case_id=case.id, total=total,
-              params={"standard": value,
-                      "effective_from": str(effective_from or calendar.local_date(now))},
+              params={"standard": value, "effective_from": effective.isoformat(),
+                      "decisions": rules, "version_id": case.procedure_version_id},
               created_at=now)
     db.add(job)
     db.flush()
+    how = f"按决策表 {'、'.join(rules)}" if rules else f"按新标准 {value} 元/人·月"
     audit.record(db, now, None, "job.created", case=case,
-                 comment=f"按新标准 {value} 元/人·月重新核算 {total} 户补差")
+                 comment=f"{how}重新核算 {total} 户补差（{effective} 起）")
     return {"job_id": job.id, "households": total}
+
+
+def _by_formula(job: Job, old: Benefit) -> Benefit | None:
+    if old.per_capita_income is None:
+        return None
+    standard = float(job.params["standard"])
+    return Benefit(standard=standard, per_capita_income=old.per_capita_income,
+                   household_size=old.household_size, facts=old.facts,
+                   monthly_amount=topup(standard, old.per_capita_income, old.household_size))
+
+
+def _by_rules(job: Job, old: Benefit, model) -> Benefit | None:
+    """Run the region's decision tables again on the household's facts."""
+    if not old.facts:
+        return None
+    given = {"standard": job.params["standard"]} if job.params.get("standard") else {}
+    result = spiff.decide(model, job.params["decisions"],
+                          {**old.facts, **given, "standard_date": job.params["effective_from"]})
+    amount = _number(result.get("proposed_amount"))
+    if amount is None or amount < 0:
+        raise ModelError(f"决策表没有给出有效的 proposed_amount：{result.get('proposed_amount')!r}")
+    return Benefit(standard=_number(result.get("standard")),
+                   per_capita_income=_number(result.get("per_capita_income")),
+                   household_size=old.household_size, monthly_amount=amount,
+                   facts={k: result[k] for k in old.facts if _scalar(result.get(k))})
 
 
 def run_batch(db: Session, now: datetime | None = None) -> int:
@@ -88,25 +158,36 @@ def run_batch(db: Session, now: datetime | None = None) -> int:
         for benefit in db.scalars(select(Benefit).where(Benefit.case_id.in_(ids))
                                   .order_by(Benefit.id)):
             latest[benefit.case_id] = benefit
-        standard = float(job.params["standard"])
         effective = date.fromisoformat(job.params["effective_from"])
+        model = _job_model(db, job)
         for case_id in ids:
             old = latest[case_id]
-            if old.per_capita_income is None:
+            try:
+                new = _by_rules(job, old, model) if model else _by_formula(job, old)
+            except ModelError as exc:
+                new = None
+                job.params = {**job.params, "last_error": f"案件 {case_id}：{exc}"}
+            if new is None:
                 job.skipped += 1
                 continue
-            db.add(Benefit(case_id=case_id, standard=standard,
-                           per_capita_income=old.per_capita_income,
-                           household_size=old.household_size,
-                           monthly_amount=topup(standard, old.per_capita_income,
-                                                old.household_size),
-                           effective_from=effective, source=f"job:{job.id}", created_at=now))
+            new.case_id, new.effective_from = case_id, effective
+            new.source, new.created_at = f"job:{job.id}", now
+            db.add(new)
             job.done += 1
         job.cursor = ids[-1] if ids else job.cursor
         job.status = "running" if len(ids) == BATCH else "done"
         if job.status == "done":
             job.finished_at = now
         return len(ids)
+
+
+def _job_model(db: Session, job: Job):
+    """The process model whose decision tables the job runs, or None for the formula."""
+    from .procedures import model_of
+
+    if not job.params.get("decisions"):
+        return None
+    return model_of(db.get(ProcedureVersion, job.params["version_id"]))
 
 
 def drain(run_batch_fn, db: Session, now: datetime | None = None, max_batches: int = 50) -> int:
@@ -162,7 +243,7 @@ def end_benefit(db: Session, case: Case, now: datetime) -> dict[str, Any]:
     db.add(Benefit(case_id=old.case_id, monthly_amount=0.0, standard=old.standard,
                    per_capita_income=old.per_capita_income, household_size=old.household_size,
                    effective_from=calendar.local_date(now), source=f"exit:{case.id}",
-                   created_at=now))
+                   created_at=now, facts=old.facts))
     audit.record(db, now, None, "benefit.ended", case=case,
                  comment=f"家庭退出，案件 {old.case_id} 的补差自 {calendar.local_date(now)} 停发")
     return {"ended": True, "benefit_case_id": old.case_id}
@@ -183,7 +264,7 @@ def adjust_benefit(db: Session, case: Case, now: datetime, amount: Any,
                    per_capita_income=income if income is not None else old.per_capita_income,
                    household_size=case.household_size or old.household_size,
                    effective_from=calendar.local_date(now), source=f"review:{case.id}",
-                   created_at=now))
+                   created_at=now, facts=old.facts))
     audit.record(db, now, None, "benefit.adjusted", case=case,
                  comment=f"年度复核调整补差：{old.monthly_amount} → {value} 元/月")
     return {"adjusted": True, "benefit_case_id": old.case_id, "amount": value}

@@ -138,5 +138,5 @@ def save(db: Session, case: Case, instance: ProcessInstance, model: spiff.Proces
         case.status, case.closed_at = status, now
         audit.record(db, now, None, f"case.{status}", case=case)
         if status == "approved":
-            benefits.on_approved(db, case, spiff.final_data(wf), now)
+            benefits.on_approved(db, case, spiff.final_data(wf), now, model.decision_names)
     return still_open + opened

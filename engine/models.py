@@ -427,6 +427,9 @@ class Benefit(Base):
     effective_from: Mapped[date] = mapped_column(Date)
     source: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The household's values of the variables its bundle's decision tables read (incomes by
+    # category, member counts, area…), so that a recalculation can run the region's rules again.
+    facts: Mapped[dict[str, Any] | None] = mapped_column()
 
 
 class Job(Base):

@@ -47,7 +47,11 @@ class ScriptEngine(PythonScriptEngine):
             raise WorkflowTaskException(f"未知的服务操作：{operation_name}", task=task)
         params = {k: v["value"] for k, v in (operation_params or {}).items()}
         db, case, now = context
-        return json.dumps(fn(db, case, now, **params), ensure_ascii=False)
+        try:
+            result = fn(db, case, now, **params)
+        except (TypeError, ValueError) as exc:  # bad parameters from the model
+            raise WorkflowTaskException(f"服务操作 {operation_name}：{exc}", task=task) from exc
+        return json.dumps(result, ensure_ascii=False)
 
 
 # Modules that register operations; imported last so that they can import `operation`.

@@ -7,12 +7,14 @@ version and cached in memory) and is zlib-compressed JSON.
 
 from __future__ import annotations
 
+import ast
 import json
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
@@ -86,6 +88,13 @@ class ProcessModel:
     # Whole-case limits from process properties: caseDueWorkingDays, caseMaxWorkingDays.
     due_working_days: int | None = None
     max_working_days: int | None = None
+    # The bundle's decision tables by decision id, for evaluation outside a running case
+    # (a bulk recalculation), and every variable name they read.
+    decisions: dict[str, Any] = field(default_factory=dict)
+    decision_names: frozenset[str] = frozenset()
+    # Months (1–12) in which the worker starts this procedure for every enrolled household
+    # of each region it is deployed to: process property reviewMonths, e.g. "12" or "1,7".
+    review_months: tuple[int, ...] = ()
 
     @property
     def form_keys(self) -> set[str]:
@@ -326,11 +335,13 @@ def check_bundle(bpmn: dict[str, str],
                 p.get("name"): p.get("value") for p in process.xpath(
                     "./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property",
                     namespaces=BPMN_NS)}
+    names: set[str] = set()
     for file_name, text in sorted(dmn.items()):
         root = _xml(file_name, text, problems)
         if root is None:
             continue
         _check_dmn(file_name, root, problems)
+        names |= _names_read(root)
         try:
             parser.add_dmn_xml(root, file_name)
         except (ValidationException, SpiffWorkflowException, etree.LxmlError,
@@ -340,6 +351,7 @@ def check_bundle(bpmn: dict[str, str],
     if not problems:
         called = _called_process_ids(parser, file_of, problems)
         keys = [] if problems else [k for k in parser.get_process_ids() if k not in called]
+        decisions = {} if problems else _decision_engines(parser)
         if not keys and not problems:
             problems.append("流程包中没有可执行的流程（isExecutable=\"true\"）")
         for key in keys:
@@ -354,8 +366,46 @@ def check_bundle(bpmn: dict[str, str],
             models[key] = replace(
                 model,
                 due_working_days=_int_property(props, "caseDueWorkingDays", where, problems),
-                max_working_days=_int_property(props, "caseMaxWorkingDays", where, problems))
+                max_working_days=_int_property(props, "caseMaxWorkingDays", where, problems),
+                review_months=_months(props.get("reviewMonths"), where, problems),
+                decisions=decisions, decision_names=frozenset(names))
     return models, problems
+
+
+def _decision_engines(parser: SpiffBpmnParser) -> dict[str, StrictDMNEngine]:
+    engines = {}
+    for decision_id in parser.dmn_parsers:
+        engine = parser.get_engine(decision_id, None)
+        engine.__class__ = StrictDMNEngine
+        engines[decision_id] = engine
+    return engines
+
+
+def _names_read(dmn_root) -> set[str]:
+    """Variable names a DMN file's expressions read (unary tests such as `< standard` too)."""
+    names: set[str] = set()
+    for text in dmn_root.xpath("//*[local-name()='text']/text()"):
+        for source in (text, f"_ {text}"):
+            try:
+                tree = ast.parse(source.strip(), mode="eval")
+            except SyntaxError:
+                continue
+            names |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} - {"_"}
+            break
+    return names
+
+
+def _months(raw: str | None, where: str, problems: list[str]) -> tuple[int, ...]:
+    if not raw or not raw.strip():
+        return ()
+    try:
+        months = tuple(sorted({int(m) for m in raw.replace("，", ",").split(",") if m.strip()}))
+    except ValueError:
+        months = (0,)
+    if not months or not all(1 <= m <= 12 for m in months):
+        problems.append(f"{where}：属性 reviewMonths 应为 1–12 的月份，以逗号分隔，实际为“{raw}”")
+        return ()
+    return months
 
 
 def _called_process_ids(parser: SpiffBpmnParser, file_of: dict[str, str],
@@ -570,6 +620,35 @@ def send_objection(wf: BpmnWorkflow, payload: dict[str, Any]) -> bool:
                     wf.do_engine_steps()
                 return True
     return False
+
+
+class _Facts:
+    """The little of a task (and its workflow) that a decision table and its errors read."""
+
+    def __init__(self, decision_id: str, data: dict[str, Any]) -> None:
+        self.data = data
+        self.task_spec = SimpleNamespace(bpmn_name=decision_id, bpmn_id=decision_id)
+        self.workflow = self.top_workflow = self
+        self.spec = SimpleNamespace(file="")
+        self.script_engine = SCRIPT_ENGINE
+
+
+def decide(model: ProcessModel, decision_ids: list[str], data: dict[str, Any]) -> dict[str, Any]:
+    """Evaluate decisions of the model's bundle in turn, each seeing the ones before.
+
+    Returns the data with every decision's outputs merged in. A decision the bundle does not
+    have, or one that fails or matches no rule, is a ModelError.
+    """
+    facts = dict(data)
+    for decision_id in decision_ids:
+        engine = model.decisions.get(decision_id)
+        if engine is None:
+            raise ModelError(f"流程包中没有决策表 {decision_id}")
+        try:
+            facts.update(engine.result(_Facts(decision_id, facts)))
+        except SpiffWorkflowException as exc:
+            raise ModelError(f"{decision_id}：{exc}") from exc
+    return facts
 
 
 def final_status(wf: BpmnWorkflow) -> str | None:

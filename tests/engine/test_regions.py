@@ -3,15 +3,16 @@ eligibility decided by each region's DMN tables."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from SpiffWorkflow import TaskState
 from sqlalchemy import select
 
-from engine import cases, clock, procedures, spiff, tasks
-from engine.models import Benefit, Case, HumanTask, ProcedureVersion, ProcessInstance
+from engine import benefits, cases, clock, procedures, spiff, tasks
+from engine.errors import ModelError
+from engine.models import Benefit, Case, HumanTask, Job, ProcedureVersion, ProcessInstance
 from tests.factories import ROOT, after_notice, make_world, open_task
 from tests.forms.samples import valid_application, valid_step_data
 
@@ -113,7 +114,7 @@ def household(incomes: list[dict], labour: str | None = None, **member_changes) 
 
 @pytest.mark.parametrize("region,keys", [
     ("fuxin", {"fuxin_identification", "fuxin_standard_adjustment"}),
-    ("jiangmen", {"jiangmen_identification", "jiangmen_exit"}),
+    ("jiangmen", {"jiangmen_identification", "jiangmen_exit", "jiangmen_standard_adjustment"}),
     ("generic", {"generic_poverty_registration"}),
 ])
 def test_bundle_parses_without_problems(region, keys):
@@ -222,6 +223,90 @@ def test_jiangmen_town_household_gets_the_75pct_floor(world):
     data = workflow_data(db, case)
     assert (data["area"], data["topup_floor_share"]) == ("town", 0.75)
     assert data["proposed_amount"] == 1800.0  # 600 × 3
+
+
+RULE_900 = """      <rule id="jiangmen_standard_rule_2027">
+        <inputEntry id="jiangmen_standard_rule_2027_in0">
+          <text>&gt;= "2027-01-01"</text></inputEntry>
+        <outputEntry id="jiangmen_standard_rule_2027_out0"><text>900</text></outputEntry>
+        <outputEntry id="jiangmen_standard_rule_2027_out1"><text>10800</text></outputEntry>
+        <outputEntry id="jiangmen_standard_rule_2027_out2"><text>"2027 年标准"</text></outputEntry>
+      </rule>
+"""
+
+
+def jiangmen_with_standard_900_from_2027() -> dict[str, bytes]:
+    """The bundle as a designer edits it: a 900 row from 2027 above the 800 catch-all row."""
+    files = procedures.read_bundle_dir(BPMN / "jiangmen")
+    text = files["standard.dmn"].decode()
+    first = '      <rule id="jiangmen_standard_rule1">'
+    assert first in text
+    return {**files, "standard.dmn": text.replace(first, RULE_900 + first).encode()}
+
+
+def test_jiangmen_standard_change_recalculates_with_the_region_floor(world):
+    """Raising the standard in standard.dmn and running the adjustment procedure recalculates
+    every household by Jiangmen's own rules (the 50%/75% floor), not the national formula."""
+    db, at = world.db, datetime(2026, 8, 3, 2, tzinfo=UTC)  # fixed dates: 2027 is in the rules
+    gap = start(world, "jiangmen_identification", at=at)  # per-capita 2266.67/yr, 3 people
+    floor = start(world, "jiangmen_identification", at=at,
+                  application=household([{"category": "wages", "amount": 21600.0}],
+                                        labour="none"))  # 600/month each: floor applies
+    for case in (gap, floor):
+        work(world, case, at=at, extra={"jiangmen_investigation": {"area": "town"}}
+             if case is floor else None)
+        db.refresh(case)
+        assert case.status == "approved"
+    assert (benefit(db, gap).monthly_amount, benefit(db, floor).monthly_amount) == (1833.33,
+                                                                                   1800.0)
+    assert benefit(db, floor).facts["area"] == "town"
+
+    procedures.deploy(db, None, "D1", jiangmen_with_standard_900_from_2027())
+    # an application decided before 2027 still gets 800: the new row applies from 2027-01-01
+    at = datetime(2026, 11, 2, 2, tzinfo=UTC)
+    pending = start(world, "jiangmen_identification", at=at)
+    work(world, pending, at=at, stop_at="district_confirmation")
+    assert workflow_data(db, pending)["standard"] == 800
+
+    dist, now = world.user("dist"), datetime(2026, 11, 16, 2, tzinfo=UTC)
+    adjustment = cases.start(db, dist, "jiangmen_standard_adjustment", "D1",
+                             {"effective_from": "2027-01-01", "document_no": "江府〔2026〕9号",
+                              "basis": "扶贫标准与低保标准同步提高"}, now=now)
+    review = open_task(db, adjustment.id)
+    assert workflow_data(db, adjustment)["standard"] == 900
+    tasks.complete(db, dist, review.id, {"opinion": "同意", "decision": "approve"}, now=now)
+    tasks.complete(db, dist, open_task(db, adjustment.id).id,
+                   {"published_on": "2026-12-01", "channel": "市政府网站"}, now=now)
+    job = db.scalar(select(Job).where(Job.case_id == adjustment.id))
+    assert benefits.run_jobs(db, now) == 2
+    db.refresh(job)
+    assert (job.status, job.done, job.skipped) == ("done", 2, 0)
+    new_gap, new_floor = benefits.current(db, gap.id), benefits.current(db, floor.id)
+    # (900 − 188.89) × 3 by the gap; the town household by the 75% floor: 675 × 3
+    assert (new_gap.monthly_amount, new_gap.standard) == (2133.33, 900)
+    assert (new_floor.monthly_amount, new_floor.source) == (2025.0, f"job:{job.id}")
+    assert str(new_floor.effective_from) == "2027-01-01"
+    assert benefits.topup(900, 7200, 3) == 900.0  # the national formula would have given 300/person
+
+
+def test_recalculation_naming_a_missing_decision_is_refused_and_changes_nothing(world):
+    db = world.db
+    files = procedures.read_bundle_dir(BPMN / "jiangmen")
+    text = files["standard-adjustment.bpmn"].decode().replace(
+        "jiangmen_standard,jiangmen_income,jiangmen_eligibility", "jiangmen_standard,no_such")
+    procedures.deploy(db, None, "D1", {**files, "standard-adjustment.bpmn": text.encode()})
+    dist, now = world.user("dist"), clock.now()
+    case = cases.start(db, dist, "jiangmen_standard_adjustment", "D1",
+                       {"effective_from": "2027-01-01", "document_no": "x", "basis": "y"}, now=now)
+    tasks.complete(db, dist, open_task(db, case.id).id, {"opinion": "同意", "decision": "approve"},
+                   now=now)
+    publish = open_task(db, case.id)
+    with pytest.raises(ModelError, match="no_such"):
+        tasks.complete(db, dist, publish.id, {"published_on": "2026-12-01", "channel": "网站"},
+                       now=now)
+    db.rollback()
+    assert open_task(db, case.id).id == publish.id
+    assert db.scalar(select(Job).where(Job.case_id == case.id)) is None
 
 
 def test_jiangmen_exit_keeps_the_benefit_six_months_before_exit(world):

@@ -1,5 +1,7 @@
 """Chinese by default; ?lang=en switches to English and stays for the session."""
 
+from engine import clock
+from engine.models import Job
 from tests.web.conftest import sign_in, text
 
 
@@ -18,3 +20,44 @@ def test_english_survives_signing_in(world, client):
     client.get("/login?lang=en")
     sign_in(client, "vil11")
     assert "Inbox" in text(client.get("/inbox"))
+
+
+def english(client, url: str) -> str:
+    response = client.get(url + ("&" if "?" in url else "?") + "lang=en")
+    assert response.status_code == 200, url
+    return text(response)
+
+
+def test_the_oversight_pages_are_in_english(world, client):
+    world.db.add(Job(kind="recalculate_topups", org_path="/D1/T1/", status="running",
+                     params={"last_error": "案件 17：决策表出错"},
+                     total=8, done=3, skipped=1, created_at=clock.now()))
+    world.db.commit()
+    sign_in(client, "dist")
+    jobs = english(client, "/admin/jobs")
+    assert "Bulk jobs" in jobs and "Top-up recalculation" in jobs and "In progress" in jobs
+    assert "4 of 8 households handled" in jobs and "Skipped" in jobs and "Progress" in jobs
+    assert "批量任务" not in jobs and "补差重新核算" not in jobs and "进行中" not in jobs
+    assert "已处理" not in jobs and "跳过" not in jobs
+    assert "Last error: </b>案件 17：决策表出错" in jobs and "最近错误" not in jobs
+    overdue = english(client, "/admin/overdue")
+    assert "Overdue tasks" in overdue and "Nothing overdue." in overdue
+    assert "逾期事项" not in overdue and "没有逾期事项" not in overdue
+    notifications = english(client, "/notifications")
+    assert "No notifications." in notifications and "暂无通知" not in notifications
+    sign_in(client, "admin")
+    calendar = english(client, "/admin/calendar")
+    assert "Working-day calendar" in calendar and "Import holiday schedule" in calendar
+    assert "工作日历" not in calendar and "导入节假日安排" not in calendar
+
+
+def test_the_designer_pages_are_in_english(world, client):
+    sign_in(client, "designer")
+    index = english(client, "/designer")
+    assert "Upload and deploy a bundle" in index and "Check and deploy" in index
+    assert "Open the designer" in index
+    assert "上传流程包并部署" not in index and "校验并部署" not in index
+    assert "打开设计器" not in index
+    versions = english(client, "/designer/linzi_identification/versions?region=D1")
+    assert "Back to the designer" in versions and "First version" in versions
+    assert "返回设计器" not in versions and "首个版本" not in versions

@@ -1,5 +1,6 @@
-"""Oversight pages: the overdue dashboard (admin, district), the working-day calendar (admin)
-and every official's notifications, plus the unread count the navigation shows."""
+"""Oversight pages: the overdue dashboard (admin, district), the working-day calendar (admin),
+bulk job progress (admin, district, township) and every official's notifications, plus the
+unread count the navigation shows."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine import calendar, clock, notifications, overdue
+from engine import calendar, clock, jobs, notifications, overdue
 from engine.errors import Invalid
+from engine.models import Job
 
 from ..auth import actor
 from ..extensions import db
@@ -21,6 +23,8 @@ from ..extensions import db
 admin = Blueprint("admin", __name__)
 OVERDUE_PAGE = 50
 TREND_DAYS = 30
+JOB_KIND = {"recalculate_topups": _l("补差重新核算"), "start_reviews": _l("年度复核批量发起")}
+JOB_STATUS = {"pending": _l("待处理"), "running": _l("进行中"), "done": _l("已完成")}
 KIND = {"new_task": _l("新待办"), "due_soon": _l("即将到期"), "overdue": _l("已逾期"),
         "supervision": _l("督办"), "objection": _l("公示异议")}
 
@@ -47,7 +51,8 @@ def navigation_extra() -> dict:
             return 0
 
     return {"unread_notifications": unread, "sees_overdue": user.role in overdue.VIEWER_ROLES,
-            "manages_calendar": user.role in calendar.MANAGER_ROLES}
+            "manages_calendar": user.role in calendar.MANAGER_ROLES,
+            "sees_jobs": user.role in jobs.VIEWER_ROLES}
 
 
 # ---------------------------------------------------------------- overdue dashboard
@@ -173,6 +178,43 @@ def calendar_upload():
         return _calendar_page(_year(), problems, region, 422)
     flash(_("已导入 %(years)s 年的日历", years="、".join(str(y) for y in years)), "success")
     return redirect(url_for("admin.calendar_page", year=years[0]))
+
+
+# ---------------------------------------------------------------- bulk jobs
+
+
+@dataclass
+class JobRow:
+    """A job as its row shows it: names for codes, progress counted once."""
+
+    job: Job
+    kind: str
+    status: str
+    region: str
+    handled: int
+    percent: int
+    error: str | None
+
+
+def job_row(job: Job, regions: dict[str, str]) -> JobRow:
+    handled = job.done + job.skipped
+    if job.status == "done":
+        percent = 100
+    else:
+        percent = min(100, 100 * handled // job.total) if job.total else 0
+    return JobRow(job, str(JOB_KIND.get(job.kind, job.kind)),
+                  str(JOB_STATUS.get(job.status, job.status)),
+                  regions.get(job.org_path, job.org_path), handled, percent,
+                  jobs.last_error(job))
+
+
+@admin.get("/admin/jobs")
+def jobs_page():
+    found = jobs.recent(db.session, actor())
+    regions = jobs.region_names(db.session, found)
+    rows = [job_row(j, regions) for j in found]
+    return render_template("admin/jobs.html", rows=rows,
+                           unfinished=any(j.status != "done" for j in found))
 
 
 # ---------------------------------------------------------------- notifications

@@ -249,10 +249,14 @@ def end_benefit(db: Session, case: Case, now: datetime) -> dict[str, Any]:
     return {"ended": True, "benefit_case_id": old.case_id}
 
 
-@operation("adjust_benefit")
+@operation("adjust_benefit", with_data=True)
 def adjust_benefit(db: Session, case: Case, now: datetime, amount: Any,
-                   per_capita_income: Any = None) -> dict[str, Any]:
-    """Service task: the yearly review adjusts the household's monthly top-up."""
+                   per_capita_income: Any = None,
+                   data: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Service task: the yearly review adjusts the household's monthly top-up; the facts the
+    review's decision tables read (this year's incomes, members) replace the kept ones."""
+    from .procedures import model_of
+
     value = _number(amount)
     if value is None or value < 0:
         raise ValueError(f"调整后的月补差金额应为非负数，实际为 {amount!r}")
@@ -260,11 +264,13 @@ def adjust_benefit(db: Session, case: Case, now: datetime, amount: Any,
     if old is None or old.source.startswith("exit:"):
         raise ValueError("该户没有在保的补差记录，无法调整")
     income = _number(per_capita_income)
+    names = model_of(db.get(ProcedureVersion, case.procedure_version_id)).decision_names
+    facts = facts_of(data or {}, names)
     db.add(Benefit(case_id=old.case_id, monthly_amount=value, standard=old.standard,
                    per_capita_income=income if income is not None else old.per_capita_income,
                    household_size=case.household_size or old.household_size,
                    effective_from=calendar.local_date(now), source=f"review:{case.id}",
-                   created_at=now, facts=old.facts))
+                   created_at=now, facts=facts or old.facts))
     audit.record(db, now, None, "benefit.adjusted", case=case,
                  comment=f"年度复核调整补差：{old.monthly_amount} → {value} 元/月")
     return {"adjusted": True, "benefit_case_id": old.case_id, "amount": value}

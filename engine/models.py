@@ -436,7 +436,8 @@ class Job(Base):
     """Bulk work done by the worker in batches, with progress: e.g. recalculating top-ups."""
 
     __tablename__ = "job"
-    __table_args__ = (Index("ix_job_pending", "status", "id"),)
+    __table_args__ = (Index("ix_job_pending", "status", "id"),
+                      UniqueConstraint("unique_key", name="uq_job_unique_key"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(64))
@@ -450,3 +451,6 @@ class Job(Base):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case_file.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A job that must happen once per period (a region's review of a month) names it here,
+    # so that two workers, or a worker and an official, cannot both queue it.
+    unique_key: Mapped[str | None] = mapped_column(String(200))

@@ -18,12 +18,15 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 
 Operation = Callable[..., dict[str, Any]]
 OPERATIONS: dict[str, Operation] = {}
+WITH_DATA: set[str] = set()  # operations that also receive the task's data as `data`
 _context: ContextVar[tuple[Any, Any, Any] | None] = ContextVar("yimen_operation", default=None)
 
 
-def operation(name: str) -> Callable[[Operation], Operation]:
+def operation(name: str, with_data: bool = False) -> Callable[[Operation], Operation]:
     def register(fn: Operation) -> Operation:
         OPERATIONS[name] = fn
+        if with_data:
+            WITH_DATA.add(name)
         return fn
     return register
 
@@ -46,6 +49,8 @@ class ScriptEngine(PythonScriptEngine):
         if fn is None or context is None:
             raise WorkflowTaskException(f"未知的服务操作：{operation_name}", task=task)
         params = {k: v["value"] for k, v in (operation_params or {}).items()}
+        if operation_name in WITH_DATA:
+            params["data"] = task.data
         db, case, now = context
         try:
             result = fn(db, case, now, **params)

@@ -1,21 +1,25 @@
-"""The yearly review (年度复核) of every enrolled household, started in bulk.
+"""Reviews of every enrolled household, started in bulk: yearly (年度复核) or every half year.
 
-临办发〔2018〕34号 二.5: 每年12月份，对所有困难家庭进行全面核查，根据核查情况进行动态调整.
-A district official (or an admin) starts the review of a region: a Job (kind "start_reviews")
-is queued with every active household (approved case with a benefit not ended), and the worker
-opens one review case per household in batches (`run_batch`), showing progress on the job.
-Each review case starts from the household's last application, as the official who started
-the job. A household that already has a running case is skipped and counted.
+临办发〔2018〕34号 二.5: 每年12月份，对所有困难家庭进行全面核查，根据核查情况进行动态调整;
+阜政办发〔2017〕30号: 对已经在册的家庭每年至少进行一次复核; 江府〔2018〕6号: 每半年调整一次名单.
+A review procedure declares its months in the process property `reviewMonths` ("12", "1,7"), and
+the worker queues it on its first pass in such a month for each region it is deployed to
+(`start_scheduled`). A district official (or an admin) can also start one by hand
+(`start_yearly`). Either way a Job (kind "start_reviews") lists every active household
+(approved case with a benefit not ended) and the worker opens one review case per household in
+batches (`run_batch`), showing progress on the job. A region's review of a procedure happens
+once a month at most (the job's unique key). Each review case starts from the household's last
+application. A household that already has a running case is skipped and counted.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from . import audit, benefits, cases, clock, procedures
+from . import audit, benefits, calendar, cases, clock, procedures
 from .errors import Conflict, Forbidden, NotFound
 from .models import Case, Job, OrgUnit, ProcedureVersion, User
 from .orgs import by_code
@@ -31,9 +35,35 @@ def _households(org_path: str):
     return benefits._active(org_path).where(Case.household_id.is_not(None))
 
 
+def _period_key(region: OrgUnit, procedure_key: str, now: datetime) -> str:
+    return f"{KIND}:{region.path}:{procedure_key}:{calendar.local_date(now):%Y-%m}"
+
+
+def _queue(db: Session, actor: User | None, region: OrgUnit, procedure_key: str,
+           now: datetime, how: str, unique_key: str | None = None) -> Job:
+    """Add the job of one region's review (the caller commits)."""
+    running = [job_id for job_id, params in db.execute(select(Job.id, Job.params).where(
+        Job.kind == KIND, Job.status.in_(("pending", "running")), Job.org_path == region.path))
+        if params.get("procedure_key") == procedure_key]
+    if running:
+        raise Conflict(f"该地区的复核正在发起中（任务 {running[0]}）")
+    total = db.scalar(select(func.count()).select_from(_households(region.path).subquery()))
+    local = calendar.local_date(now)
+    job = Job(kind=KIND, org_path=region.path, total=total, created_at=now, unique_key=unique_key,
+              params={"procedure_key": procedure_key, "actor_id": actor.id if actor else None,
+                      "year": local.year, "period": f"{local:%Y-%m}", "region": region.code})
+    db.add(job)
+    db.flush()
+    audit.record(db, now, actor, "job.created",
+                 comment=f"{how}发起 {region.name} {local:%Y年%m月} 复核，共 {total} 户",
+                 changes={"job_id": job.id, "procedure": procedure_key})
+    return job
+
+
 def start_yearly(db: Session, actor: User, region_code: str,
                  procedure_key: str = "linzi_review", now: datetime | None = None) -> Job:
-    """Queue the yearly review of every active household under a region."""
+    """Queue the review of every active household under a region, by hand (it may be
+    repeated: households whose review is still running are skipped)."""
     now = now or clock.now()
     with unit_of_work(db):
         if actor.role not in STARTERS:
@@ -45,21 +75,48 @@ def start_yearly(db: Session, actor: User, region_code: str,
         if not actor.org.covers(region):
             raise Forbidden("您无权对该地区发起年度复核")
         procedures.newest_for(db, procedure_key, region)  # deployed here, or NotFound
-        running = db.scalar(select(Job.id).where(
-            Job.kind == KIND, Job.status.in_(("pending", "running")),
-            Job.org_path == region.path))
-        if running is not None:
-            raise Conflict(f"该地区的年度复核正在发起中（任务 {running}）")
-        total = db.scalar(select(func.count()).select_from(_households(region.path).subquery()))
-        job = Job(kind=KIND, org_path=region.path, total=total, created_at=now,
-                  params={"procedure_key": procedure_key, "actor_id": actor.id,
-                          "year": now.year, "region": region.code})
-        db.add(job)
-        db.flush()
-        audit.record(db, now, actor, "job.created",
-                     comment=f"发起 {region.name} {now.year} 年度复核，共 {total} 户",
-                     changes={"job_id": job.id, "procedure": procedure_key})
+        job = _queue(db, actor, region, procedure_key, now, "")
     return job
+
+
+def _started_this_month(db: Session, region: OrgUnit, procedure_key: str,
+                        now: datetime) -> bool:
+    """Whether this region's review of the procedure was queued this month, by the schedule
+    or by hand (a hand-started review in the month stands for the scheduled one)."""
+    first = calendar.local_date(now).replace(day=1)
+    since = calendar.end_of_day(first - timedelta(days=1))
+    params = db.scalars(select(Job.params).where(
+        Job.kind == KIND, Job.org_path == region.path, Job.created_at >= since))
+    return any(p.get("procedure_key") == procedure_key for p in params)
+
+
+def _newest_versions(db: Session) -> list[ProcedureVersion]:
+    newest: dict[tuple[str, int], ProcedureVersion] = {}
+    for version in db.scalars(select(ProcedureVersion)):
+        held = newest.get((version.key, version.region_id))
+        if held is None or version.version > held.version:
+            newest[(version.key, version.region_id)] = version
+    return list(newest.values())
+
+
+def start_scheduled(db: Session, now: datetime | None = None) -> list[Job]:
+    """Queue this month's reviews: every deployed procedure whose reviewMonths include the
+    month, once per region. Returns the jobs queued by this call."""
+    now = now or clock.now()
+    month = calendar.local_date(now).month
+    queued = []
+    for version in _newest_versions(db):
+        if month not in procedures.model_of(version).review_months:
+            continue
+        if _started_this_month(db, version.region, version.key, now):
+            continue
+        try:
+            with unit_of_work(db):
+                queued.append(_queue(db, None, version.region, version.key, now, "按计划自动",
+                                     _period_key(version.region, version.key, now)))
+        except Conflict:  # another worker queued it, or a review is still being started
+            continue
+    return queued
 
 
 def run_batch(db: Session, now: datetime | None = None) -> int:
@@ -74,7 +131,7 @@ def run_batch(db: Session, now: datetime | None = None) -> int:
         job = db.scalars(query.limit(1)).first()
         if job is None:
             return 0
-        actor = db.get(User, job.params["actor_id"])
+        actor = db.get(User, job.params["actor_id"]) if job.params.get("actor_id") else None
         key = job.params["procedure_key"]
         holders = list(db.scalars(
             select(Case).options(joinedload(Case.village))
@@ -97,9 +154,9 @@ def run_batch(db: Session, now: datetime | None = None) -> int:
             except NotFound:
                 job.skipped += 1
                 continue
+            period = job.params.get("period") or job.params.get("year", "")
             cases.open_case(db, actor, version, village, dict(holder.application),
-                            f"{job.params.get('year', '')} 年度复核（批量发起，任务 {job.id}）",
-                            now)
+                            f"{period} 复核（批量发起，任务 {job.id}）", now)
             busy.add(holder.household_id)
             job.done += 1
         job.cursor = holders[-1].id if holders else job.cursor

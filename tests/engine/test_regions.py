@@ -113,8 +113,9 @@ def household(incomes: list[dict], labour: str | None = None, **member_changes) 
 
 
 @pytest.mark.parametrize("region,keys", [
-    ("fuxin", {"fuxin_identification", "fuxin_standard_adjustment"}),
-    ("jiangmen", {"jiangmen_identification", "jiangmen_exit", "jiangmen_standard_adjustment"}),
+    ("fuxin", {"fuxin_identification", "fuxin_standard_adjustment", "fuxin_review"}),
+    ("jiangmen", {"jiangmen_identification", "jiangmen_exit", "jiangmen_standard_adjustment",
+                  "jiangmen_list_adjustment"}),
     ("generic", {"generic_poverty_registration"}),
 ])
 def test_bundle_parses_without_problems(region, keys):

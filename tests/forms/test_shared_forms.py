@@ -16,6 +16,8 @@ SHARED_KEYS = [
     "third_party_verification",
     "district_approval",
     "refusal_notice",
+    "standard_review",
+    "standard_publication",
 ]
 DESCRIBE_KEYS = {"name", "type", "required", "label", "options", "fields"}
 OPTIONAL_DESCRIBE_KEYS = {"help", "min", "max", "required_when", "min_rows", "max_rows"}

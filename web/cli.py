@@ -15,6 +15,7 @@ from engine import (
     benefits,
     calendar,
     demo,
+    designer,
     escalation,
     orgs,
     procedures,
@@ -174,6 +175,19 @@ def deploy(directory: Path, region: str) -> None:
             click.echo(f"{v.key} v{v.version}")
 
 
+@main.command()
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def check(directory: Path) -> None:
+    """Check the bundle in DIRECTORY as deploy would, deploying nothing."""
+    problems = designer.validate_bundle(procedures.read_bundle_dir(directory))
+    for problem in problems:
+        click.echo(f"  - {problem}", err=True)
+    if problems:
+        click.echo(f"流程包校验未通过，共 {len(problems)} 个问题", err=True)
+        sys.exit(1)
+    click.echo("流程包校验通过，可以部署")
+
+
 def _parse_now(value: str | None) -> datetime | None:
     if not value:
         return None
@@ -194,6 +208,7 @@ def worker(once: bool, now_text: str | None, interval: int) -> None:
         while True:
             result = timers.run_pass(db.session, now)
             sent = escalation.run_pass(db.session, now)
+            reviews.start_scheduled(db.session, now)
             handled = benefits.run_jobs(db.session, now) + reviews.run_jobs(db.session, now)
             click.echo(f"定时器：触发 {result.fired}，跳过 {result.skipped}，失败 {result.failed}；"
                        f"提醒：新待办 {sent.announced}，即将到期 {sent.reminded}，"

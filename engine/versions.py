@@ -11,6 +11,9 @@ running case to the newest version when SpiffWorkflow's workflow diff says it is
 
 Waiting tasks keep their internal data across the move, so a public notice's period does
 not restart. Everything is written in one transaction or not at all.
+
+The SpiffWorkflow side (task specs, task states, the spec and workflow diffs) lives in
+engine/spiff_versions.py; this module speaks of steps, versions and cases.
 """
 
 from __future__ import annotations
@@ -20,28 +23,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from SpiffWorkflow import TaskState
-from SpiffWorkflow.bpmn.specs.defaults import EndEvent
-from SpiffWorkflow.bpmn.util.diff import SpecDiff, diff_workflow, migrate_workflow
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from . import audit, clock, instances, procedures, spiff
+from . import audit, clock, instances, procedures, spiff, spiff_versions
 from .errors import BadRequest, Conflict, Forbidden, NotFound
 from .models import Case, OrgUnit, ProcedureVersion, User
+from .spiff_versions import next_steps
 from .uow import unit_of_work
 
 READ_ROLES = ("designer", "admin", "district")
 MIGRATE_ROLES = procedures.DEPLOYER_ROLES
 STEP_FIELDS = ("name", "level", "form_key", "due_working_days", "due_days")
-# Serialized task-spec attributes that may differ on an open or waiting task: they only say
-# where the case goes next, and the tasks after it are predicted anew on migration.
-STRUCTURAL = frozenset({"inputs", "outputs", "cond_task_specs", "default_task_spec",
-                        "documentation", "lookahead"})
-ATTRIBUTE_NAMES = {"bpmn_name": "名称", "lane": "层级（泳道）", "extensions": "表单或办理时限",
-                   "typename": "类型", "event_definition": "事件（公示期限或异议）",
-                   "manual": "办理方式"}
-ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 
 
 @dataclass(frozen=True)
@@ -97,35 +90,6 @@ def _versions(db: Session, key: str, region_code: str | None) -> list[ProcedureV
     return found
 
 
-def _task_spec(model: spiff.ProcessModel, bpmn_id: str):
-    for spec in (model.spec, *(s for s in model.subprocess_specs.values() if s)):
-        for task_spec in spec.task_specs.values():
-            if getattr(task_spec, "bpmn_id", None) == bpmn_id:
-                return task_spec
-    return None
-
-
-def next_steps(model: spiff.ProcessModel, step_id: str) -> tuple[str, ...]:
-    """The steps and end events a step can lead to, through gateways and other elements."""
-    start = _task_spec(model, step_id)
-    if start is None:
-        return ()
-    found: set[str] = set()
-    seen = {start.name}
-    todo = list(start.outputs)
-    while todo:
-        spec = todo.pop()
-        if spec.name in seen:
-            continue
-        seen.add(spec.name)
-        bpmn_id = getattr(spec, "bpmn_id", None)
-        if bpmn_id and (bpmn_id in model.steps or isinstance(spec, EndEvent)):
-            found.add(bpmn_id)
-        else:
-            todo.extend(spec.outputs)
-    return tuple(sorted(found))
-
-
 def diff_models(key: str, from_version: int, old: spiff.ProcessModel, to_version: int,
                 new: spiff.ProcessModel) -> VersionDiff:
     """Steps added, removed and changed (same id, different name, level, form, deadline or,
@@ -147,20 +111,8 @@ def diff_models(key: str, from_version: int, old: spiff.ProcessModel, to_version
             fields["kind"] = (before.kind, after.kind)
         if fields:
             changed.append(StepChange(sid, after.name, fields))
-    elements: dict[str, str] = {}
-    spec_diff = SpecDiff(spiff.REGISTRY, old.spec, new.spec)
-    steps = old.steps.keys() | new.steps.keys()
-    for spec in spec_diff.added:
-        if getattr(spec, "bpmn_id", None) and spec.bpmn_id not in steps:
-            elements[spec.bpmn_id] = "added"
-    for spec in spec_diff.removed:
-        if getattr(spec, "bpmn_id", None) and spec.bpmn_id not in steps:
-            elements[spec.bpmn_id] = "removed"
-    for spec in spec_diff.changed:
-        if getattr(spec, "bpmn_id", None) and spec.bpmn_id not in steps:
-            elements.setdefault(spec.bpmn_id, "changed")
     return VersionDiff(key, from_version, to_version, added, removed, changed,
-                       dict(sorted(elements.items())))
+                       spiff_versions.element_changes(old, new))
 
 
 def _diff(old: ProcedureVersion, new: ProcedureVersion) -> VersionDiff:
@@ -191,68 +143,6 @@ def history(db: Session, key: str, region_code: str | None,
 # ---------------------------------------------------------------- migrating a case
 
 
-def _label(task_spec) -> str:
-    name = getattr(task_spec, "bpmn_name", None)
-    bpmn_id = getattr(task_spec, "bpmn_id", None) or task_spec.name
-    return f"“{name}”（{bpmn_id}）" if name else bpmn_id
-
-
-def _problems(wf_diff) -> list[str]:
-    """Why this (sub)workflow may not move to the new spec; empty when it may."""
-    problems = []
-    for task in wf_diff.removed:
-        if task.has_state(ACTIVE):
-            problems.append(f"当前步骤{_label(task.task_spec)}在新版本中已删除")
-        elif task.has_state(TaskState.FINISHED_MASK):
-            problems.append(f"已办步骤{_label(task.task_spec)}在新版本中已删除，办理记录无法对应")
-    for task in wf_diff.changed:
-        if task.has_state(ACTIVE):
-            converted = spiff.REGISTRY.convert
-            new_spec = wf_diff.alignment.get(task)
-            old, new = converted(task.task_spec), converted(new_spec) if new_spec else {}
-            keys = {k for k in old.keys() | new.keys() if old.get(k) != new.get(k)}
-            if keys - STRUCTURAL:
-                what = sorted({ATTRIBUTE_NAMES.get(k, k) for k in keys - STRUCTURAL})
-                problems.append(f"当前步骤{_label(task.task_spec)}在新版本中已修改"
-                                f"（{'、'.join(what)}），不能在办理中途更换")
-    return list(dict.fromkeys(problems))
-
-
-def _move(wf, new_model: spiff.ProcessModel) -> list[str]:
-    """Move the workflow onto the new model's spec if safe; else the reasons, untouched."""
-    try:
-        top, subs = diff_workflow(spiff.REGISTRY, wf, new_model.spec,
-                                  new_model.subprocess_specs)
-    except KeyError as exc:  # a task whose spec the alignment cannot place
-        return [f"流程结构无法对应（{exc}）"]
-    problems = _problems(top)
-    for sp_id, sp_diff in subs.items():
-        if sp_diff is None:
-            problems.append(f"子流程 {wf.subprocesses[sp_id].spec.name} 在新版本中已删除")
-        else:
-            problems.extend(_problems(sp_diff))
-    if problems:
-        return problems
-    waiting = {t.id: dict(t.internal_data) for t in wf.get_tasks(state=TaskState.WAITING)}
-    migrate_workflow(top, wf, new_model.spec)
-    for sp_id, sp in wf.subprocesses.items():
-        migrate_workflow(subs[sp_id], sp, new_model.subprocess_specs.get(sp.spec.name))
-    wf.subprocess_specs = new_model.subprocess_specs
-    for task_id, data in waiting.items():  # a notice keeps its period, a timer its due time
-        task = wf.get_task_from_id(task_id)
-        if task is not None and task.state == TaskState.WAITING:
-            task.internal_data = data
-    return []
-
-
-def _restorable(wf, model: spiff.ProcessModel) -> bool:
-    try:
-        spiff.load(spiff.dump(wf), model)
-    except (KeyError, ValueError, TypeError, AttributeError):
-        return False
-    return True
-
-
 def migrate(db: Session, actor: User, case_id: int, now: datetime | None = None) -> Case:
     """Move a running case to the newest version of its procedure, if that is safe."""
     now = now or clock.now()
@@ -276,8 +166,8 @@ def migrate(db: Session, actor: User, case_id: int, now: datetime | None = None)
         before = instances.snapshot(wf)
         open_before = instances.open_rows(db, case)
         with instances.running(db, case, now):
-            problems = _move(wf, new_model)
-        if not problems and not _restorable(wf, new_model):
+            problems = spiff_versions.move(wf, new_model)
+        if not problems and not spiff_versions.restorable(wf, new_model):
             problems = ["迁移后的流程状态无法按新版本恢复"]
         if problems:
             raise Conflict(f"案件无法迁移到第 {new.version} 版：{'；'.join(problems)}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -77,6 +79,11 @@ def start(db: Session, actor: User, procedure_key: str, village_code: str,
     return case
 
 
+def _digest(application: dict[str, Any]) -> str:
+    text = json.dumps(application, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def open_case(db: Session, actor: User | None, version: ProcedureVersion, village: OrgUnit,
               clean: dict[str, Any], comment: str, now: datetime) -> Case:
     """Open a case with a validated application, in the caller's transaction (no scope
@@ -103,8 +110,10 @@ def open_case(db: Session, actor: User | None, version: ProcedureVersion, villag
     instance = ProcessInstance(case_id=case.id, state=b"", serializer_version="",
                                updated_at=now)
     db.add(instance)
+    # The application is kept once, on the case (never rewritten); the audit entry holds its
+    # digest, which shows it unchanged since it was submitted.
     audit.record(db, now, actor, "case.opened", case=case, step=model.start_form,
-                 comment=comment, changes={"application": clean})
+                 comment=comment, changes={"application_sha256": _digest(clean)})
     instances.save(db, case, instance, model, wf, instances.EMPTY, [], now)
     return case
 

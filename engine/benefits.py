@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import audit, calendar, clock, spiff
-from .errors import Forbidden, ModelError, NotFound
-from .models import Benefit, Case, Job, ProcedureVersion, User
+from .errors import ModelError
+from .models import Benefit, Case, Job, ProcedureVersion
 from .operations import operation
 from .sandbox import fen
 from .uow import unit_of_work
@@ -203,15 +203,6 @@ def drain(run_batch_fn, db: Session, now: datetime | None = None, max_batches: i
 
 def run_jobs(db: Session, now: datetime | None = None, max_batches: int = 50) -> int:
     return drain(run_batch, db, now, max_batches)
-
-
-def job(db: Session, actor: User, job_id: int) -> Job:
-    if actor.role not in ("district", "admin", "township"):
-        raise Forbidden("无权查看该任务")
-    found = db.get(Job, job_id)
-    if found is None or not found.org_path.startswith(actor.org.path):
-        raise NotFound("任务不存在")
-    return found
 
 
 def current(db: Session, case_id: int) -> Benefit | None:

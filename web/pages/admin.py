@@ -197,14 +197,9 @@ class JobRow:
 
 
 def job_row(job: Job, regions: dict[str, str]) -> JobRow:
-    handled = job.done + job.skipped
-    if job.status == "done":
-        percent = 100
-    else:
-        percent = min(100, 100 * handled // job.total) if job.total else 0
     return JobRow(job, str(JOB_KIND.get(job.kind, job.kind)),
                   str(JOB_STATUS.get(job.status, job.status)),
-                  regions.get(job.org_path, job.org_path), handled, percent,
+                  regions.get(job.org_path, job.org_path), jobs.handled(job), jobs.percent(job),
                   jobs.last_error(job))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session, contains_eager, joinedload
 
 import forms
 
-from . import audit, calendar, clock, households, instances, procedures, scope, spiff
+from . import attachments, audit, calendar, clock, households, instances, procedures, scope, spiff
 from .errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from .models import (
     CASE_STATUSES,
@@ -60,8 +61,10 @@ def _household(application: dict[str, Any]) -> tuple[str, int]:
 
 
 def start(db: Session, actor: User, procedure_key: str, village_code: str,
-          application: Any, comment: str = "", now: datetime | None = None) -> Case:
-    """Open a case for a household of a village and run its procedure to the first step."""
+          application: Any, comment: str = "", now: datetime | None = None,
+          uploads: Sequence[attachments.Upload] = ()) -> Case:
+    """Open a case for a household of a village and run its procedure to the first step;
+    `uploads` are the files the application names, stored with the case."""
     now = now or clock.now()
     if not procedure_key or not village_code:
         raise BadRequest("需要提供 procedure 和 village")
@@ -74,8 +77,10 @@ def start(db: Session, actor: User, procedure_key: str, village_code: str,
             raise Forbidden("您无权为该村受理申请")
         version = procedures.newest_for(db, procedure_key, village)
         model = procedures.model_of(version)
-        clean = validate_form(procedures.form_of(version, model.start_form), application)
+        form = procedures.form_of(version, model.start_form)
+        clean = validate_form(form, application)
         case = open_case(db, actor, version, village, clean, comment, now)
+        attachments.attach(db, actor, case, form, clean, uploads, now)
     return case
 
 

@@ -390,6 +390,33 @@ class Objection(Base):
     reason: Mapped[str] = mapped_column(Text)
     client_key: Mapped[str] = mapped_column(String(64))  # hashed client address, for rate limits
     routed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The official's answer to the objector (the thanks page promises one).
+    reply: Mapped[str | None] = mapped_column(Text)
+    replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    replied_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    notice: Mapped[Notice] = relationship(lazy="joined", innerjoin=True)
+    replied_by: Mapped[User | None] = relationship(lazy="joined")
+
+
+class Attachment(Base):
+    """A file uploaded with a case's form: kept with the case, in the same transaction.
+
+    `content_type` is sniffed from the bytes, never the type the browser declared. `data` is
+    deferred so that listing names never loads the bytes.
+    """
+
+    __tablename__ = "attachment"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # att-<24 hex>
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
 
 class Notification(Base):

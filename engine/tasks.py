@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session, joinedload
 
 import forms
 
-from . import audit, clock, instances, procedures, scope, spiff
+from . import attachments, audit, clock, instances, procedures, scope, spiff
 from .cases import validate_form
 from .errors import Conflict, Forbidden, NotFound
 from .models import Case, HumanTask, OrgUnit, ProcessInstance, User
@@ -144,8 +145,10 @@ def unclaim(db: Session, actor: User, task_id: int, now: datetime | None = None)
 
 
 def complete(db: Session, actor: User, task_id: int, data: Any, comment: str = "",
-             now: datetime | None = None) -> tuple[Case, list[HumanTask]]:
-    """Validate the step's form, run the workflow, write state, task rows and audit at once."""
+             now: datetime | None = None,
+             uploads: Sequence[attachments.Upload] = ()) -> tuple[Case, list[HumanTask]]:
+    """Validate the step's form, run the workflow, write state, task rows, files and audit at
+    once; `uploads` are the files this submission's form names (see engine.attachments)."""
     now = now or clock.now()
     with unit_of_work(db):
         task = _load(db, actor, task_id, for_work=True)
@@ -155,7 +158,9 @@ def complete(db: Session, actor: User, task_id: int, data: Any, comment: str = "
             raise Conflict("该事项已被他人认领")
         case: Case = task.case
         version = case.procedure
-        clean = validate_form(procedures.form_of(version, task.form_key), data)
+        form = procedures.form_of(version, task.form_key)
+        clean = validate_form(form, data)
+        attachments.attach(db, actor, case, form, clean, uploads, now)
         model = procedures.model_of(version)
         instance: ProcessInstance = case.instance
         wf = spiff.load(instance.state, model)

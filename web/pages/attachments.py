@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import io
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from urllib.parse import quote
 
-from flask import current_app, send_file
+from flask import send_file
 from werkzeug.datastructures import FileStorage
+from werkzeug.utils import secure_filename
 
 from engine import attachments
 
@@ -14,27 +18,43 @@ from ..extensions import db
 from . import pages
 
 
-def root() -> Path:
-    """ATTACHMENT_DIR, or attachments/ under the instance folder."""
-    configured = current_app.config.get("ATTACHMENT_DIR")
-    return Path(configured) if configured else Path(current_app.instance_path) / "attachments"
+@dataclass
+class Uploads:
+    """The checked files of one submission, handed to the engine call that stores them."""
+
+    items: list[attachments.Upload] = field(default_factory=list)
+
+    def add(self, upload: FileStorage, path: str) -> str:
+        """Check one file (or raise Invalid on `path`) and return the id its field keeps."""
+        checked = attachments.check(upload.filename or "", upload.mimetype or "",
+                                    upload.read(attachments.MAX_BYTES + 1), field=path)
+        self.items.append(checked)
+        return checked.id
 
 
-def save_upload(upload: FileStorage, path: str) -> str:
-    return attachments.save(root(), actor(), upload.filename or "", upload.mimetype or "",
-                            upload.read(), field=path)
+def attachment_name(att_id: str, case_id: int | None = None) -> str | None:
+    return attachments.describe(db.session, case_id, att_id)
 
 
-def attachment_name(att_id: str) -> str | None:
-    return attachments.describe(root(), att_id)
+def disposition(filename: str) -> str:
+    """`attachment` with a plain ASCII name for old clients and the real one per RFC 5987."""
+    suffix = PurePosixPath(filename).suffix.lower()
+    fallback = secure_filename(filename)
+    if not fallback or fallback == suffix.lstrip("."):
+        fallback = f"attachment{suffix}"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 @pages.get("/cases/<int:case_id>/attachments/<att_id>")
 def attachment(case_id: int, att_id: str):
-    """The file, for officials who may see the case that names it."""
-    found = attachments.for_case(db.session, actor(), root(), case_id, att_id)
-    return send_file(found.path, mimetype=found.content_type, as_attachment=True,
-                     download_name=found.filename)
+    """The file, for officials who may see its case: always a download, never rendered."""
+    found = attachments.for_case(db.session, actor(), case_id, att_id)
+    response = send_file(io.BytesIO(found.data), mimetype=found.content_type,
+                         etag=found.sha256, max_age=0)
+    response.headers["Content-Disposition"] = disposition(found.filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @pages.record_once

@@ -15,7 +15,7 @@ from .. import forms_render
 from ..auth import actor
 from ..extensions import db
 from . import pages
-from .attachments import save_upload
+from .attachments import Uploads
 
 INTAKE_ROLES = ("clerk", "village", "admin")
 
@@ -67,12 +67,14 @@ def intake_submit():
         return _page(request.form, errors={"village": [_("请选择村（居）和事项")]}, status=422)
     version = procedures.newest_for(db.session, proc_key, village)
     form = procedures.form_of(version, procedures.model_of(version).start_form)
-    data = forms_render.parse(form, request.form)  # what was typed, for a re-render
+    typed = forms_render.parse(form, request.form)  # for a re-render: files are not kept
     comment = request.form.get("comment", "").strip()
+    uploads = Uploads()
     try:
-        data = forms_render.parse(form, request.form, request.files, save_upload)
-        case = cases.start(db.session, actor(), proc_key, village_code, data, comment=comment)
+        data = forms_render.parse(form, request.form, request.files, uploads.add)
+        case = cases.start(db.session, actor(), proc_key, village_code, data, comment=comment,
+                           uploads=uploads.items)
     except Invalid as err:
-        return _page(request.form, data, err.fields, comment, status=422)
+        return _page(request.form, typed, err.fields, comment, status=422)
     flash(_("已受理：案件 #%(id)s（%(name)s）", id=case.id, name=case.applicant_name), "success")
     return redirect(url_for("pages.case", case_id=case.id))

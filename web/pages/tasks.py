@@ -14,7 +14,7 @@ from .. import forms_render
 from ..auth import actor
 from ..extensions import db
 from . import pages
-from .attachments import save_upload
+from .attachments import Uploads
 from .cases import case_context
 
 
@@ -42,12 +42,14 @@ def complete(task_id: int):
     """Submit the step's form; on a bad value the page comes back with every error inline."""
     me = actor()
     form = tasks.detail(db.session, me, task_id).form
-    data = forms_render.parse(form, request.form)  # what was typed, for a re-render
+    typed = forms_render.parse(form, request.form)  # for a re-render: files are not kept
     comment = request.form.get("comment", "").strip()
+    uploads = Uploads()
     try:
-        data = forms_render.parse(form, request.form, request.files, save_upload)
-        case, open_tasks = tasks.complete(db.session, me, task_id, data, comment=comment)
+        data = forms_render.parse(form, request.form, request.files, uploads.add)
+        case, open_tasks = tasks.complete(db.session, me, task_id, data, comment=comment,
+                                          uploads=uploads.items)
     except Invalid as err:
-        return _page(task_id, data, err.fields, comment, status=422)
+        return _page(task_id, typed, err.fields, comment, status=422)
     flash(_("已提交：案件 #%(id)s（%(name)s）", id=case.id, name=case.applicant_name), "success")
     return redirect(url_for("pages.inbox"))

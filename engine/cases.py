@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +14,18 @@ from sqlalchemy.orm import Session, contains_eager, joinedload
 
 import forms
 
-from . import attachments, audit, calendar, clock, households, instances, procedures, scope, spiff
+from . import (
+    attachments,
+    audit,
+    calendar,
+    clock,
+    households,
+    instances,
+    objections,
+    procedures,
+    scope,
+    spiff,
+)
 from .errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from .models import (
     CASE_STATUSES,
@@ -22,6 +33,7 @@ from .models import (
     Case,
     HumanTask,
     Notice,
+    Objection,
     OrgUnit,
     ProcedureVersion,
     ProcessInstance,
@@ -41,6 +53,8 @@ class CaseDetail:
     history: list[AuditEvent]
     completed_steps: set[str]
     current_steps: set[str]
+    # Objections to the case's notices with the objector's name and contact: officials only.
+    objections: list[Objection] = field(default_factory=list)
 
 
 def validate_form(form: forms.Form, data: Any) -> dict[str, Any]:
@@ -188,7 +202,7 @@ def detail(db: Session, actor: User, case_id: int) -> CaseDetail:
     current = {t.step for t in open_tasks} | {n.step for n in posted if n.closed_at is None}
     completed = ({t.step for t in done} | {n.step for n in posted if n.closed_at}) - current
     return CaseDetail(case, case.procedure, case.village, open_tasks, done, list(history),
-                      completed, current)
+                      completed, current, objections.of_case(db, case.id))
 
 
 def search_query(actor: User, status: str | None = None, village: str | None = None,

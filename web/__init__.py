@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine.db import engine_options
 
@@ -27,6 +28,20 @@ def _secret_key(instance: Path) -> str:
     return path.read_text().strip()
 
 
+def _trust_proxy(app: Flask) -> None:
+    """Behind a reverse proxy, take the client address from its X-Forwarded-For.
+
+    TRUSTED_PROXIES (env YIMEN_TRUSTED_PROXIES) is the number of proxies in front of the app
+    (any other non-empty value counts as one). Unset or 0, the header is ignored: a client could
+    forge it. Rate limits key on `request.remote_addr`, so each citizen has their own limit.
+    """
+    trusted = str(app.config.get("TRUSTED_PROXIES") or os.environ.get("YIMEN_TRUSTED_PROXIES")
+                  or "").strip()
+    hops = int(trusted) if trusted.isdigit() else 1 if trusted else 0
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops)  # type: ignore[method-assign]
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     instance = Path(app.instance_path)
@@ -41,6 +56,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):  # Flask's default config holds SECRET_KEY=None
         app.config["SECRET_KEY"] = _secret_key(instance)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
+    _trust_proxy(app)
     app.json.ensure_ascii = False
 
     db.init_app(app)

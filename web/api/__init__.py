@@ -69,6 +69,7 @@ from . import (  # noqa: E402,F401
     households,
     jobs,
     notices,
+    objections,
     openapi,
     overdue,
     procedures,

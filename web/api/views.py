@@ -7,7 +7,15 @@ from typing import Any
 
 from engine import clock
 from engine.cases import CaseDetail
-from engine.models import AuditEvent, Case, HumanTask, OrgUnit, ProcedureVersion, User
+from engine.models import (
+    AuditEvent,
+    Case,
+    HumanTask,
+    Objection,
+    OrgUnit,
+    ProcedureVersion,
+    User,
+)
 from engine.spiff import ProcessModel
 
 
@@ -80,7 +88,18 @@ def case_detail(d: CaseDetail) -> dict[str, Any]:
         "steps": [{"step": t.step, "name": t.name, "outcome": t.outcome,
                    "completed_at": iso(t.completed_at), "data": t.data} for t in d.done_tasks],
         "history": [event(e) for e in d.history],
+        "objections": [objection(o) for o in d.objections],
     }
+
+
+def objection(o: Objection) -> dict[str, Any]:
+    """An objection as the case's officials see it: with the objector's name and contact."""
+    reply = None if o.reply is None else {
+        "text": o.reply, "at": iso(o.replied_at),
+        "by": o.replied_by.username if o.replied_by else None}
+    return {"id": o.id, "notice": o.notice.name, "step": o.notice.step, "at": iso(o.at),
+            "reason": o.reason, "name": o.name, "contact": o.contact, "routed": o.routed,
+            "reply": reply}
 
 
 def public_notice(n) -> dict[str, Any]:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, render_template, request
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
-from engine import cases, procedures, workspace
+from engine import cases, objections, procedures, workspace
 from engine.cases import CaseDetail
+from engine.errors import Invalid
 from engine.models import CASE_STATUSES
 
 from ..auth import actor
@@ -24,7 +26,7 @@ def case_context(d: CaseDetail) -> dict[str, Any]:
     application_form = procedures.form_of(d.version, d.version.start_form)
     step_names.setdefault(d.version.start_form, application_form.title)
     return {"case_detail": d, "case": d.case, "application_form": application_form,
-            "step_names": step_names}
+            "step_names": step_names, "can_reply": actor().role in objections.REPLY_ROLES}
 
 
 @pages.get("/cases", endpoint="cases")
@@ -51,9 +53,31 @@ def cases_list():
 
 @pages.get("/cases/<int:case_id>")
 def case(case_id: int):
+    return _case_page(case_id)
+
+
+def _case_page(case_id: int, reply_errors: dict[int, list[str]] | None = None,
+               replies: dict[int, str] | None = None, status: int = 200):
     d = cases.detail(db.session, actor(), case_id)
     done = [(t, procedures.form_of(d.version, t.form_key)) for t in d.done_tasks]
-    return render_template("pages/case.html", done=done, **case_context(d))
+    return render_template("pages/case.html", done=done, reply_errors=reply_errors or {},
+                           replies=replies or {}, **case_context(d)), status
+
+
+@pages.post("/cases/<int:case_id>/objections/<int:objection_id>/reply")
+def reply_to_objection(case_id: int, objection_id: int):
+    """Record the answer to an objection; back to the task page when it was sent from there."""
+    text = request.form.get("text", "")
+    try:
+        objections.reply(db.session, actor(), case_id, objection_id, text)
+    except Invalid as err:
+        messages = [m for ms in err.fields.values() for m in ms]
+        return _case_page(case_id, {objection_id: messages}, {objection_id: text}, 422)
+    flash(_("已记录对异议的答复"), "success")
+    task_id = request.form.get("task", "")
+    if task_id.isdigit() and len(task_id) < 10:
+        return redirect(url_for("pages.task", task_id=int(task_id)))
+    return redirect(url_for("pages.case", case_id=case_id) + f"#objection-{objection_id}")
 
 
 @pages.get("/cases/<int:case_id>/diagram.bpmn")

@@ -29,6 +29,7 @@ ACTION = {
     "case.migrated": _l("迁移到新版本流程"),
     "notice.objection": _l("公示期间收到异议"),
     "notice.objected": _l("因异议转入重新调查或评议"),
+    "objection.replied": _l("答复异议"),
     "task.escalated": _l("逾期督办"),
     "job.created": _l("发起批量处理"),
     "benefit.adjusted": _l("调整保障金额"),

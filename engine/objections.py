@@ -53,7 +53,7 @@ def reply(db: Session, actor: User, case_id: int, objection_id: int, text: str,
             raise Invalid({"text": [f"答复内容不能超过 {MAX_REPLY} 字"]})
         if objection.reply is not None:
             raise Conflict("该异议已经答复")
-        objection.reply, objection.replied_at, objection.replied_by_id = text, now, actor.id
+        objection.reply, objection.replied_at, objection.replied_by = text, now, actor
         audit.record(db, now, actor, "objection.replied", case=case,
                      step=objection.notice.step, comment=text,
                      changes={"objection_id": objection.id})

@@ -23,7 +23,8 @@ MAX_REPLY = 2000
 
 
 def _visible_case(db: Session, actor: User, case_id: int) -> Case:
-    case = db.scalar(select(Case).where(Case.id == case_id, scope.case_filter(actor)))
+    case = db.scalar(select(Case).where(Case.id == case_id, scope.case_filter(actor))
+                     ) if 0 < case_id < 2**31 else None  # PostgreSQL integer range
     if case is None:
         raise NotFound("案件不存在")
     return case

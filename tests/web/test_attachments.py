@@ -151,6 +151,7 @@ def test_an_attachment_of_another_case_cannot_be_named_in_a_form(world, client):
     assert task.completed_at is None
     assert client.get(f"/cases/{case.id}/attachments/{foreign}").status_code == 404
     assert client.get(f"/cases/{case.id}/attachments/../../etc").status_code == 404
+    assert client.get(f"/cases/{2**40}/attachments/{foreign}").status_code == 404
 
 
 def test_an_attachment_of_another_case_is_refused_by_the_api_naming_the_field(world, client):

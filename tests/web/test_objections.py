@@ -119,7 +119,8 @@ def test_an_official_replies_through_the_api(world, client):
     too_long = client.post(url, headers=town1, json={"text": "长" * 2001})
     assert too_long.status_code == 422
     for bad in (f"/api/cases/{case.id}/objections/999999/reply",
-                f"/api/cases/{case.id}/objections/{2**40}/reply"):
+                f"/api/cases/{case.id}/objections/{2**40}/reply",
+                f"/api/cases/{2**40}/objections/{objection.id}/reply"):
         assert client.post(bad, headers=town1, json={"text": "x"}).status_code == 404
     response = client.post(url, headers=town1, json={"text": "经核实，异议不成立"})
     assert response.status_code == 200

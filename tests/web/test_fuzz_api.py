@@ -36,26 +36,34 @@ def schema(app, db):
     return schemathesis.openapi.from_wsgi("/api/openapi.json", app)
 
 
+def _examples(operation, mode, headers: dict[str, str], failures: list[str]) -> int:
+    """Run a few generated requests against one operation; returns how many were sent."""
+    sent = 0
+
+    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(case=operation.as_strategy(generation_mode=mode))
+    def run(case) -> None:
+        nonlocal sent
+        response = case.call(headers=headers)
+        sent += 1
+        try:
+            case.validate_response(response, checks=CHECKS)
+        except Exception as exc:  # noqa: BLE001 - collected, reported all at once
+            failures.append(f"{operation.label} [{mode.value}] {response.status_code}: "
+                            f"{str(exc)[:600]}")
+
+    run()
+    return sent
+
+
 def _fuzz(schema, headers: dict[str, str]) -> None:
     failures: list[str] = []
     calls: dict[str, int] = {}
     for result in schema.get_all_operations():
         operation = result.ok()
-        calls[operation.label] = 0
-        for mode in MODES:
-            @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
-                      suppress_health_check=list(HealthCheck))
-            @given(case=operation.as_strategy(generation_mode=mode))
-            def run(case) -> None:
-                response = case.call(headers=headers)
-                calls[operation.label] += 1
-                try:
-                    case.validate_response(response, checks=CHECKS)
-                except Exception as exc:  # noqa: BLE001 - collected, reported all at once
-                    failures.append(f"{operation.label} [{mode.value}] {response.status_code}: "
-                                    f"{str(exc)[:600]}")
-
-            run()
+        calls[operation.label] = sum(_examples(operation, mode, headers, failures)
+                                     for mode in MODES)
     assert not failures, "\n\n".join(failures[:10])
     assert len(calls) >= 25 and all(calls.values()), calls  # every operation was exercised
 

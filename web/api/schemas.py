@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask_smorest.fields import Upload
-from werkzeug.datastructures import FileStorage
 from marshmallow import EXCLUDE, INCLUDE, Schema, fields, validate
+from werkzeug.datastructures import FileStorage
 
 from ..input_guard import MAX_ID
 

@@ -15,11 +15,13 @@ from typing import Any
 from flask import Flask, request
 from werkzeug.routing import IntegerConverter
 
-from engine.errors import Invalid
+from engine.errors import BadRequest, Invalid
 
 MAX_ID = 2**31 - 1  # PostgreSQL INTEGER, the type of every id column
 NUL_MESSAGE = "不能包含空字符（\\0）"
 NUMBER_MESSAGE = "数值超出范围"
+DEPTH_MESSAGE = "嵌套层次过深"
+MAX_DEPTH = 20  # forms nest rows in rows a few levels at most
 
 
 class BoundedInt(IntegerConverter):
@@ -31,27 +33,41 @@ class BoundedInt(IntegerConverter):
 
 
 def _bad_values(value: Any, path: str) -> Iterator[tuple[str, str]]:
-    """(dotted path, message) for every NUL-bearing string and non-finite number in `value`."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            yield path or "body", NUL_MESSAGE
-    elif isinstance(value, float):
-        if not math.isfinite(value):
-            yield path or "body", NUMBER_MESSAGE
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            name = f"{path}.{key}" if path else str(key)
-            if "\x00" in str(key):
-                yield name.replace("\x00", "\\0"), NUL_MESSAGE
-            yield from _bad_values(item, name)
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            yield from _bad_values(item, f"{path}.{i}" if path else str(i))
+    """(dotted path, message) for every NUL-bearing string and non-finite number in `value`,
+    and for nesting deeper than any form has (walked without recursion)."""
+    stack = [(value, path, 0)]
+    while stack:
+        item, where, depth = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                yield where or "body", NUL_MESSAGE
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                yield where or "body", NUMBER_MESSAGE
+        elif isinstance(item, dict | list) and depth >= MAX_DEPTH:
+            yield where or "body", DEPTH_MESSAGE
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                name = (f"{where}.{key}" if where else str(key)).replace("\x00", "\\0")
+                if "\x00" in str(key):
+                    yield name, NUL_MESSAGE
+                stack.append((child, name, depth + 1))
+        elif isinstance(item, list):
+            stack.extend((child, f"{where}.{i}" if where else str(i), depth + 1)
+                         for i, child in enumerate(item))
 
 
 def _multi(values, prefix: str = "") -> Iterator[tuple[str, str]]:
     for key, value in values.items(multi=True):
         yield from _bad_values({key: value}, prefix)
+
+
+def _json_body() -> Any:
+    """The parsed JSON body, None when it is not JSON; 400 when too deep for the parser."""
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:
+        raise BadRequest(DEPTH_MESSAGE) from None
 
 
 def check_request() -> None:
@@ -63,7 +79,7 @@ def check_request() -> None:
         found.extend((name, NUL_MESSAGE) for name, f in request.files.items(multi=True)
                      if "\x00" in (f.filename or ""))
     if request.is_json:
-        found.extend(_bad_values(request.get_json(silent=True), ""))
+        found.extend(_bad_values(_json_body(), ""))
     for name, message in found:
         problems.setdefault(name, []).append(message)
     if problems:

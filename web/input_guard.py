@@ -57,9 +57,10 @@ def _bad_values(value: Any, path: str) -> Iterator[tuple[str, str]]:
                          for i, child in enumerate(item))
 
 
-def _multi(values, prefix: str = "") -> Iterator[tuple[str, str]]:
+def _multi(values) -> Iterator[tuple[str, str]]:
+    """`_bad_values` over a MultiDict (query string, form), every value of every key."""
     for key, value in values.items(multi=True):
-        yield from _bad_values({key: value}, prefix)
+        yield from _bad_values({key: value}, "")
 
 
 def _json_body() -> Any:

@@ -108,6 +108,9 @@ def is_workday(day: date, regions: tuple[str, ...] = (), db: Session | None = No
     return value
 
 
+DATE_OUT_OF_RANGE = "日期超出可计算的范围（最晚到 9999-12-31）"
+
+
 def add_working_days(start: date, days: int, regions: tuple[str, ...] = (),
                      db: Session | None = None) -> date:
     """The `days`-th working day after `start` (start itself does not count)."""
@@ -115,10 +118,18 @@ def add_working_days(start: date, days: int, regions: tuple[str, ...] = (),
         raise Invalid({"days": ["天数应在 0 到 3650 之间"]})
     current, remaining = start, days
     while remaining > 0:
-        current += timedelta(days=1)
+        current = next_day(current)
         if is_workday(current, regions, db):
             remaining -= 1
     return current
+
+
+def next_day(day: date) -> date:
+    """The day after `day`; past 9999-12-31 there is none, which is the caller's input error."""
+    try:
+        return day + timedelta(days=1)
+    except OverflowError:
+        raise Invalid({"start": [DATE_OUT_OF_RANGE]}, DATE_OUT_OF_RANGE) from None
 
 
 def local_date(instant: datetime) -> date:
@@ -127,7 +138,7 @@ def local_date(instant: datetime) -> date:
 
 def end_of_day(day: date) -> datetime:
     """A deadline day ends at midnight Beijing time; stored in UTC."""
-    return datetime.combine(day + timedelta(days=1), time(0, 0), CHINA).astimezone(UTC)
+    return datetime.combine(next_day(day), time(0, 0), CHINA).astimezone(UTC)
 
 
 def due_at(opened: datetime, working_days: int | None, calendar_days: int | None,

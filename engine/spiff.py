@@ -513,8 +513,14 @@ def _prune_history(wf: BpmnWorkflow) -> None:
 
 
 def dump(wf: BpmnWorkflow) -> bytes:
+    """The workflow as stored. Task data a script left in a form JSON cannot hold (a generator,
+    a function, NaN) is the model's fault: a ModelError, so nothing is stored."""
     _prune_history(wf)
-    payload = json.dumps(_SERIALIZER.to_dict(wf), separators=(",", ":"), ensure_ascii=False)
+    try:
+        payload = json.dumps(_SERIALIZER.to_dict(wf), separators=(",", ":"),
+                             ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise ModelError(f"流程数据无法保存（脚本留下了无法保存的值）：{exc}") from exc
     return zlib.compress(payload.encode("utf-8"), 6)
 
 

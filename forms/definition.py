@@ -370,6 +370,8 @@ class _Checker:
             value = raw[k]
             if not _is_number(value):
                 self.problem(where, f"的 {k} 应为数字")
+            elif abs(value) > 10**15:  # beyond what a form field accepts (and Decimal quantizes)
+                self.problem(where, f"的 {k} 超出范围")
             elif ftype == "integer" and not isinstance(value, int):
                 self.problem(where, f"是整数类型，{k} 应为整数")
             elif ftype == "money" and Decimal(repr(value)) != Decimal(repr(value)).quantize(

@@ -164,10 +164,10 @@ class Money(RangeMixin, FormField):
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> float:
         amount = self._to_decimal(value)
+        if abs(amount) > _MAX_MONEY:  # before quantize, which fails past Decimal's precision
+            raise self.make_error("too_large")
         if amount != amount.quantize(_CENT):
             raise self.make_error("decimals")
-        if abs(amount) > _MAX_MONEY:
-            raise self.make_error("too_large")
         if amount < 0 and self.minimum is not None and self.minimum >= 0:
             raise self.make_error("negative")
         self._check_range(amount)

@@ -62,17 +62,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS)
 
-    from . import auth, errors, forms_render, i18n
-    from .api import api
+    from . import api, auth, errors, forms_render, i18n, input_guard
     from .pages import pages
     from .pages.admin import admin
     from .pages.designer import designer
     from .pages.public import public
 
     errors.register(app)
-    app.register_blueprint(api)
+    input_guard.register(app)  # before any route: it bounds the `int` converter
+    api.init_app(app)
     auth.init_app(app)
-    auth.csrf.exempt(api)  # bearer tokens, no cookies
+    auth.csrf.exempt(api.api)  # bearer tokens, no cookies
     i18n.init_app(app)
     forms_render.register(app)
     app.register_blueprint(pages)

@@ -89,6 +89,7 @@ def test_bad_definition_lists_all_its_problems_naming_file_and_field():
         ({"name": "x", "type": "string", "label": "X", "min": 1}, "只有 integer/number/money"),
         ({"name": "x", "type": "integer", "label": "X", "min": 5, "max": 1}, "min 不能大于 max"),
         ({"name": "x", "type": "money", "label": "X", "max": 1.234}, "最多保留两位小数"),
+        ({"name": "x", "type": "money", "label": "X", "max": 1e308}, "max 超出范围"),
         ({"name": "x", "type": "integer", "label": "X", "max_length": 3}, "只有 string/text"),
         ({"name": "x", "type": "string", "label": "X", "max_length": 0}, "max_length 应为正整数"),
         ({"name": "x", "type": "string", "label": "X", "fields": [STRING]}, "只有 rows 类型"),

@@ -71,6 +71,9 @@ def test_money_becomes_a_float_rounded_to_fen(raw, expected):
         ("¥12", "请输入金额（元），如 1200.50"),
         ([12], "请输入金额（元），如 1200.50"),
         (10**15, "金额超出范围"),
+        (1e308, "金额超出范围"),
+        (10**400, "金额超出范围"),
+        (12345678901234.5678, "金额超出范围"),
     ],
 )
 def test_bad_money_is_rejected_with_a_clear_message(raw, message):

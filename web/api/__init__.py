@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, g, request
+from flask import Flask, g, request
 
 from engine import accounts
 from engine.errors import BadRequest, Unauthorized
 from engine.models import User
 
 from ..extensions import db
+from . import spec
 
-api = Blueprint("api", __name__, url_prefix="/api")
+api = spec.Blueprint("api", __name__, url_prefix="/api")
 PUBLIC = {"api.tokens", "api.openapi", "api.public_notices", "api.object_to_notice"}
 
 
@@ -62,6 +63,18 @@ def query_bool(name: str) -> bool | None:
     raise BadRequest(f"参数 {name} 应为 true 或 false")
 
 
+@api.get("/openapi.json")
+@api.doc(security=[])
+def openapi():
+    """This document, generated from the routes' request and response schemas."""
+    return spec.document()
+
+
+def init_app(app: Flask) -> None:
+    """Register the API and its OpenAPI document (after every route module is imported)."""
+    spec.init_app(app, api)
+
+
 # The route modules register themselves on `api` when imported.
 from . import (  # noqa: E402,F401
     calendar,
@@ -70,7 +83,6 @@ from . import (  # noqa: E402,F401
     jobs,
     notices,
     objections,
-    openapi,
     overdue,
     procedures,
     tasks,

@@ -1,11 +1,9 @@
 """Households (动态管理): a household's cases across identification, review, exit, re-entry."""
 
-from flask import request
-
 from engine import benefits, households, reviews
 
 from ..extensions import db
-from . import actor, api, body, query_int, views
+from . import actor, api, schemas, views
 
 
 def _household(h) -> dict:
@@ -14,14 +12,16 @@ def _household(h) -> dict:
 
 
 @api.get("/households")
-def search_households():
+@api.arguments(schemas.HouseholdQuery, location="query")
+@api.alt_response(200, schema=schemas.Household(many=True), success=True)
+def search_households(args):
     """Households the caller's org may see, by head name or ID number (officials only)."""
-    found = households.search(db.session, actor(), request.args.get("q") or None,
-                              limit=query_int("limit", 50, 1, 200))
+    found = households.search(db.session, actor(), args.get("q") or None, limit=args["limit"])
     return [_household(h) for h in found]
 
 
 @api.get("/households/<int:household_id>")
+@api.alt_response(200, schema=schemas.HouseholdDetail, success=True)
 def get_household(household_id: int):
     """One household with every case of it, oldest first, and its current benefit."""
     h, found = households.history(db.session, actor(), household_id)
@@ -36,10 +36,11 @@ def get_household(household_id: int):
 
 
 @api.post("/reviews/yearly")
-def start_yearly_review():
+@api.arguments(schemas.YearlyReview)
+@api.alt_response(202, schema=schemas.JobQueued, success=True)
+def start_yearly_review(data):
     """Queue the yearly review (年度复核) of every active household of a region (district or
     admin); progress at GET /api/jobs/<id>."""
-    data = body()
-    job = reviews.start_yearly(db.session, actor(), str(data.get("region") or ""),
-                               str(data.get("procedure") or "linzi_review"))
+    job = reviews.start_yearly(db.session, actor(), data["region"] or "",
+                               data["procedure"] or "linzi_review")
     return {"id": job.id, "kind": job.kind, "status": job.status, "total": job.total}, 202

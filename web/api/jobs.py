@@ -3,10 +3,11 @@
 from engine import jobs
 
 from ..extensions import db
-from . import actor, api, views
+from . import actor, api, schemas, views
 
 
 @api.get("/jobs/<int:job_id>")
+@api.alt_response(200, schema=schemas.Job, success=True)
 def job(job_id: int):
     """A bulk job's status and progress."""
     j = jobs.get(db.session, actor(), job_id)

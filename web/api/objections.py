@@ -3,13 +3,13 @@
 from engine import objections
 
 from ..extensions import db
-from . import actor, api, body, views
+from . import actor, api, schemas, views
 
 
 @api.post("/cases/<int:case_id>/objections/<int:objection_id>/reply")
-def reply_to_objection(case_id: int, objection_id: int):
+@api.arguments(schemas.ObjectionReply)
+@api.alt_response(200, schema=schemas.ObjectionRow, success=True)
+def reply_to_objection(data, case_id: int, objection_id: int):
     """Record the reply to one objection (once); it enters the case's history."""
-    text = body().get("text")
-    found = objections.reply(db.session, actor(), case_id, objection_id,
-                             text if isinstance(text, str) else "")
+    found = objections.reply(db.session, actor(), case_id, objection_id, data["text"] or "")
     return views.objection(found)

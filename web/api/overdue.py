@@ -3,20 +3,22 @@
 from engine import clock, notifications, overdue
 
 from ..extensions import db
-from . import actor, api, query_int, views
+from . import actor, api, schemas, views
 
 
 @api.get("/overdue")
-def overdue_tasks():
+@api.arguments(schemas.OverdueQuery, location="query")
+@api.alt_response(200, schema=schemas.OverdueTask(many=True), success=True)
+def overdue_tasks(args):
     """Open tasks past due, oldest first, with level, org and working days overdue."""
     now = clock.now()
-    items = overdue.overdue(db.session, actor(), now, limit=query_int("limit", 200, 1, 1000),
-                            offset=query_int("offset", 0))
+    items = overdue.overdue(db.session, actor(), now, limit=args["limit"], offset=args["offset"])
     return [{**views.task(i.task, now), "org_name": i.task.org.name,
              "working_days_overdue": i.working_days_overdue} for i in items]
 
 
 @api.get("/notifications")
+@api.alt_response(200, schema=schemas.Notifications, success=True)
 def my_notifications():
     """The caller's recent in-app notifications and how many are unread."""
     items = notifications.recent(db.session, actor())
@@ -26,6 +28,7 @@ def my_notifications():
 
 
 @api.post("/notifications/seen")
+@api.alt_response(200, schema=schemas.Unread, success=True)
 def notifications_seen():
     """Mark everything up to now as read."""
     notifications.mark_seen(db.session, actor())

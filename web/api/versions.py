@@ -2,13 +2,10 @@
 
 from typing import Any
 
-from flask import request
-
 from engine import versions
-from engine.errors import BadRequest
 
 from ..extensions import db
-from . import actor, api, views
+from . import actor, api, schemas, views
 
 
 def changes(d: versions.VersionDiff | None) -> dict[str, Any] | None:
@@ -31,29 +28,27 @@ def _step(s) -> dict[str, Any]:
             "due_working_days": s.due_working_days, "due_days": s.due_days}
 
 
-def _version_arg(name: str) -> int:
-    try:
-        return int(request.args.get(name, ""))
-    except ValueError:
-        raise BadRequest(f"参数 {name} 应为版本号（整数）") from None
-
-
 @api.get("/procedures/<key>/versions")
-def procedure_versions(key: str):
+@api.arguments(schemas.RegionQuery, location="query")
+@api.alt_response(200, schema=schemas.VersionEntry(many=True), success=True)
+def procedure_versions(args, key: str):
     """Every version of a procedure in a region (?region=CODE), newest first, with changes."""
-    entries = versions.history(db.session, key, request.args.get("region") or None, actor())
+    entries = versions.history(db.session, key, args.get("region") or None, actor())
     return [{**views.procedure(e.version), "changes": changes(e.changes)} for e in entries]
 
 
 @api.get("/procedures/<key>/diff")
-def procedure_diff(key: str):
+@api.arguments(schemas.DiffQuery, location="query")
+@api.alt_response(200, schema=schemas.Changes, success=True)
+def procedure_diff(args, key: str):
     """What changed between two versions (?region=CODE&from=N&to=M)."""
-    diff = versions.compare(db.session, actor(), key, request.args.get("region") or None,
-                            _version_arg("from"), _version_arg("to"))
+    diff = versions.compare(db.session, actor(), key, args.get("region") or None,
+                            args["from_"], args["to"])
     return changes(diff)
 
 
 @api.post("/cases/<int:case_id>/migrate")
+@api.alt_response(200, schema=schemas.Migrated, success=True)
 def migrate_case(case_id: int):
     """Move a running case to the newest version of its procedure; 409 says why not."""
     case = versions.migrate(db.session, actor(), case_id)

@@ -105,7 +105,7 @@ def trend_chart(series: list[tuple[date, int]], width: int = 1000, height: int =
 
 def _page() -> int:
     try:
-        return max(1, int(request.args.get("page", 1)))
+        return max(1, min(100_000, int(request.args.get("page", 1))))
     except ValueError:
         return 1
 

@@ -33,7 +33,7 @@ def case_context(d: CaseDetail) -> dict[str, Any]:
 def cases_list():
     me = actor()
     try:
-        offset = max(0, int(request.args.get("offset", 0)))
+        offset = max(0, min(1_000_000, int(request.args.get("offset", 0))))
     except ValueError:
         offset = 0
     status = request.args.get("status") or None

@@ -15,11 +15,12 @@ from ..i18n import LOCAL_TZ
 from . import pages
 
 PAGE_SIZE = 20
+MAX_OFFSET = 1_000_000  # beyond any inbox; keeps OFFSET within what the database accepts
 
 
 def _int_arg(name: str, default: int) -> int:
     try:
-        return max(0, int(request.args.get(name, default)))
+        return max(0, min(MAX_OFFSET, int(request.args.get(name, default))))
     except ValueError:
         return default
 
@@ -27,10 +28,9 @@ def _int_arg(name: str, default: int) -> int:
 def _due_before(raw: str) -> datetime | None:
     """A date typed as "due before" means before the end of that day, Beijing time."""
     try:
-        day = date.fromisoformat(raw)
-    except ValueError:
+        return datetime.combine(date.fromisoformat(raw) + timedelta(days=1), time(), LOCAL_TZ)
+    except (ValueError, OverflowError):  # not a date, or 9999-12-31 (no day after it)
         return None
-    return datetime.combine(day + timedelta(days=1), time(), LOCAL_TZ)
 
 
 def _step_names() -> dict[str, str]:

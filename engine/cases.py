@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, contains_eager, joinedload
 
 import forms
 
-from . import audit, calendar, clock, households, instances, procedures, scope, spiff
+from . import audit, benefits, calendar, clock, households, instances, procedures, scope, spiff
 from .errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from .models import (
     CASE_STATUSES,
@@ -76,6 +76,9 @@ def start(db: Session, actor: User, procedure_key: str, village_code: str,
         model = procedures.model_of(version)
         clean = validate_form(procedures.form_of(version, model.start_form), application)
         case = open_case(db, actor, version, village, clean, comment, now)
+        if model.exits and benefits.in_force(db, case) is None:  # rolls the case back
+            raise Invalid({households.HEAD_FIELD: [
+                "该户没有正在享受的待遇（未查到此户主身份证号码的在保家庭），不能办理退出或复核"]})
     return case
 
 

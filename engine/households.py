@@ -18,6 +18,10 @@ from . import scope
 from .errors import Conflict, NotFound
 from .models import Benefit, Case, Household, OrgUnit, ProcedureVersion, User
 
+# The application field that names a household (by its head's ID number). Every case whose
+# application has it is linked to the household; an exit cannot be started without it.
+HEAD_FIELD = "head_id_number"
+
 
 def link(db: Session, case: Case, version: ProcedureVersion, village: OrgUnit,
          application: dict[str, Any], now: datetime) -> Household | None:
@@ -27,7 +31,7 @@ def link(db: Session, case: Case, version: ProcedureVersion, village: OrgUnit,
     new one (`Conflict`). Applications without `head_id_number` (e.g. a standard adjustment)
     belong to no household.
     """
-    head = str(application.get("head_id_number") or "").strip().upper()
+    head = str(application.get(HEAD_FIELD) or "").strip().upper()
     if not head:
         return None
     region = version.region.path

@@ -72,6 +72,7 @@ from . import (  # noqa: E402,F401
     openapi,
     overdue,
     procedures,
+    stats,
     tasks,
     tokens,
     versions,

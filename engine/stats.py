@@ -60,16 +60,17 @@ def _money(value: float | None) -> Decimal | None:
 
 
 def in_force(db: Session, region: OrgUnit, on: date) -> list[Benefit]:
-    """Each household's benefit row in force on `on` under the region, exits left out."""
-    rows = db.scalars(
-        select(Benefit).join(Case, Case.id == Benefit.case_id)
+    """Each household's benefit row in force on `on` under the region, exits left out: the
+    newest row of the household's newest approved case with one (as engine.households)."""
+    rows = db.execute(
+        select(Benefit, Case.household_id).join(Case, Case.id == Benefit.case_id)
         .where(Case.status == "approved",
                Case.org_path.startswith(region.path, autoescape=True),
                Benefit.effective_from <= on)
         .order_by(Benefit.case_id, Benefit.effective_from, Benefit.id))
-    latest: dict[int, Benefit] = {}
-    for row in rows:
-        latest[row.case_id] = row
+    latest: dict[int | str, Benefit] = {}
+    for row, household_id in rows:  # by case id: a newer case of a household comes later
+        latest[household_id if household_id is not None else f"case:{row.case_id}"] = row
     return [b for b in latest.values() if not b.source.startswith("exit:")]
 
 
@@ -94,7 +95,7 @@ def level(rows: list[Benefit], area: str, target: Decimal | None) -> TopupLevel:
     persons = sum(b.household_size or 0 for b in rows)
     total = sum((_money(b.monthly_amount) for b in rows), Decimal(0)).quantize(FEN)
     dated = sorted((b for b in rows if b.standard), key=lambda b: (b.effective_from, b.id))
-    standard = _money(dated[-1].standard) if dated else None
+    standard = _money(dated[-1].standard).quantize(FEN) if dated else None
     avg = ratio = None
     if persons:
         avg = (total / persons).quantize(FEN, ROUND_HALF_UP)

@@ -53,13 +53,13 @@ def assert_exited(world, client, ident: Case, exit_case: Case) -> None:
     assert (ended.monthly_amount, ended.source) == (0.0, f"exit:{exit_case.id}")
     shown = page(world, client, ident)
     assert shown["status"] == "exited"
-    assert (shown["benefit"]["monthly_amount"], shown["benefit"]["source"]) == (
-        0.0, f"exit:{exit_case.id}")
+    assert (shown["benefit"]["monthly_amount"], shown["benefit"]["source"],
+            shown["benefit"]["ended"]) == (0.0, f"exit:{exit_case.id}", True)
 
 
 def assert_kept(world, client, ident: Case, amount: float) -> None:
     shown = page(world, client, ident)
-    assert shown["status"] == "active"
+    assert (shown["status"], shown["benefit"]["ended"]) == ("active", False)
     assert shown["benefit"]["monthly_amount"] == amount == benefits.current(
         world.db, ident.id).monthly_amount
 

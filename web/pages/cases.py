@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, render_template, request
+from flask_babel import lazy_gettext as _l
 
-from engine import cases, procedures, workspace
+from engine import cases, households, procedures, workspace
 from engine.cases import CaseDetail
 from engine.models import CASE_STATUSES
 
@@ -54,6 +55,18 @@ def case(case_id: int):
     d = cases.detail(db.session, actor(), case_id)
     done = [(t, procedures.form_of(d.version, t.form_key)) for t in d.done_tasks]
     return render_template("pages/case.html", done=done, **case_context(d))
+
+
+HOUSEHOLD_STATUS = {"running": _l("有案件正在办理"), "active": _l("在保"),
+                    "exited": _l("已退出（待遇已停发）"), "none": _l("未在保")}
+
+
+@pages.get("/households/<int:household_id>")
+def household(household_id: int):
+    """A household (动态管理): whether it is in, its benefit now, and every case of it."""
+    found = households.summary(db.session, actor(), household_id)
+    return render_template("pages/household.html", h=found,
+                           status=str(HOUSEHOLD_STATUS.get(found.status, found.status)))
 
 
 @pages.get("/cases/<int:case_id>/diagram.bpmn")

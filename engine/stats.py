@@ -76,12 +76,16 @@ def in_force(db: Session, region: OrgUnit, on: date) -> list[Benefit]:
 
 def targets(db: Session, region: OrgUnit) -> dict[str, Decimal]:
     """The target shares declared by the newest procedures deployed to the region or above."""
+    codes = region.path_codes()
+    above = ["/" + "".join(f"{c}/" for c in codes[:n]) for n in range(1, len(codes) + 1)]
+    newest: dict[str, ProcedureVersion] = {}
+    for version in db.scalars(select(ProcedureVersion).join(ProcedureVersion.region)
+                              .where(OrgUnit.path.in_(above))
+                              .order_by(OrgUnit.path, ProcedureVersion.version)):
+        newest[version.key] = version  # the lowest region's newest version wins
     found: dict[str, Decimal] = {}
-    versions = db.scalars(select(ProcedureVersion).join(ProcedureVersion.region)
-                          .order_by(ProcedureVersion.version))
-    for version in versions:
-        if region.path.startswith(version.region.path):
-            found.update(procedures.model_of(version).topup_level_targets)
+    for version in newest.values():
+        found.update(procedures.model_of(version).topup_level_targets)
     return found
 
 

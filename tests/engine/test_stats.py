@@ -115,6 +115,7 @@ def test_rounding_happens_once_half_up():
     line = stats.level(rows, "", None)
     # 0.05 / 2 = 0.025 → 0.03 (half up, not half even); 0.025 / 1 → 0.025 exactly
     assert (line.avg_per_person, line.ratio) == (Decimal("0.03"), Decimal("0.025"))
+    assert stats.level(rows, "", Decimal("0.025")).meets_target is True  # exactly on target
     rows = [Benefit(monthly_amount=100.0, household_size=3, standard=800.0,
                     effective_from=date(2026, 1, 1), id=2, source="approval", facts={})]
     line = stats.level(rows, "", Decimal("0.5"))

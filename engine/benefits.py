@@ -225,19 +225,34 @@ def _household_benefit(db: Session, case: Case) -> Benefit | None:
     return current(db, holder) if holder is not None else None
 
 
-@operation("end_benefit")
-def end_benefit(db: Session, case: Case, now: datetime) -> dict[str, Any]:
-    """Service task: the household exits, its benefit ends (a 0 row, source "exit:<case>")."""
+def in_force(db: Session, case: Case) -> Benefit | None:
+    """The household's benefit row now in force, or None (no household, none, or ended)."""
     old = _household_benefit(db, case)
-    if old is None or old.source.startswith("exit:"):
-        return {"ended": False}
-    db.add(Benefit(case_id=old.case_id, monthly_amount=0.0, standard=old.standard,
-                   per_capita_income=old.per_capita_income, household_size=old.household_size,
-                   effective_from=calendar.local_date(now), source=f"exit:{case.id}",
-                   created_at=now, facts=old.facts))
+    return None if old is None or old.source.startswith("exit:") else old
+
+
+def end_for(db: Session, case: Case, now: datetime) -> Benefit | None:
+    """End the benefit of the household of `case` (an exit): a 0 row, source "exit:<case>".
+    Idempotent: a household whose benefit already ended gets no second row."""
+    old = in_force(db, case)
+    if old is None:
+        return None
+    ended = Benefit(case_id=old.case_id, monthly_amount=0.0, standard=old.standard,
+                    per_capita_income=old.per_capita_income, household_size=old.household_size,
+                    effective_from=calendar.local_date(now), source=f"exit:{case.id}",
+                    created_at=now, facts=old.facts)
+    db.add(ended)
     audit.record(db, now, None, "benefit.ended", case=case,
                  comment=f"家庭退出，案件 {old.case_id} 的补差自 {calendar.local_date(now)} 停发")
-    return {"ended": True, "benefit_case_id": old.case_id}
+    return ended
+
+
+@operation("end_benefit")
+def end_benefit(db: Session, case: Case, now: datetime) -> dict[str, Any]:
+    """Service task: stop the benefit before the case ends (a case ending `exited` stops it
+    in any case, see engine.instances.save)."""
+    ended = end_for(db, case, now)
+    return {"ended": True, "benefit_case_id": ended.case_id} if ended else {"ended": False}
 
 
 @operation("adjust_benefit", with_data=True)
@@ -251,8 +266,8 @@ def adjust_benefit(db: Session, case: Case, now: datetime, amount: Any,
     value = _number(amount)
     if value is None or value < 0:
         raise ValueError(f"调整后的月补差金额应为非负数，实际为 {amount!r}")
-    old = _household_benefit(db, case)
-    if old is None or old.source.startswith("exit:"):
+    old = in_force(db, case)
+    if old is None:
         raise ValueError("该户没有在保的补差记录，无法调整")
     income = _number(per_capita_income)
     names = model_of(db.get(ProcedureVersion, case.procedure_version_id)).decision_names

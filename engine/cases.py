@@ -17,6 +17,7 @@ import forms
 from . import (
     attachments,
     audit,
+    benefits,
     calendar,
     clock,
     households,
@@ -95,6 +96,9 @@ def start(db: Session, actor: User, procedure_key: str, village_code: str,
         clean = validate_form(form, application)
         case = open_case(db, actor, version, village, clean, comment, now)
         attachments.attach(db, actor, case, form, clean, uploads, now)
+        if model.exits and benefits.in_force(db, case) is None:  # rolls the case back
+            raise Invalid({households.HEAD_FIELD: [
+                "该户没有正在享受的待遇（未查到此户主身份证号码的在保家庭），不能办理退出或复核"]})
     return case
 
 

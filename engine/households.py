@@ -8,6 +8,7 @@ re-entry (返贫再认定). While a household has a running case, no second case
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,10 @@ from . import scope
 from .errors import Conflict, NotFound
 from .models import Benefit, Case, Household, OrgUnit, ProcedureVersion, User
 
+# The application field that names a household (by its head's ID number). Every case whose
+# application has it is linked to the household; an exit cannot be started without it.
+HEAD_FIELD = "head_id_number"
+
 
 def link(db: Session, case: Case, version: ProcedureVersion, village: OrgUnit,
          application: dict[str, Any], now: datetime) -> Household | None:
@@ -27,7 +32,7 @@ def link(db: Session, case: Case, version: ProcedureVersion, village: OrgUnit,
     new one (`Conflict`). Applications without `head_id_number` (e.g. a standard adjustment)
     belong to no household.
     """
-    head = str(application.get("head_id_number") or "").strip().upper()
+    head = str(application.get(HEAD_FIELD) or "").strip().upper()
     if not head:
         return None
     region = version.region.path
@@ -100,3 +105,26 @@ def status_of(cases: list[Case], current_amount: float | None) -> str:
     if any(c.status == "exited" for c in cases):
         return "exited"
     return "none"
+
+
+@dataclass
+class Summary:
+    household: Household
+    cases: list[Case]  # those the actor may see, oldest first
+    benefit: Benefit | None  # the row in force: an exit's 0 row once the benefit has ended
+    status: str  # running / active / exited / none
+
+    @property
+    def ended(self) -> bool:
+        return self.benefit is not None and self.benefit.source.startswith("exit:")
+
+
+def summary(db: Session, actor: User, household_id: int) -> Summary:
+    """A household's page: its cases, its benefit now, and a plain status."""
+    household, found = history(db, actor, household_id)
+    holder = benefit_case_id(db, household.id)
+    benefit = None if holder is None else db.scalars(
+        select(Benefit).where(Benefit.case_id == holder).order_by(Benefit.id.desc())
+        .limit(1)).first()
+    amount = benefit.monthly_amount if benefit is not None else None
+    return Summary(household, found, benefit, status_of(found, amount))

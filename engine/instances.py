@@ -139,4 +139,6 @@ def save(db: Session, case: Case, instance: ProcessInstance, model: spiff.Proces
         audit.record(db, now, None, f"case.{status}", case=case)
         if status == "approved":
             benefits.on_approved(db, case, spiff.final_data(wf), now, model.decision_names)
+        elif status == "exited":  # every exit stops the household's benefit
+            benefits.end_for(db, case, now)
     return still_open + opened

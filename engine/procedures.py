@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 import forms
 
-from . import audit, clock, spiff
+from . import audit, clock, households, spiff
 from .errors import BundleInvalid, Forbidden, NotFound
 from .models import OrgUnit, ProcedureVersion, User
 from .orgs import by_code
@@ -84,12 +84,21 @@ def _resolve_forms(bundle: Bundle, models: dict[str, spiff.ProcessModel],
                     f"流程 {key} 引用的表单 {form_key} 不存在（流程包和 forms/ 中均未找到）")
                 continue
             try:
-                forms.load_form(text, f"{form_key}.yaml")
+                form = forms.load_form(text, f"{form_key}.yaml")
             except forms.FormDefinitionError as exc:
                 problems.extend(exc.problems)
                 continue
+            if model.exits and form_key == model.start_form and not _names_household(form):
+                problems.append(
+                    f"流程 {key} 可以“退出”（exited）结束，其开始表单 {form_key} 须有字段 "
+                    "head_id_number（户主身份证号码），以确定退出的家庭并停发其待遇")
             resolved[key][form_key] = text
     return resolved
+
+
+def _names_household(form: forms.Form) -> bool:
+    """Whether a start form names the household by its head (how a case finds it)."""
+    return any(f.name == households.HEAD_FIELD and f.required for f in form.fields)
 
 
 def deploy(db: Session, actor: User | None, region_code: str,

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
@@ -97,6 +98,13 @@ class ProcessModel:
     # Months (1–12) in which the worker starts this procedure for every enrolled household
     # of each region it is deployed to: process property reviewMonths, e.g. "12" or "1,7".
     review_months: tuple[int, ...] = ()
+    # Whether an end event ends the case `exited`: such a case must name its household
+    # (start form field `head_id_number`), whose benefit ends with it.
+    exits: bool = False
+    # The region's target for its average top-up per person, as a share of the standard, by
+    # the `area` the decision tables read (补差水平指标): process property topupLevelTargets,
+    # e.g. "town:0.75,village:0.5". An indicator to report against, never a per-household rule.
+    topup_level_targets: dict[str, Decimal] = field(default_factory=dict)
 
     @property
     def form_keys(self) -> set[str]:
@@ -210,7 +218,9 @@ def _model_from_spec(key: str, spec, subs: dict, file_of: dict[str, str],
             )
     if not ends:
         problems.append(f"{file_name} 中流程 {key} 没有结束事件")
-    return ProcessModel(key, spec.description or key, spec, subs, start_form, steps)
+    exits = any(end_status(end.bpmn_id or "") == "exited" for end in ends)
+    return ProcessModel(key, spec.description or key, spec, subs, start_form, steps,
+                        exits=exits)
 
 
 def is_notice(task_spec) -> bool:
@@ -370,6 +380,7 @@ def check_bundle(bpmn: dict[str, str],
                 due_working_days=_int_property(props, "caseDueWorkingDays", where, problems),
                 max_working_days=_int_property(props, "caseMaxWorkingDays", where, problems),
                 review_months=_months(props.get("reviewMonths"), where, problems),
+                topup_level_targets=_shares(props.get("topupLevelTargets"), where, problems),
                 decisions=decisions, decision_names=frozenset(names))
     return models, problems
 
@@ -408,6 +419,25 @@ def _months(raw: str | None, where: str, problems: list[str]) -> tuple[int, ...]
         problems.append(f"{where}：属性 reviewMonths 应为 1–12 的月份，以逗号分隔，实际为“{raw}”")
         return ()
     return months
+
+
+def _shares(raw: str | None, where: str, problems: list[str]) -> dict[str, Decimal]:
+    """"town:0.75,village:0.5" → {"town": Decimal("0.75"), …}; each share in (0, 1]."""
+    if not raw or not raw.strip():
+        return {}
+    shares: dict[str, Decimal] = {}
+    for part in raw.replace("，", ",").replace("：", ":").split(","):
+        area, _, share = part.partition(":")
+        try:
+            value = Decimal(share.strip())
+        except InvalidOperation:
+            value = Decimal(0)
+        if not area.strip() or not 0 < value <= 1:
+            problems.append(f"{where}：属性 topupLevelTargets 应写作“town:0.75,village:0.5”"
+                            f"（地区:占标准的比例，0–1），实际为“{raw}”")
+            return {}
+        shares[area.strip()] = value
+    return shares
 
 
 def _called_process_ids(parser: SpiffBpmnParser, file_of: dict[str, str],

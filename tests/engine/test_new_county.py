@@ -5,13 +5,14 @@ standard and form, `yimen check`, `yimen deploy`, then a household walked throug
 from __future__ import annotations
 
 import shutil
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from engine import benefits, clock
+from engine.models import Case
 from tests.engine.test_regions import BPMN, FORM_DATA, NO_DECISION
 from tests.forms.samples import valid_application
 from web import cli
@@ -71,36 +72,50 @@ def test_a_new_county_goes_into_service_with_files_alone(run, client, db, tmp_pa
     (bundle / "eligibility.dmn").write_text(broken, encoding="utf-8")
     assert run("check", str(bundle)).exit_code == 0
     deployed = run("deploy", str(bundle), "--region", "XC")
-    assert deployed.output.split() == ["xincheng_poverty_registration", "v1"]
+    assert deployed.output.split() == ["xincheng_exit", "v1",
+                                       "xincheng_poverty_registration", "v1"]
 
     def api(method: str, url: str, user: str, body: dict | None = None):
         return client.open(url, method=method, json=body,
                            headers={"Authorization": f"Bearer {tokens[user]}"})
 
-    started = api("POST", "/api/cases", "xc_village", {
-        "procedure": "xincheng_poverty_registration", "village": "XC0101",
-        "application": valid_application()})
-    assert started.status_code == 201, started.json
-    case_id, later, steps = started.json["id"], clock.now(), []
-    for _ in range(30):
-        case = api("GET", f"/api/cases/{case_id}", "xc_county").json
-        if case["status"] != "running":
-            break
-        if not case["open_tasks"]:  # a 7-day notice: let the worker move the case on
-            later += timedelta(days=8)
-            assert run("worker", "--once", "--now", later.isoformat()).exit_code == 0
-            continue
-        task = case["open_tasks"][0]
-        user = BY_LEVEL[task["level"]]
-        form_key = api("GET", f"/api/tasks/{task['id']}", user).json["form"]["key"]
-        data = dict(FORM_DATA[form_key.replace("xincheng_", "generic_")])
-        if form_key.replace("xincheng_", "generic_") not in NO_DECISION:
-            data["decision"] = "approve"
-        done = api("POST", f"/api/tasks/{task['id']}/complete", user, {"data": data})
-        assert done.status_code == 200, done.json
-        steps.append(task["step"])
+    application = valid_application()
+
+    def work_through(procedure: str, later: datetime) -> tuple[dict, list[str], datetime]:
+        """Start a case of the procedure for the household and approve every step."""
+        started = api("POST", "/api/cases", "xc_village", {
+            "procedure": procedure, "village": "XC0101", "application": application})
+        assert started.status_code == 201, started.json
+        case_id, steps = started.json["id"], []
+        for _ in range(30):
+            case = api("GET", f"/api/cases/{case_id}", "xc_county").json
+            if case["status"] != "running":
+                break
+            if not case["open_tasks"]:  # a 7-day notice: let the worker move the case on
+                later += timedelta(days=8)
+                assert run("worker", "--once", "--now", later.isoformat()).exit_code == 0
+                continue
+            task = case["open_tasks"][0]
+            user = BY_LEVEL[task["level"]]
+            form_key = api("GET", f"/api/tasks/{task['id']}", user).json["form"]["key"]
+            data = dict(FORM_DATA[form_key.replace("xincheng_", "generic_")])
+            if form_key.replace("xincheng_", "generic_") not in NO_DECISION:
+                data["decision"] = "approve"
+            done = api("POST", f"/api/tasks/{task['id']}/complete", user, {"data": data})
+            assert done.status_code == 200, done.json
+            steps.append(task["step"])
+        return case, steps, later
+
+    case, steps, later = work_through("xincheng_poverty_registration", clock.now())
     assert case["status"] == "approved"
     assert steps == ["group_evaluation", "village_examination", "township_review",
                      "district_approval", "registration", "data_entry", "assign_help"]
     # the county's own standard decided the amount: (400 − 2266.67 / 12) × 3 members
-    assert benefits.current(db, case_id).monthly_amount == 633.33
+    assert benefits.current(db, case["id"]).monthly_amount == 633.33
+
+    # the copied exit works by the same convention: the household's benefit ends with it
+    out, steps, _ = work_through("xincheng_exit", later)
+    assert (out["status"], steps) == ("exited", ["group_evaluation", "district_approval"])
+    household = db.get(Case, case["id"]).household_id
+    page = api("GET", f"/api/households/{household}", "xc_county").json
+    assert page["status"] == "exited" and page["benefit"]["monthly_amount"] == 0.0

@@ -41,6 +41,9 @@ FORM_DATA: dict[str, dict[str, Any]] = {
     "generic_registration": {"register_no": "XH-2024-017", "registered_on": DAY},
     "generic_data_entry": {"entered_on": DAY, "system_record_no": "640105-000123"},
     "generic_assign_help": {"project": "industry", "funds": 3000, "helper_name": "马丽霞"},
+    "generic_exit_evaluation": {"exit_reason": "out_of_poverty", "meeting_date": DAY,
+                                "findings": "家庭务工收入稳定，评议同意退出。"},
+    "generic_exit_approval": {},
 }
 NO_DECISION = {"jiangmen_registration", "generic_registration", "generic_data_entry",
                "generic_assign_help"}
@@ -116,7 +119,7 @@ def household(incomes: list[dict], labour: str | None = None, **member_changes) 
     ("fuxin", {"fuxin_identification", "fuxin_standard_adjustment", "fuxin_review"}),
     ("jiangmen", {"jiangmen_identification", "jiangmen_exit", "jiangmen_standard_adjustment",
                   "jiangmen_list_adjustment"}),
-    ("generic", {"generic_poverty_registration"}),
+    ("generic", {"generic_poverty_registration", "generic_exit"}),
 ])
 def test_bundle_parses_without_problems(region, keys):
     bundle = procedures.bundle_from_files(procedures.read_bundle_dir(BPMN / region))
@@ -194,15 +197,16 @@ def test_jiangmen_household_able_to_work_becomes_a_poverty_registration_target(w
     assert (data["scheme"], data["area"], data["standard"]) == ("poverty_registration",
                                                                "village", 800)
     assert data["per_capita_income"] == 2266.67  # basic pension left out
-    # gap 800 − 188.89 = 611.11 per person is above the 50% floor (400)
+    # the gap 800 − 2266.67 / 12 = 611.11 per person, × 3
     assert data["proposed_amount"] == data["amount"] == 1833.33
     assert benefit(db, case).monthly_amount == 1833.33
 
 
-def test_jiangmen_household_without_labour_stays_under_the_guarantee_with_the_50pct_floor(world):
+def test_jiangmen_household_without_labour_stays_under_the_guarantee_and_gets_the_gap(world):
+    """The 50% of 江府〔2018〕6号 is the region's average level, not a floor per household."""
     db = world.db
-    # per-capita 7,200/year = 600/month: the gap (200) is below half the standard (400)
-    app = household([{"category": "wages", "amount": 21600.0}], labour="partial")
+    # per-capita 27,000 / 3 = 9,000/year = 750/month: the gap is 50 per person
+    app = household([{"category": "wages", "amount": 27000.0}], labour="partial")
     case = start(world, "jiangmen_identification", app)
     steps, _ = work(world, case)
     db.refresh(case)
@@ -210,20 +214,20 @@ def test_jiangmen_household_without_labour_stays_under_the_guarantee_with_the_50
     assert "poverty_registration" not in steps
     data = workflow_data(db, case)
     assert (data["members_able_to_work"], data["scheme"]) == (0, "dibao_guarantee")
-    assert data["topup_floor_share"] == 0.5
-    assert data["proposed_amount"] == 1200.0  # 400 × 3, not 200 × 3
-    assert benefit(db, case).monthly_amount == 1200.0
+    assert (data["area"], data["area_scheme"]) == ("village", "农村低保")
+    assert data["proposed_amount"] == 150.0  # 50 × 3, not the 400 × 3 of a floor
+    assert benefit(db, case).monthly_amount == 150.0
 
 
-def test_jiangmen_town_household_gets_the_75pct_floor(world):
+def test_jiangmen_town_household_gets_the_gap_not_75pct_of_the_standard(world):
     db = world.db
     app = household([{"category": "wages", "amount": 21600.0}], labour="none")
     case = start(world, "jiangmen_identification", app)
     work(world, case, extra={"jiangmen_investigation": {"area": "town"}},
          stop_at="district_confirmation")
     data = workflow_data(db, case)
-    assert (data["area"], data["topup_floor_share"]) == ("town", 0.75)
-    assert data["proposed_amount"] == 1800.0  # 600 × 3
+    assert (data["area"], data["area_scheme"]) == ("town", "城镇低保")
+    assert data["proposed_amount"] == 600.0  # (800 − 600) × 3, not 600 × 3
 
 
 RULE_900 = """      <rule id="jiangmen_standard_rule_2027">
@@ -245,22 +249,22 @@ def jiangmen_with_standard_900_from_2027() -> dict[str, bytes]:
     return {**files, "standard.dmn": text.replace(first, RULE_900 + first).encode()}
 
 
-def test_jiangmen_standard_change_recalculates_with_the_region_floor(world):
+def test_jiangmen_standard_change_recalculates_with_the_region_rules(world):
     """Raising the standard in standard.dmn and running the adjustment procedure recalculates
-    every household by Jiangmen's own rules (the 50%/75% floor), not the national formula."""
+    every household by Jiangmen's own tables, on the facts kept with its benefit."""
     db, at = world.db, datetime(2026, 8, 3, 2, tzinfo=UTC)  # fixed dates: 2027 is in the rules
     gap = start(world, "jiangmen_identification", at=at)  # per-capita 2266.67/yr, 3 people
-    floor = start(world, "jiangmen_identification", at=at,
-                  application=household([{"category": "wages", "amount": 21600.0}],
-                                        labour="none"))  # 600/month each: floor applies
-    for case in (gap, floor):
+    town = start(world, "jiangmen_identification", at=at,
+                 application=household([{"category": "wages", "amount": 21600.0}],
+                                       labour="none"))  # 600/month each
+    for case in (gap, town):
         work(world, case, at=at, extra={"jiangmen_investigation": {"area": "town"}}
-             if case is floor else None)
+             if case is town else None)
         db.refresh(case)
         assert case.status == "approved"
-    assert (benefit(db, gap).monthly_amount, benefit(db, floor).monthly_amount) == (1833.33,
-                                                                                   1800.0)
-    assert benefit(db, floor).facts["area"] == "town"
+    assert (benefit(db, gap).monthly_amount, benefit(db, town).monthly_amount) == (1833.33,
+                                                                                   600.0)
+    assert benefit(db, town).facts["area"] == "town"
 
     procedures.deploy(db, None, "D1", jiangmen_with_standard_900_from_2027())
     # an application decided before 2027 still gets 800: the new row applies from 2027-01-01
@@ -282,12 +286,11 @@ def test_jiangmen_standard_change_recalculates_with_the_region_floor(world):
     assert benefits.run_jobs(db, now) == 2
     db.refresh(job)
     assert (job.status, job.done, job.skipped) == ("done", 2, 0)
-    new_gap, new_floor = benefits.current(db, gap.id), benefits.current(db, floor.id)
-    # (900 − 188.89) × 3 by the gap; the town household by the 75% floor: 675 × 3
+    new_gap, new_town = benefits.current(db, gap.id), benefits.current(db, town.id)
+    # (900 − 188.89) × 3; the town household (900 − 600) × 3, its area kept with the benefit
     assert (new_gap.monthly_amount, new_gap.standard) == (2133.33, 900)
-    assert (new_floor.monthly_amount, new_floor.source) == (2025.0, f"job:{job.id}")
-    assert str(new_floor.effective_from) == "2027-01-01"
-    assert benefits.topup(900, 7200, 3) == 900.0  # the national formula would have given 300/person
+    assert (new_town.monthly_amount, new_town.source) == (900.0, f"job:{job.id}")
+    assert (str(new_town.effective_from), new_town.facts["area"]) == ("2027-01-01", "town")
 
 
 def test_recalculation_naming_a_missing_decision_is_refused_and_changes_nothing(world):
@@ -312,9 +315,12 @@ def test_recalculation_naming_a_missing_decision_is_refused_and_changes_nothing(
 
 def test_jiangmen_exit_keeps_the_benefit_six_months_before_exit(world):
     db = world.db
-    at = clock.now()
+    at = datetime(2026, 3, 2, 2, tzinfo=UTC)
+    enrolled = start(world, "jiangmen_identification", at=at)
+    _, at = work(world, enrolled, at=at)
     case = cases.start(db, world.user("clerk1"), "jiangmen_exit", "V11",
                        {"head_name": "王建国", "household_size": 3,
+                        "head_id_number": enrolled.application["head_id_number"],
                         "per_capita_income_now": 11000, "escape_route": "employment"}, now=at)
     task = open_task(db, case.id)
     tasks.complete(db, world.user("town1"), task.id,
@@ -329,6 +335,7 @@ def test_jiangmen_exit_keeps_the_benefit_six_months_before_exit(world):
                    now=at + timedelta(days=190))
     db.refresh(case)
     assert case.status == "exited"
+    assert benefits.current(db, enrolled.id).source == f"exit:{case.id}"
 
 
 # ---------------------------------------------------------------- generic chain

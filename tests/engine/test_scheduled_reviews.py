@@ -176,12 +176,12 @@ def test_jiangmen_list_adjustment_keeps_an_eligible_household_with_the_new_amoun
                                       "incomes": [{"category": "wages", "amount": 21600.0}]},
              january)
     data = workflow_data(db, review)
-    assert (data["scheme"], data["topup_floor_share"], data["proposed_amount"]) == (
-        "dibao_guarantee", 0.75, 1800.0)  # 600/month each: the town floor 600 × 3
+    assert (data["scheme"], data["area_scheme"], data["proposed_amount"]) == (
+        "dibao_guarantee", "城镇低保", 600.0)  # 600/month each: (800 − 600) × 3, no floor
     complete(world, review, "dist", {"decision": "approve"}, january)
     db.refresh(review)
     assert review.status == "approved"
-    assert benefits.current(db, case.id).monthly_amount == 1800.0
+    assert benefits.current(db, case.id).monthly_amount == 600.0
 
 
 def test_jiangmen_household_leaving_the_list_keeps_its_benefit_six_months(world):

@@ -1,6 +1,6 @@
 """Households (动态管理): a household's cases across identification, review, exit, re-entry."""
 
-from engine import benefits, households, reviews
+from engine import households, reviews
 
 from ..extensions import db
 from . import actor, api, schemas, views
@@ -23,16 +23,16 @@ def search_households(args):
 @api.get("/households/<int:household_id>")
 @api.alt_response(200, schema=schemas.HouseholdDetail, success=True)
 def get_household(household_id: int):
-    """One household with every case of it, oldest first, and its current benefit."""
-    h, found = households.history(db.session, actor(), household_id)
-    holder = households.benefit_case_id(db.session, h.id)
-    benefit = benefits.current(db.session, holder) if holder is not None else None
-    amount = benefit.monthly_amount if benefit is not None else None
-    return {**_household(h), "status": households.status_of(found, amount),
+    """One household with every case of it, oldest first, and its current benefit (an exit
+    leaves it at 0 with `ended` true)."""
+    found = households.summary(db.session, actor(), household_id)
+    benefit = found.benefit
+    return {**_household(found.household), "status": found.status,
             "benefit": None if benefit is None else {
                 "case_id": benefit.case_id, "monthly_amount": benefit.monthly_amount,
-                "effective_from": benefit.effective_from.isoformat(), "source": benefit.source},
-            "cases": [views.case_row(c) for c in found]}
+                "effective_from": benefit.effective_from.isoformat(), "source": benefit.source,
+                "ended": found.ended},
+            "cases": [views.case_row(c) for c in found.cases]}
 
 
 @api.post("/reviews/yearly")

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine import calendar, clock, jobs, notifications, overdue
+from engine import calendar, clock, jobs, notifications, overdue, stats
 from engine.errors import Invalid
 from engine.models import Job
 
@@ -52,7 +52,8 @@ def navigation_extra() -> dict:
 
     return {"unread_notifications": unread, "sees_overdue": user.role in overdue.VIEWER_ROLES,
             "manages_calendar": user.role in calendar.MANAGER_ROLES,
-            "sees_jobs": user.role in jobs.VIEWER_ROLES}
+            "sees_jobs": user.role in jobs.VIEWER_ROLES,
+            "sees_stats": user.role in stats.VIEWER_ROLES}
 
 
 # ---------------------------------------------------------------- overdue dashboard
@@ -210,6 +211,21 @@ def jobs_page():
     rows = [job_row(j, regions) for j in found]
     return render_template("admin/jobs.html", rows=rows,
                            unfinished=any(j.status != "done" for j in found))
+
+
+# ---------------------------------------------------------------- statistics
+
+
+AREA = {stats.ALL: _l("全区（合计）"), "town": _l("城镇"), "village": _l("农村")}
+
+
+@admin.get("/admin/stats")
+def stats_page():
+    """The region's top-up level (补差水平) beside the targets its bundle sets."""
+    found = stats.report(db.session, actor(), request.args.get("region") or None,
+                         request.args.get("month") or None)
+    return render_template("admin/stats.html", report=found,
+                           areas={k: str(v) for k, v in AREA.items()})
 
 
 # ---------------------------------------------------------------- notifications

@@ -6,8 +6,9 @@ from typing import Any
 
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
-from engine import cases, objections, procedures, workspace
+from engine import cases, households, objections, procedures, workspace
 from engine.cases import CaseDetail
 from engine.errors import Invalid
 from engine.models import CASE_STATUSES
@@ -78,6 +79,18 @@ def reply_to_objection(case_id: int, objection_id: int):
     if task_id.isdigit() and len(task_id) < 10:
         return redirect(url_for("pages.task", task_id=int(task_id)))
     return redirect(url_for("pages.case", case_id=case_id) + f"#objection-{objection_id}")
+
+
+HOUSEHOLD_STATUS = {"running": _l("有案件正在办理"), "active": _l("在保"),
+                    "exited": _l("已退出（待遇已停发）"), "none": _l("未在保")}
+
+
+@pages.get("/households/<int:household_id>")
+def household(household_id: int):
+    """A household (动态管理): whether it is in, its benefit now, and every case of it."""
+    found = households.summary(db.session, actor(), household_id)
+    return render_template("pages/household.html", h=found,
+                           status=str(HOUSEHOLD_STATUS.get(found.status, found.status)))
 
 
 @pages.get("/cases/<int:case_id>/diagram.bpmn")

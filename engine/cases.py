@@ -79,7 +79,7 @@ def start(db: Session, actor: User, procedure_key: str, village_code: str,
     return case
 
 
-def _digest(application: dict[str, Any]) -> str:
+def application_digest(application: dict[str, Any]) -> str:
     text = json.dumps(application, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -113,7 +113,7 @@ def open_case(db: Session, actor: User | None, version: ProcedureVersion, villag
     # The application is kept once, on the case (never rewritten); the audit entry holds its
     # digest, which shows it unchanged since it was submitted.
     audit.record(db, now, actor, "case.opened", case=case, step=model.start_form,
-                 comment=comment, changes={"application_sha256": _digest(clean)})
+                 comment=comment, changes={"application_sha256": application_digest(clean)})
     instances.save(db, case, instance, model, wf, instances.EMPTY, [], now)
     return case
 

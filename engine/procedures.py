@@ -107,7 +107,8 @@ def deploy(db: Session, actor: User | None, region_code: str,
         except NotFound:
             raise BundleInvalid([f"地区机构代码 {region_code} 不存在"]) from None
         if actor is not None and not actor.org.covers(region):
-            raise Forbidden(f"只能为本机构或下级地区部署流程，无权为 {region.name}（{region.code}）部署")
+            raise Forbidden(f"只能为本机构或下级地区部署流程，"
+                            f"无权为 {region.name}（{region.code}）部署")
         bundle = bundle_from_files(files)
         models, problems = spiff.check_bundle(bundle.bpmn, bundle.dmn)
         problems = bundle.problems + problems

@@ -23,8 +23,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
 
 from . import clock, instances, procedures, spiff
-from .errors import Conflict
-from .models import Case, ProcessInstance
+from .errors import Conflict, Forbidden
+from .models import Case, ProcedureVersion, ProcessInstance, User
 from .uow import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -130,3 +130,35 @@ def run_pass(db: Session, now: datetime | None = None, limit: int = 500) -> Pass
             _fire(db, instance_id, now, result)
         if not fresh or len(ids) < limit:
             return result
+
+
+# ---------------------------------------------------------------- failing timers, for admins
+
+VIEWER_ROLES = ("admin",)
+
+
+@dataclass(frozen=True)
+class FailingTimer:
+    case_id: int
+    procedure_key: str
+    attempts: int
+    error: str
+    failed_at: datetime | None
+    retry_at: datetime | None
+
+
+def failing(db: Session, actor: User, limit: int = 200) -> list[FailingTimer]:
+    """Timers whose last attempts failed, for cases under the admin's org, most tries first."""
+    if actor.role not in VIEWER_ROLES:
+        raise Forbidden("只有管理员可以查看定时器运行情况")
+    rows = db.execute(
+        select(ProcessInstance, Case.id, ProcedureVersion.key)
+        .join(Case, Case.id == ProcessInstance.case_id)
+        .join(ProcedureVersion, ProcedureVersion.id == Case.procedure_version_id)
+        .where(ProcessInstance.timer_attempts > 0,
+               Case.org_path.startswith(actor.org.path, autoescape=True))
+        .order_by(ProcessInstance.timer_attempts.desc(), ProcessInstance.id)
+        .limit(limit)
+    ).all()
+    return [FailingTimer(case_id, key, i.timer_attempts, i.timer_error or "",
+                         i.timer_failed_at, i.next_timer_at) for i, case_id, key in rows]

@@ -287,5 +287,6 @@ def audit_verify() -> None:
     if not result.ok:
         click.echo(f"审计校验未通过：{result.problem}", err=True)
         sys.exit(1)
-    click.echo(f"审计校验通过：{result.events} 条审计事件、{result.cases} 件案件的申请材料均未被篡改")
+    click.echo(f"审计校验通过：{result.events} 条审计事件、"
+               f"{result.cases} 件案件的申请材料均未被篡改")
     click.echo(f"链头根摘要：{result.root}")

@@ -18,7 +18,8 @@ BROKEN_SCRIPT = """
       <bpmn:outgoing>flow_after_broken</bpmn:outgoing>
       <bpmn:script>checked = members[len(members) + 5]["name"]</bpmn:script>
     </bpmn:scriptTask>
-    <bpmn:sequenceFlow id="flow_after_broken" sourceRef="broken_script" targetRef="township_merge" />
+    <bpmn:sequenceFlow id="flow_after_broken" sourceRef="broken_script"
+                       targetRef="township_merge" />
 """
 
 

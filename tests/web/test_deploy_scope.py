@@ -86,7 +86,8 @@ def test_api_refuses_another_district(other_district, client):
                            headers={"Authorization": f"Bearer {token}"})
 
     res = post("D2")
-    assert res.status_code == 403 and "只能为本机构或下级地区部署流程" in res.json["error"]["message"]
+    assert res.status_code == 403
+    assert "只能为本机构或下级地区部署流程" in res.json["error"]["message"]
     assert deployed(w.db, "D2") == 0
     assert post("D1").status_code == 201
 

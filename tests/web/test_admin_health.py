@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, text as sql
+from sqlalchemy import func, select
+from sqlalchemy import text as sql
 
 from engine import audit, cases, procedures, timers
 from engine.models import AuditEvent

@@ -261,9 +261,20 @@ def _verify_applications(db: Session) -> tuple[int, tuple[str, int | None] | Non
         event = opened.get(case_id)
         if event is None:
             return count, (f"案件 {case_id} 缺少受理（case.opened）审计事件", None)
-        recorded = (event.changes or {}).get("application_sha256")
-        if recorded != application_digest(application):
+        if application_digest(application) != _recorded_digest(event.changes or {}):
             return count, (f"案件 {case_id} 的申请材料与{_describe(event)}记录的摘要不符："
                            f"申请材料在受理后被修改", event.id)
         count += 1
     return count, None
+
+
+def _recorded_digest(changes: dict[str, Any]) -> str | None:
+    """The digest `case.opened` holds; entries written before digests held the application
+    itself."""
+    from .cases import application_digest
+
+    if "application_sha256" in changes:
+        return changes["application_sha256"]
+    if isinstance(changes.get("application"), dict):
+        return application_digest(changes["application"])
+    return None

@@ -250,6 +250,11 @@ def test_the_migration_chains_events_already_present(world):
 
     with attacker(db):  # as before the migration: no hashes, no heads, no trigger yet
         db.execute(text("UPDATE audit_event SET hash = NULL"))
+        # entries written before digests held the application itself
+        legacy = ("jsonb_build_object('application', c.application)" if is_postgres(db)
+                  else "json_object('application', json(c.application))")
+        db.execute(text(f"UPDATE audit_event SET changes = (SELECT {legacy} FROM case_file c "
+                        "WHERE c.id = audit_event.case_id) WHERE action = 'case.opened'"))
         db.execute(text("DELETE FROM audit_chain"))
         assert not audit.verify(db).ok
         with Operations.context(MigrationContext.configure(db.connection())):
@@ -257,3 +262,6 @@ def test_the_migration_chains_events_already_present(world):
     result = audit.verify(db)
     assert result.ok, result.problem
     assert result.events == db.scalar(select(func.count()).select_from(AuditEvent))
+    assert result.cases == 3
+    opened = db.scalars(select(AuditEvent).where(AuditEvent.action == "case.opened")).all()
+    assert all("application" in e.changes for e in opened)

@@ -265,3 +265,47 @@ def test_the_migration_chains_events_already_present(world):
     assert result.cases == 3
     opened = db.scalars(select(AuditEvent).where(AuditEvent.action == "case.opened")).all()
     assert all("application" in e.changes for e in opened)
+
+
+def test_a_real_upgrade_chains_a_database_with_events(tmp_path):
+    """Alembic from the previous head to ours over a database holding events and a case."""
+    from flask_migrate import upgrade
+
+    from web import create_app
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "SECRET_KEY": "t"})
+    directory = app.extensions["migrate"].directory
+    with app.app_context():
+        upgrade(directory=directory, revision="3c1f0a9e7b25")
+        session = flask_db.session
+        session.execute(text("INSERT INTO org_unit (id, code, name, level, path) "
+                             "VALUES (1, 'D9', '旧区', 'district', '/D9/')"))
+        session.execute(text(
+            "INSERT INTO procedure_version (id, key, name, region_id, version, bpmn, dmn, forms, "
+            "start_form, deployed_at) VALUES (1, 'p', 'p', 1, 1, '{}', '{}', '{}', 'f', "
+            "'2026-01-05 01:00:00.000000')"))
+        application = '{"head_name":"张三","members":[]}'
+        session.execute(text(
+            "INSERT INTO case_file (id, procedure_version_id, village_id, org_path, status, "
+            "applicant_name, household_size, application, opened_at) VALUES "
+            "(1, 1, 1, '/D9/', 'running', '张三', 1, :app, '2026-01-05 02:00:00.000000')"),
+            {"app": application})
+        for i, (case, action, changes) in enumerate([
+                (None, "procedure.deployed", '{"key":"p","version":1,"amount":1.5}'),
+                (1, "case.opened", '{"application":' + application + '}'),
+                (1, "case.extended", None)]):
+            session.execute(text(
+                "INSERT INTO audit_event (at, actor_name, case_id, action, comment, changes) "
+                "VALUES (:at, 'system', :case, :action, '', :changes)"),
+                {"at": f"2026-01-05 0{i + 1}:00:00.000000", "case": case, "action": action,
+                 "changes": changes})
+        session.commit()
+        upgrade(directory=directory)
+        result = audit.verify(session)
+        assert result.ok, result.problem
+        assert (result.events, result.cases) == (3, 1)
+        session.execute(text("UPDATE audit_event SET comment = 'x' WHERE id = 2"))
+        session.commit()
+        assert audit.verify(session).event_id == 2
+        session.remove()

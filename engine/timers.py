@@ -114,7 +114,11 @@ def _fire(db: Session, instance_id: int, now: datetime, result: PassResult) -> N
         log.warning("timer of process instance %s failed: %s", instance_id,
                     type(exc).__name__)
         result.failed += 1
-        record_failure(db, instance_id, now, exc)
+        try:
+            record_failure(db, instance_id, now, exc)
+        except Exception as again:  # noqa: BLE001 - the pass goes on; the next one retries
+            log.warning("could not record the failure of process instance %s: %s",
+                        instance_id, type(again).__name__)
 
 
 def run_pass(db: Session, now: datetime | None = None, limit: int = 500) -> PassResult:

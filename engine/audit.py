@@ -158,14 +158,15 @@ def _link_pending(db: Session) -> None:
     if missing:
         _create_heads(db, missing)
         heads = _locked_heads(db, chain_ids)
+    last = {c: h.last_hash for c, h in heads.items()}
+    for event in events:
+        chain = event.case_id or NO_CASE
+        event.hash = last[chain] = event_hash(fields_of(event), last[chain])
+        db.add(event)
+    db.flush()  # the events get their ids; the heads move in the commit's flush
     for event in events:
         head = heads[event.case_id or NO_CASE]
-        event.hash = event_hash(fields_of(event), head.last_hash)
-        head.last_hash = event.hash
-        db.add(event)
-    db.flush()
-    for event in events:
-        heads[event.case_id or NO_CASE].last_event_id = event.id
+        head.last_hash, head.last_event_id = event.hash, event.id
 
 
 @sa_event.listens_for(Session, "before_commit")

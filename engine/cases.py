@@ -102,7 +102,7 @@ def start(db: Session, actor: User, procedure_key: str, village_code: str,
     return case
 
 
-def _digest(application: dict[str, Any]) -> str:
+def application_digest(application: dict[str, Any]) -> str:
     text = json.dumps(application, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -124,7 +124,7 @@ def open_case(db: Session, actor: User | None, version: ProcedureVersion, villag
         opened_at=now,
         opened_by_id=actor.id if actor else None,
     )
-    case.due_at = _case_due(db, case, now, model.due_working_days)
+    case.due_at, unknown_due = _case_due(db, case, now, model.due_working_days)
     households.link(db, case, version, village, clean, now)  # 动态管理: one query
     db.add(case)
     db.flush()
@@ -136,17 +136,24 @@ def open_case(db: Session, actor: User | None, version: ProcedureVersion, villag
     # The application is kept once, on the case (never rewritten); the audit entry holds its
     # digest, which shows it unchanged since it was submitted.
     audit.record(db, now, actor, "case.opened", case=case, step=model.start_form,
-                 comment=comment, changes={"application_sha256": _digest(clean)})
+                 comment=comment, changes={"application_sha256": application_digest(clean)})
+    _record_unknown_due(db, case, now, unknown_due)
     instances.save(db, case, instance, model, wf, instances.EMPTY, [], now)
     return case
 
 
-def _case_due(db: Session, case: Case, opened: datetime, days: int | None) -> datetime | None:
+def _case_due(db: Session, case: Case, opened: datetime,
+              days: int | None) -> tuple[datetime | None, str]:
+    """The case's due time, or None and why (a year the calendar does not cover yet)."""
     try:
-        return calendar.due_at(opened, days, None, instances.region_codes(case), db)
+        return calendar.due_at(opened, days, None, instances.region_codes(case), db), ""
     except calendar.YearNotCovered as exc:
-        audit.record(db, opened, None, "deadline.unknown", case=case, comment=str(exc))
-        return None
+        return None, str(exc)
+
+
+def _record_unknown_due(db: Session, case: Case, opened: datetime, reason: str) -> None:
+    if reason:
+        audit.record(db, opened, None, "deadline.unknown", case=case, comment=reason)
 
 
 EXTENDERS = ("township", "district", "admin")
@@ -174,7 +181,8 @@ def extend(db: Session, actor: User, case_id: int, reason: str,
         model = procedures.model_of(case.procedure)
         if not model.max_working_days:
             raise Invalid({"reason": ["该流程未规定最长办理期限，无法延期"]})
-        case.due_at = _case_due(db, case, case.opened_at, model.max_working_days)
+        case.due_at, unknown_due = _case_due(db, case, case.opened_at, model.max_working_days)
+        _record_unknown_due(db, case, case.opened_at, unknown_due)
         case.extension_reason = reason[:2000]
         audit.record(db, now, actor, "case.extended", case=case, comment=reason,
                      changes={"due_at": case.due_at.isoformat() if case.due_at else None})

@@ -246,6 +246,10 @@ class ProcessInstance(Base):
     next_timer_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, nullable=False)
+    # Failed timer passes since the last success (engine.timers backs off on them).
+    timer_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    timer_error: Mapped[str | None] = mapped_column(Text)
+    timer_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     case: Mapped[Case] = relationship(back_populates="instance", lazy="raise_on_sql")
 
@@ -318,6 +322,19 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(64))
     comment: Mapped[str] = mapped_column(Text, default="")
     changes: Mapped[dict[str, Any] | None] = mapped_column()
+    # SHA-256 over the event and its chain's previous hash (engine.audit).
+    hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditChain(Base):
+    """The head of one audit hash chain: a case's (chain_id = case id) or 0 for events
+    without a case. Its row lock serializes the chain's appends (engine.audit)."""
+
+    __tablename__ = "audit_chain"
+
+    chain_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_hash: Mapped[str] = mapped_column(String(64))
+    last_event_id: Mapped[int] = mapped_column(Integer)
 
 
 class CalendarDay(Base):

@@ -103,7 +103,10 @@ def _names_household(form: forms.Form) -> bool:
 
 def deploy(db: Session, actor: User | None, region_code: str,
            files: dict[str, bytes]) -> list[ProcedureVersion]:
-    """Deploy every executable process of a bundle for a region; all or nothing."""
+    """Deploy every executable process of a bundle for a region; all or nothing.
+
+    A designer or admin deploys only for their own org or one below it; `actor` None is the
+    machine's operator (the CLI without --as), who is not restricted."""
     if actor is not None and actor.role not in DEPLOYER_ROLES:
         raise Forbidden("只有流程设计人员或管理员可以部署流程")
     now = clock.now()
@@ -112,6 +115,9 @@ def deploy(db: Session, actor: User | None, region_code: str,
             region = by_code(db, region_code)
         except NotFound:
             raise BundleInvalid([f"地区机构代码 {region_code} 不存在"]) from None
+        if actor is not None and not actor.org.covers(region):
+            raise Forbidden(f"只能为本机构或下级地区部署流程，"
+                            f"无权为 {region.name}（{region.code}）部署")
         bundle = bundle_from_files(files)
         models, problems = spiff.check_bundle(bundle.bpmn, bundle.dmn)
         problems = bundle.problems + problems

@@ -12,6 +12,7 @@ from flask import Flask
 
 from engine import (
     accounts,
+    audit,
     benefits,
     calendar,
     demo,
@@ -166,10 +167,14 @@ def token(username: str) -> None:
 @main.command()
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--region", required=True, help="org code of the region")
-def deploy(directory: Path, region: str) -> None:
+@click.option("--as", "username", default=None,
+              help="deploy as this designer or admin: only for their org or one below it "
+                   "(without it, as the machine's operator, unrestricted)")
+def deploy(directory: Path, region: str, username: str | None) -> None:
     """Deploy the procedure bundle in DIRECTORY for a region."""
     with _app().app_context():
-        versions = procedures.deploy(db.session, None, region,
+        actor = accounts.by_username(db.session, username) if username else None
+        versions = procedures.deploy(db.session, actor, region,
                                      procedures.read_bundle_dir(directory))
         for v in versions:
             click.echo(f"{v.key} v{v.version}")
@@ -266,3 +271,22 @@ def calendar_show(year: int) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+@main.group("audit")
+def audit_group() -> None:
+    """The tamper-evident audit trail."""
+
+
+@audit_group.command("verify")
+def audit_verify() -> None:
+    """Check every audit hash chain and every case's application digest; exit 1 on the
+    first mismatch."""
+    with _app().app_context():
+        result = audit.verify(db.session)
+    if not result.ok:
+        click.echo(f"审计校验未通过：{result.problem}", err=True)
+        sys.exit(1)
+    click.echo(f"审计校验通过：{result.events} 条审计事件、"
+               f"{result.cases} 件案件的申请材料均未被篡改")
+    click.echo(f"链头根摘要：{result.root}")

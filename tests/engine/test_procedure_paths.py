@@ -158,9 +158,10 @@ def test_history_records_each_action_in_order(world):
     case = start(world)
     walk(world, case.id, ["approve"])
     detail = cases.detail(world.db, world.user("town1"), case.id)
-    actions = [e.action for e in detail.history]
-    assert actions[:2] == ["case.opened", "task.completed"]
-    assert detail.history[1].actor_name == "vil11"
+    # (a case opened near a year end not yet in the calendar also has a deadline.unknown entry)
+    history = [e for e in detail.history if e.action != "deadline.unknown"]
+    assert [e.action for e in history][:2] == ["case.opened", "task.completed"]
+    assert history[1].actor_name == "vil11"
 
 
 def test_stored_state_leaves_the_spec_out_and_stays_small(world):

@@ -66,7 +66,10 @@ def test_a_worker_that_dies_mid_pass_loses_nothing(world, monkeypatch):
     result = timers.run_pass(world.db, now + timedelta(days=8))
     assert result.failed == 1 and open_task(world.db, case.id) is None
     monkeypatch.undo()
-    assert timers.run_pass(world.db, now + timedelta(days=8)).fired == 1
+    # the failed attempt backs off: not retried at once, fired once its backoff has passed
+    assert timers.run_pass(world.db, now + timedelta(days=8)).fired == 0
+    retry = now + timedelta(days=8) + timers.backoff(1)
+    assert timers.run_pass(world.db, retry).fired == 1
     assert open_task(world.db, case.id).step == "township_review"
 
 

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine import calendar, clock, jobs, notifications, overdue, stats
+from engine import audit, calendar, clock, jobs, notifications, overdue, stats, timers
 from engine.errors import Invalid
 from engine.models import Job
 
@@ -53,7 +53,8 @@ def navigation_extra() -> dict:
     return {"unread_notifications": unread, "sees_overdue": user.role in overdue.VIEWER_ROLES,
             "manages_calendar": user.role in calendar.MANAGER_ROLES,
             "sees_jobs": user.role in jobs.VIEWER_ROLES,
-            "sees_stats": user.role in stats.VIEWER_ROLES}
+            "sees_stats": user.role in stats.VIEWER_ROLES,
+            "sees_health": user.role in timers.VIEWER_ROLES}
 
 
 # ---------------------------------------------------------------- overdue dashboard
@@ -246,3 +247,24 @@ def notifications_seen():
     notifications.mark_seen(db.session, actor())
     flash(_("已全部标为已读"), "success")
     return redirect(url_for("admin.notifications_page"))
+
+
+# ---------------------------------------------------------------- system health (admin)
+
+
+def _health_page(verification: audit.Verification | None = None):
+    me = actor()
+    return render_template("admin/health.html", failing=timers.failing(db.session, me),
+                           verification=verification)
+
+
+@admin.get("/admin/health")
+def health_page():
+    """Failing timers with their attempts and last error; the audit verification form."""
+    return _health_page()
+
+
+@admin.post("/admin/health/audit")
+def health_verify():
+    """Run the audit verification and show its result on the same page."""
+    return _health_page(audit.verify_as(db.session, actor()))

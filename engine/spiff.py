@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
@@ -44,7 +45,7 @@ from SpiffWorkflow.spiff.parser import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 
-from . import calendar, clock, dmn_checks, operations, sandbox
+from . import calendar, clock, dmn_checks, money, operations, sandbox
 from .errors import BundleInvalid, ModelError
 
 LEVEL_ALIASES: dict[str, str] = {}
@@ -472,6 +473,10 @@ _SERIALIZER = BpmnWorkflowSerializer(
 )
 # The converter registry, for SpiffWorkflow's spec diff and migration (spiff_versions.py).
 REGISTRY = _SERIALIZER.registry
+# Exact amounts in task data (decision outputs, engine/money.py) keep their decimal text.
+for _cls in (Decimal, money.Amount):
+    REGISTRY.register(_cls, lambda v: {"value": str(v)}, lambda v: money.Amount(v["value"]),
+                      typename=_cls.__name__)
 
 
 def _prune_history(wf: BpmnWorkflow) -> None:
@@ -591,7 +596,7 @@ def next_timer_at(wf: BpmnWorkflow) -> datetime | None:
 class WaitingNotice:
     step: str
     ends_at: datetime | None
-    proposed_amount: float | None
+    proposed_amount: Decimal | None
 
 
 def waiting_notices(wf: BpmnWorkflow) -> dict[str, WaitingNotice]:
@@ -601,9 +606,9 @@ def waiting_notices(wf: BpmnWorkflow) -> dict[str, WaitingNotice]:
         step = _notice_of(task)
         if step:
             amount = task.data.get("proposed_amount", task.data.get("amount"))
+            value = money.number(amount)
             out[step] = WaitingNotice(step, _timer_value(task),
-                                      float(amount) if isinstance(amount, int | float)
-                                      and not isinstance(amount, bool) else None)
+                                      money.fen(value) if value is not None else None)
     return out
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import secrets
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 
 from engine.db import engine_options
 
@@ -27,6 +29,17 @@ def _secret_key(instance: Path) -> str:
     return path.read_text().strip()
 
 
+class JSONProvider(DefaultJSONProvider):
+    """Amounts are exact Decimals in the engine and JSON numbers in the API (the contract's
+    type), never strings."""
+
+    @staticmethod
+    def default(o: Any) -> Any:
+        if isinstance(o, Decimal):
+            return float(o)
+        return DefaultJSONProvider.default(o)
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     instance = Path(app.instance_path)
@@ -41,6 +54,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):  # Flask's default config holds SECRET_KEY=None
         app.config["SECRET_KEY"] = _secret_key(instance)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
+    app.json = JSONProvider(app)
     app.json.ensure_ascii = False
 
     db.init_app(app)

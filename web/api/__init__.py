@@ -72,6 +72,7 @@ from . import (  # noqa: E402,F401
     openapi,
     overdue,
     procedures,
+    standards,
     tasks,
     tokens,
     versions,

@@ -474,9 +474,17 @@ _SERIALIZER = BpmnWorkflowSerializer(
 # The converter registry, for SpiffWorkflow's spec diff and migration (spiff_versions.py).
 REGISTRY = _SERIALIZER.registry
 # Exact amounts in task data (decision outputs, engine/money.py) keep their decimal text.
-for _cls in (Decimal, money.Amount):
-    REGISTRY.register(_cls, lambda v: {"value": str(v)}, lambda v: money.Amount(v["value"]),
-                      typename=_cls.__name__)
+_DECIMAL = "__decimal__"
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return {_DECIMAL: str(value)}
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _decode(dct: dict) -> Any:
+    return money.Amount(dct[_DECIMAL]) if len(dct) == 1 and _DECIMAL in dct else dct
 
 
 def _prune_history(wf: BpmnWorkflow) -> None:
@@ -519,12 +527,14 @@ def _prune_history(wf: BpmnWorkflow) -> None:
 
 def dump(wf: BpmnWorkflow) -> bytes:
     _prune_history(wf)
-    payload = json.dumps(_SERIALIZER.to_dict(wf), separators=(",", ":"), ensure_ascii=False)
+    payload = json.dumps(_SERIALIZER.to_dict(wf), separators=(",", ":"), ensure_ascii=False,
+                         default=_encode)
     return zlib.compress(payload.encode("utf-8"), 6)
 
 
 def load(blob: bytes, model: ProcessModel) -> BpmnWorkflow:
-    dct = json.loads(zlib.decompress(blob))
+    text = zlib.decompress(blob)
+    dct = json.loads(text, object_hook=_decode) if _DECIMAL.encode() in text else json.loads(text)
     dct["spec"], dct["subprocess_specs"] = model.spec, model.subprocess_specs
     wf = _SERIALIZER.from_dict(dct)
     wf.script_engine = SCRIPT_ENGINE

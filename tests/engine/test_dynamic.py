@@ -246,7 +246,8 @@ def test_ad_hoc_exit_case(world):
     case = cases.start(world.db, world.user("vil11"), "linzi_exit", "V11", ident.application,
                        now=at + timedelta(days=20))
     assert case.household_id == ident.household_id
-    check = {"exit_reason": "income_stable", "eight_have": ALL_HAVE, "findings": "务工收入稳定"}
+    check = {"exit_reason": "income_stable", "eight_have": ALL_HAVE, "findings": "务工收入稳定",
+             "per_capita_income": 5000}
     task = open_task(world.db, case.id)
     tasks.complete(world.db, world.user("vil11"), task.id, check, now=at + timedelta(days=21))
     assert open_task(world.db, case.id).step == "village_exit_check"  # 8 of 16: refused

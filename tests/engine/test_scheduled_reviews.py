@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
@@ -21,8 +22,11 @@ CHECK = {"checked_on": DAY, "investigators": "张伟、刘芳", "home_visit": Tr
 @pytest.fixture
 def world(db):
     w = make_world(db, deploy=False)
-    for region in ("fuxin", "jiangmen"):
-        procedures.deploy(db, None, "D1", procedures.read_bundle_dir(BPMN / region))
+    procedures.deploy(db, None, "D1", procedures.read_bundle_dir(BPMN / "fuxin"))
+    # one region, one standard: Fuxin's (Jiangmen's starting figure would be newer)
+    jiangmen = procedures.read_bundle_dir(BPMN / "jiangmen")
+    jiangmen.pop("standards.csv")
+    procedures.deploy(db, None, "D1", jiangmen)
     return w
 
 
@@ -97,7 +101,7 @@ def test_two_workers_racing_queue_one_review(world, monkeypatch):
 def test_fuxin_review_of_a_household_still_below_the_standard_adjusts_its_topup(world):
     db = world.db
     case = enrolled(world, "fuxin_identification")
-    assert benefits.current(db, case.id).monthly_amount == 283.32
+    assert benefits.current(db, case.id).monthly_amount == Decimal("283.33")
     (review,) = started(world, "fuxin_review", DECEMBER)
     incomes = [{"category": "wages", "amount": 3000.0}]
     complete(world, review, "town1", {**CHECK, "economic_check": "consistent",
@@ -110,8 +114,8 @@ def test_fuxin_review_of_a_household_still_below_the_standard_adjusts_its_topup(
     db.refresh(review)
     assert review.status == "approved"
     now = benefits.current(db, case.id)
-    # per-capita 1000/yr: (283.33 − 1000 / 12) × 3, rounded to fen
-    assert (now.monthly_amount, now.source) == (599.99, f"review:{review.id}")
+    # per-capita 1000/yr: (3400 / 12 − 1000 / 12) × 3 = 600, rounded once at the end
+    assert (now.monthly_amount, now.source) == (Decimal("600.00"), f"review:{review.id}")
     assert (now.facts["income_wages"], now.per_capita_income) == (3000.0, 1000.0)
 
 

@@ -668,6 +668,24 @@ def decide(model: ProcessModel, decision_ids: list[str], data: dict[str, Any]) -
     return facts
 
 
+def decision_outputs(model: ProcessModel) -> list[str]:
+    """The output names of the bundle's decision tables, in table order."""
+    names: list[str] = []
+    for engine in model.decisions.values():
+        for output in engine.decision_table.outputs:
+            if output.name and output.name not in names:
+                names.append(output.name)
+    return names
+
+
+def decisions_at(wf: BpmnWorkflow, workflow_task_id: str,
+                 model: ProcessModel) -> dict[str, Any]:
+    """What the decision tables gave, as the ready task `workflow_task_id` sees it."""
+    task = wf.get_task_from_id(UUID(workflow_task_id))
+    data = task.data if task is not None else {}
+    return {name: data[name] for name in decision_outputs(model) if name in data}
+
+
 def final_status(wf: BpmnWorkflow) -> str | None:
     """approved/rejected/… once the workflow has finished, from the end event it reached."""
     if not wf.is_completed():

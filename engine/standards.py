@@ -153,7 +153,7 @@ def check(scheme: Any, effective_from: Any, value: Any, period: Any,
         fields["document"] = ["文件说明不能超过 2000 字"]
     if fields:
         raise Invalid(fields, "标准有误，未作任何更改")
-    return Entry(scheme_text, day, Decimal(number), period_text, text)
+    return Entry(scheme_text, day, Decimal(number).quantize(Decimal("0.01")), period_text, text)
 
 
 def _existing(db: Session, region: OrgUnit, entry: Entry) -> Standard | None:

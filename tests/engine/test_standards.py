@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine import accounts, benefits, cases, procedures, reviews, standards, tasks
-from engine.errors import BundleInvalid, Conflict, Forbidden, Invalid, NotFound
+from engine.errors import BundleInvalid, Conflict, Forbidden, Invalid, ModelError, NotFound
 from engine.models import Benefit, Standard
 from tests.engine.test_regions import BPMN, DAY, household, start, work, workflow_data
 from tests.factories import make_world, open_task
@@ -143,7 +143,7 @@ def test_deploy_loads_the_bundle_figures_once_and_refuses_a_different_one(world)
         procedures.deploy(db, None, "D1", {**files, "standards.csv": changed})
     assert "3400" in str(err.value.fields) and "3600" in str(err.value.fields)
     assert [s.amount for s in standards.history(db, "D1")] == [3400]
-    bad = "scheme,from,amount,period,document\ndibao,2019-02-30,-1,day,x\n".encode()
+    bad = b"scheme,from,amount,period,document\ndibao,2019-02-30,-1,day,x\n"
     bundle = procedures.bundle_from_files({**files, "standards.csv": bad})
     assert len(bundle.problems) == 3 and all("standards.csv 第 2 行" in p for p in bundle.problems)
 
@@ -159,11 +159,11 @@ def test_an_adjustment_without_a_standard_in_force_is_a_model_error_that_changes
                    {"accepted_on": DAY, "materials_complete": True, "decision": "approve"},
                    now=ENROLLED)
     task = open_task(db, case.id)
-    from engine.errors import ModelError
     with pytest.raises(ModelError, match="没有有效的低保标准"):
         tasks.complete(db, world.user("town1"), task.id,
-                       {"investigation_date": DAY, "investigators": "张伟、刘芳", "home_visit": True,
-                        "economic_check": "consistent", "decision": "approve"}, now=ENROLLED)
+                       {"investigation_date": DAY, "investigators": "张伟、刘芳",
+                        "home_visit": True, "economic_check": "consistent",
+                        "decision": "approve"}, now=ENROLLED)
     db.rollback()
     assert open_task(db, case.id).id == task.id
 

@@ -144,9 +144,11 @@ def test_a_multipart_upload_deploys_or_lists_the_problems(world, client):
         "files": [(io.BytesIO(broken), "identification.bpmn")]},
         content_type="multipart/form-data")
     assert refused.status_code == 422 and "district_crosscheck" in text(refused)
+    dmn = (LINZI / "eligibility.dmn").read_bytes()  # the bundle's decision table goes with it
     done = client.post("/designer/upload", data={
         "csrf_token": token, "region": "D1",
-        "files": [(io.BytesIO(stored_bpmn().encode()), "identification.bpmn")]},
+        "files": [(io.BytesIO(stored_bpmn().encode()), "identification.bpmn"),
+                  (io.BytesIO(dmn), "eligibility.dmn")]},
         content_type="multipart/form-data", follow_redirects=True)
     assert done.status_code == 200 and "第 2 版" in text(done)
     assert numbers(world) == [1, 2]

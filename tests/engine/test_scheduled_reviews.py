@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from engine import benefits, procedures, reviews, tasks, timers
+from engine import benefits, procedures, reviews, standards, tasks, timers
 from engine.models import Benefit, Case, Job
 from tests.engine.test_regions import BPMN, DAY, household, start, work, workflow_data
 from tests.factories import make_world, open_task
@@ -173,6 +173,7 @@ def test_fuxin_review_returned_by_the_county_goes_back_to_the_township(world):
 
 def test_jiangmen_list_adjustment_keeps_an_eligible_household_with_the_new_amount(world):
     db = world.db
+    standards.add(db, "D1", "2018-01-01", 800, "month")  # Jiangmen's, newer than Fuxin's
     case = enrolled(world, "jiangmen_identification")
     january = datetime(2027, 1, 4, 1, tzinfo=UTC)
     (review,) = started(world, "jiangmen_list_adjustment", january)

@@ -86,6 +86,26 @@ def test_an_exit_on_income_needs_the_income_to_reach_the_standard(world):
     assert open_task(world.db, case.id).step == "township_confirm"
 
 
+def test_a_yearly_review_exit_needs_the_income_test_too(world):
+    from tests.engine.test_dynamic import review_data, work_review
+    from tests.engine.test_regions import workflow_data
+
+    at = clock.now() - timedelta(days=100)
+    ident = approved(world, at)
+    review = cases.start(world.db, world.user("vil11"), "linzi_review", "V11", ident.application,
+                         now=at + timedelta(days=30))
+    work_review(world, review.id, review_data("exit", per_capita_income=1000),
+                at + timedelta(days=31))
+    assert open_task(world.db, review.id).step == "village_review"  # back, with the reason
+    assert "低于退出标准" in workflow_data(world.db, review)["review_reason"]
+    with pytest.raises(Invalid) as err:
+        data = review_data("exit")
+        del data["per_capita_income"]
+        tasks.complete(world.db, world.user("vil11"), open_task(world.db, review.id).id, data,
+                       now=at + timedelta(days=32))
+    assert "per_capita_income" in err.value.fields
+
+
 def test_yimen_standard_add_and_show(app, world, monkeypatch):
     monkeypatch.setattr(cli, "_app", lambda: app)
 

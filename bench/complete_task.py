@@ -66,6 +66,7 @@ def raw_step(step: str) -> tuple[Callable[[], str], int]:
     """A function running one raw step (JSON in, step, JSON out), and the JSON's size."""
     parser = SpiffBpmnParser()
     parser.add_bpmn_file(str(ROOT / "bpmn" / "linzi" / "identification.bpmn"))
+    parser.add_dmn_file(str(ROOT / "bpmn" / "linzi" / "eligibility.dmn"))
     serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(DEFAULT_CONFIG))
     wf = BpmnWorkflow(parser.get_spec(PROCESS), parser.get_subprocess_specs(PROCESS))
     wf.get_next_task(state=TaskState.READY).set_data(**valid_application())

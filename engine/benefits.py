@@ -2,47 +2,65 @@
 
 A recalculation runs the region's own rules when the procedure names them: the decision
 tables listed in the service task's `decisions` parameter are evaluated again for every
-household, on the facts kept with its benefit (its incomes, members, area…) and with
-`standard_date` set to the date the new standard takes effect; the last table's
+household, on the facts kept with its benefit (its incomes, members, area…), seeing the
+standard in force for the household on the date the change takes effect
+(`standard_monthly`, `standard_yearly`, engine/standards.py); the last table's
 `proposed_amount` is the new top-up. Without `decisions` it falls back to the national formula
 (民发〔2012〕220号 Art. 27): (standard − per-capita income) × household members, per month, never
-negative, rounded to fen. A household whose facts are unknown, or for which the rules fail, is
-skipped and counted, not guessed.
+negative. A household whose facts are unknown, or for which the rules fail, is skipped and
+counted, not guessed. Every amount is exact (Decimal) and rounded once, to the fen, half up
+(engine/money.py).
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import audit, calendar, clock, spiff
+from . import audit, calendar, clock, spiff, standards
 from .errors import ModelError
 from .models import Benefit, Case, Job, ProcedureVersion
+from .money import Amount, fen, number
 from .operations import operation
-from .sandbox import fen
 from .uow import unit_of_work
 
 BATCH = 200
 
 
-def topup(standard_monthly: float, per_capita_income_yearly: float, size: int) -> float:
-    return fen(max(0.0, standard_monthly - per_capita_income_yearly / 12) * size)
+def topup(standard_monthly: Decimal, per_capita_income_yearly: Decimal | float,
+          size: int) -> Amount:
+    """The national formula, exact, rounded once at the end."""
+    gap = Amount(standard_monthly) - Amount(per_capita_income_yearly) / 12
+    return fen(max(Amount(0), gap) * size)
 
 
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+_number = number
 
 
 def _scalar(value: Any) -> bool:
-    return isinstance(value, str | int | float | bool)
+    return isinstance(value, str | int | float | bool | Decimal)
+
+
+def _json_scalar(value: Any) -> Any:
+    """Facts are JSON: an exact amount is kept as its decimal text's float (two decimals at
+    most in what forms produce), never as binary noise."""
+    return float(value) if isinstance(value, Decimal) else value
 
 
 def facts_of(data: dict[str, Any], names: frozenset[str] | set[str]) -> dict[str, Any]:
-    """The scalar values of `data` that the bundle's decision tables read."""
-    return {name: data[name] for name in sorted(names) if _scalar(data.get(name))}
+    """The scalar values of `data` that the bundle's decision tables read (never the
+    standard: a recalculation must read the one in force then)."""
+    return {name: _json_scalar(data[name]) for name in sorted(names)
+            if name not in standards.NAMES and _scalar(data.get(name))}
+
+
+def _standard_on(db: Session, case: Case, day: date) -> Decimal | None:
+    found = standards.in_force(db, case.org_path, day)
+    return fen(standards.monthly(found)) if found is not None else None
 
 
 def on_approved(db: Session, case: Case, data: dict[str, Any], now: datetime,
@@ -51,10 +69,12 @@ def on_approved(db: Session, case: Case, data: dict[str, Any], now: datetime,
     amount = _number(data.get("amount"))
     if amount is None:
         return
-    db.add(Benefit(case_id=case.id, monthly_amount=amount,
-                   standard=_number(data.get("standard")),
-                   per_capita_income=_number(data.get("per_capita_income")),
-                   household_size=case.household_size, effective_from=calendar.local_date(now),
+    income = _number(data.get("per_capita_income"))
+    day = calendar.local_date(now)
+    db.add(Benefit(case_id=case.id, monthly_amount=fen(amount),
+                   standard=_standard_on(db, case, day),
+                   per_capita_income=fen(income) if income is not None else None,
+                   household_size=case.household_size, effective_from=day,
                    source="approval", created_at=now,
                    facts=facts_of(data, decision_names) or None))
 
@@ -85,60 +105,70 @@ def _effective_date(effective_from: Any, now: datetime) -> date:
 
 
 @operation("recalculate_topups")
-def start_recalculation(db: Session, case: Case, now: datetime, standard: Any = None,
-                        effective_from: Any = None, decisions: Any = None) -> dict[str, Any]:
+def start_recalculation(db: Session, case: Case, now: datetime, effective_from: Any = None,
+                        decisions: Any = None) -> dict[str, Any]:
     """Service task: queue the recalculation of every active household of the case's region,
     by the decision tables named in `decisions` (of the case's own bundle) or else by the
-    national formula with `standard`."""
+    national formula, each with the standard in force for it from `effective_from`."""
     from .procedures import model_of
 
     rules = _decision_ids(decisions)
-    value = _number(standard)
     if rules:
         version = db.get(ProcedureVersion, case.procedure_version_id)
         missing = [d for d in rules if d not in model_of(version).decisions]
         if missing:
             raise ValueError(f"流程包中没有决策表：{'、'.join(missing)}")
-    elif value is None or value <= 0:
-        raise ValueError(f"新标准应为正数，实际为 {standard!r}")
     effective = _effective_date(effective_from, now)
+    standard = standards.in_force(db, case.org_path, effective)
+    if standard is None:
+        raise ValueError(f"本地区在 {effective} 没有有效的低保标准，无法重新核算")
     region = case.org_path
     total = db.scalar(select(func.count()).select_from(_active(region).subquery()))
     job = Job(kind="recalculate_topups", org_path=region, case_id=case.id, total=total,
-              params={"standard": value, "effective_from": effective.isoformat(),
+              params={"effective_from": effective.isoformat(),
                       "decisions": rules, "version_id": case.procedure_version_id},
               created_at=now)
     db.add(job)
     db.flush()
-    how = f"按决策表 {'、'.join(rules)}" if rules else f"按新标准 {value} 元/人·月"
+    how = (f"按决策表 {'、'.join(rules)}" if rules else
+           f"按标准 {standard.amount} {standards.PERIODS[standard.period]}")
     audit.record(db, now, None, "job.created", case=case,
                  comment=f"{how}重新核算 {total} 户补差（{effective} 起）")
     return {"job_id": job.id, "households": total}
 
 
-def _by_formula(job: Job, old: Benefit) -> Benefit | None:
-    if old.per_capita_income is None:
+def _by_formula(db: Session, case: Case, effective: date, old: Benefit) -> Benefit | None:
+    """The national formula with the standard in force for the household from `effective`."""
+    found = standards.in_force(db, case.org_path, effective)
+    if old.per_capita_income is None or found is None:
         return None
-    standard = float(job.params["standard"])
-    return Benefit(standard=standard, per_capita_income=old.per_capita_income,
+    monthly = standards.monthly(found)
+    return Benefit(standard=fen(monthly), per_capita_income=old.per_capita_income,
                    household_size=old.household_size, facts=old.facts,
-                   monthly_amount=topup(standard, old.per_capita_income, old.household_size))
+                   monthly_amount=topup(monthly, old.per_capita_income, old.household_size))
 
 
-def _by_rules(job: Job, old: Benefit, model) -> Benefit | None:
-    """Run the region's decision tables again on the household's facts."""
+def _by_rules(db: Session, case: Case, effective: date, job: Job, old: Benefit,
+              model) -> Benefit | None:
+    """Run the region's decision tables again on the household's facts, seeing the standard
+    in force for the household from `effective`."""
     if not old.facts:
         return None
-    given = {"standard": job.params["standard"]} if job.params.get("standard") else {}
-    result = spiff.decide(model, job.params["decisions"],
-                          {**old.facts, **given, "standard_date": job.params["effective_from"]})
+    try:
+        with standards.bound(db, case.org_path, effective):
+            result = spiff.decide(model, job.params["decisions"],
+                                  {**old.facts, "standard_date": effective.isoformat()})
+    except standards.NoStandard as exc:
+        raise ModelError(str(exc)) from exc
     amount = _number(result.get("proposed_amount"))
     if amount is None or amount < 0:
         raise ModelError(f"决策表没有给出有效的 proposed_amount：{result.get('proposed_amount')!r}")
-    return Benefit(standard=_number(result.get("standard")),
-                   per_capita_income=_number(result.get("per_capita_income")),
-                   household_size=old.household_size, monthly_amount=amount,
-                   facts={k: result[k] for k in old.facts if _scalar(result.get(k))})
+    income = _number(result.get("per_capita_income"))
+    return Benefit(standard=_standard_on(db, case, effective),
+                   per_capita_income=fen(income) if income is not None else None,
+                   household_size=old.household_size, monthly_amount=fen(amount),
+                   facts={k: _json_scalar(result[k]) for k in old.facts
+                          if _scalar(result.get(k))})
 
 
 def run_batch(db: Session, now: datetime | None = None) -> int:
@@ -160,10 +190,12 @@ def run_batch(db: Session, now: datetime | None = None) -> int:
             latest[benefit.case_id] = benefit
         effective = date.fromisoformat(job.params["effective_from"])
         model = _job_model(db, job)
+        holders = {c.id: c for c in db.scalars(select(Case).where(Case.id.in_(ids)))}
         for case_id in ids:
-            old = latest[case_id]
+            old, holder = latest[case_id], holders[case_id]
             try:
-                new = _by_rules(job, old, model) if model else _by_formula(job, old)
+                new = (_by_rules(db, holder, effective, job, old, model) if model
+                       else _by_formula(db, holder, effective, old))
             except ModelError as exc:
                 new = None
                 job.params = {**job.params, "last_error": f"案件 {case_id}：{exc}"}
@@ -237,7 +269,7 @@ def end_for(db: Session, case: Case, now: datetime) -> Benefit | None:
     old = in_force(db, case)
     if old is None:
         return None
-    ended = Benefit(case_id=old.case_id, monthly_amount=0.0, standard=old.standard,
+    ended = Benefit(case_id=old.case_id, monthly_amount=Decimal("0.00"), standard=old.standard,
                     per_capita_income=old.per_capita_income, household_size=old.household_size,
                     effective_from=calendar.local_date(now), source=f"exit:{case.id}",
                     created_at=now, facts=old.facts)
@@ -266,17 +298,20 @@ def adjust_benefit(db: Session, case: Case, now: datetime, amount: Any,
     value = _number(amount)
     if value is None or value < 0:
         raise ValueError(f"调整后的月补差金额应为非负数，实际为 {amount!r}")
+    value = fen(value)
     old = in_force(db, case)
     if old is None:
         raise ValueError("该户没有在保的补差记录，无法调整")
     income = _number(per_capita_income)
     names = model_of(db.get(ProcedureVersion, case.procedure_version_id)).decision_names
     facts = facts_of(data or {}, names)
-    db.add(Benefit(case_id=old.case_id, monthly_amount=value, standard=old.standard,
-                   per_capita_income=income if income is not None else old.per_capita_income,
+    day = calendar.local_date(now)
+    db.add(Benefit(case_id=old.case_id, monthly_amount=value,
+                   standard=_standard_on(db, case, day) or old.standard,
+                   per_capita_income=fen(income) if income is not None else old.per_capita_income,
                    household_size=case.household_size or old.household_size,
                    effective_from=calendar.local_date(now), source=f"review:{case.id}",
                    created_at=now, facts=facts or old.facts))
     audit.record(db, now, None, "benefit.adjusted", case=case,
                  comment=f"年度复核调整补差：{old.monthly_amount} → {value} 元/月")
-    return {"adjusted": True, "benefit_case_id": old.case_id, "amount": value}
+    return {"adjusted": True, "benefit_case_id": old.case_id, "amount": float(value)}

@@ -17,7 +17,7 @@ from functools import cache
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from . import audit, benefits, calendar, clock, notices, operations, spiff
+from . import audit, benefits, calendar, clock, notices, operations, spiff, standards
 from .errors import Invalid
 from .models import LEVEL_NAMES, Case, HumanTask, OrgUnit, ProcessInstance
 
@@ -50,9 +50,10 @@ def region_codes(case: Case) -> tuple[str, ...]:
 
 @contextmanager
 def running(db: Session, case: Case, now: datetime) -> Iterator[None]:
-    """What a workflow step of this case runs under: its instant, calendar and regions."""
+    """What a workflow step of this case runs under: its instant, calendar, regions and the
+    standard in force for it that day."""
     with (clock.frozen(now), calendar.bound(db), calendar.regions(region_codes(case)),
-          operations.bound(db, case, now)):
+          operations.bound(db, case, now), standards.bound(db, case.org_path, now)):
         yield
 
 

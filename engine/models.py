@@ -7,6 +7,7 @@ every scope rule in the engine is phrased in them.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    Numeric,
     String,
     Text,
     TypeDecorator,
@@ -28,6 +30,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry, relationship
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+# Money in yuan, exact to the fen (engine/money.py rounds before it is stored).
+Money = Numeric(12, 2, asdecimal=True)
 
 
 class UTCDateTime(TypeDecorator):
@@ -382,7 +386,7 @@ class Notice(Base):
     name: Mapped[str] = mapped_column(String(200))
     org_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
     org_path: Mapped[str] = mapped_column(String(400))  # the case's village path, for scope
-    proposed_amount: Mapped[float | None] = mapped_column()
+    proposed_amount: Mapped[Decimal | None] = mapped_column(Money)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -464,9 +468,9 @@ class Benefit(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"))
-    monthly_amount: Mapped[float] = mapped_column()
-    standard: Mapped[float | None] = mapped_column()  # yuan per person per month, if known
-    per_capita_income: Mapped[float | None] = mapped_column()  # yuan per person per year
+    monthly_amount: Mapped[Decimal] = mapped_column(Money)
+    standard: Mapped[Decimal | None] = mapped_column(Money)  # yuan per person per month, if known
+    per_capita_income: Mapped[Decimal | None] = mapped_column(Money)  # yuan/person/year
     household_size: Mapped[int] = mapped_column(Integer)
     effective_from: Mapped[date] = mapped_column(Date)
     source: Mapped[str] = mapped_column(String(64))
@@ -498,3 +502,29 @@ class Job(Base):
     # A job that must happen once per period (a region's review of a month) names it here,
     # so that two workers, or a worker and an official, cannot both queue it.
     unique_key: Mapped[str | None] = mapped_column(String(200))
+
+
+class Standard(Base):
+    """A region's dated standard (低保标准), yuan per person per month or year, by scheme.
+
+    The one source that identification, reviews and recalculation read: the standard in force
+    for a case is the newest row on or before the day, of the nearest ancestor of its village
+    that has one (engine/standards.py). Appended, never edited.
+    """
+
+    __tablename__ = "standard"
+    __table_args__ = (UniqueConstraint("region_id", "scheme", "effective_from",
+                                       name="uq_standard_region_scheme_from"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    scheme: Mapped[str] = mapped_column(String(32), default="dibao")
+    effective_from: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    period: Mapped[str] = mapped_column(String(8))  # month | year
+    document: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(64))  # cli | api | bundle:<dir> | case:<id>
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    region: Mapped[OrgUnit] = relationship(lazy="joined", innerjoin=True)

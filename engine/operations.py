@@ -15,6 +15,9 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+
+from . import money, standards
 
 Operation = Callable[..., dict[str, Any]]
 OPERATIONS: dict[str, Operation] = {}
@@ -41,7 +44,33 @@ def bound(db, case, now) -> Iterator[None]:
 
 
 class ScriptEngine(PythonScriptEngine):
-    """Routes service tasks to registered operations (and reports their errors properly)."""
+    """Routes service tasks to registered operations (and reports their errors properly), and
+    gives expressions the region's standard (`standard_monthly`, `standard_yearly`, in force on
+    the day they run) and exact money (engine/money.py)."""
+
+    def evaluate(self, task, expression, external_context=None):
+        """Conditions and decision-table entries: over the task data with floats as exact
+        Amounts, plus the standard when the expression reads it (it wins over stale data)."""
+        try:
+            context = {**money.exact(task.data), **standards.visible(expression)}
+        except standards.NoStandard as exc:
+            raise WorkflowTaskException(str(exc), task=task) from exc
+        try:
+            return self.environment.evaluate(expression, context, external_context)
+        except SpiffWorkflowException as exc:
+            exc.add_note(f"Error evaluating expression '{expression}'")
+            raise
+        except Exception as exc:
+            raise WorkflowTaskException(f"Error evaluating expression '{expression}'", task=task,
+                                        exception=exc) from exc
+
+    def execute(self, task, script, external_context=None):
+        """Scripts: the standard too, where the data has no value of that name."""
+        try:
+            given = {k: v for k, v in standards.visible(script).items() if k not in task.data}
+        except standards.NoStandard as exc:
+            raise WorkflowTaskException(str(exc), task=task) from exc
+        return super().execute(task, script, {**given, **(external_context or {})})
 
     def call_service(self, task, operation_name=None, operation_params=None, **kwargs):
         fn = OPERATIONS.get(operation_name or "")
@@ -56,8 +85,8 @@ class ScriptEngine(PythonScriptEngine):
             result = fn(db, case, now, **params)
         except (TypeError, ValueError) as exc:  # bad parameters from the model
             raise WorkflowTaskException(f"服务操作 {operation_name}：{exc}", task=task) from exc
-        return json.dumps(result, ensure_ascii=False)
+        return json.dumps(result, ensure_ascii=False, default=money.as_json)
 
 
 # Modules that register operations; imported last so that they can import `operation`.
-from . import benefits  # noqa: E402,F401
+from . import benefits, standard_operations  # noqa: E402,F401

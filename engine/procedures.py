@@ -15,13 +15,14 @@ from sqlalchemy.orm import Session
 
 import forms
 
-from . import audit, clock, households, spiff
+from . import audit, clock, households, spiff, standards
 from .errors import BundleInvalid, Forbidden, NotFound
 from .models import OrgUnit, ProcedureVersion, User
 from .orgs import by_code
 from .uow import unit_of_work
 
 DEPLOYER_ROLES = ("designer", "admin")
+STANDARDS_FILE = "standards.csv"
 
 
 @dataclass
@@ -30,6 +31,8 @@ class Bundle:
     dmn: dict[str, str] = field(default_factory=dict)
     forms: dict[str, str] = field(default_factory=dict)  # form key → YAML
     problems: list[str] = field(default_factory=list)
+    # Starting figures of the region's standard (standards.csv), loaded at deploy.
+    standards: list[standards.Entry] = field(default_factory=list)
 
 
 def bundle_from_files(files: dict[str, bytes]) -> Bundle:
@@ -38,16 +41,20 @@ def bundle_from_files(files: dict[str, bytes]) -> Bundle:
     for name, raw in sorted(files.items()):
         base = Path(name).name
         suffix = Path(base).suffix.lower()
-        if suffix not in (".bpmn", ".dmn", ".yaml", ".yml"):
+        if suffix not in (".bpmn", ".dmn", ".yaml", ".yml") and base != STANDARDS_FILE:
             if suffix not in (".md", ".txt", ".svg", ".png"):
-                bundle.problems.append(f"{name}：不支持的文件类型（只接受 .bpmn、.dmn、.yaml）")
+                bundle.problems.append(
+                    f"{name}：不支持的文件类型（只接受 .bpmn、.dmn、.yaml 和 {STANDARDS_FILE}）")
             continue
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             bundle.problems.append(f"{name}：文件不是 UTF-8 编码")
             continue
-        if suffix == ".bpmn":
+        if base == STANDARDS_FILE:
+            bundle.standards, problems = standards.parse_csv(text, name)
+            bundle.problems.extend(problems)
+        elif suffix == ".bpmn":
             bundle.bpmn[base] = text
         elif suffix == ".dmn":
             bundle.dmn[base] = text
@@ -62,7 +69,7 @@ def read_bundle_dir(path: str | Path) -> dict[str, bytes]:
     if not root.is_dir():
         raise BundleInvalid([f"{path} 不是目录"])
     files = {p.name: p.read_bytes() for p in root.iterdir()
-             if p.is_file() and p.suffix.lower() in (".bpmn", ".dmn")}
+             if p.is_file() and (p.suffix.lower() in (".bpmn", ".dmn") or p.name == STANDARDS_FILE)}
     form_dir = root / "forms"
     if form_dir.is_dir():
         files.update({f"forms/{p.name}": p.read_bytes() for p in form_dir.iterdir()
@@ -122,6 +129,9 @@ def deploy(db: Session, actor: User | None, region_code: str,
         models, problems = spiff.check_bundle(bundle.bpmn, bundle.dmn)
         problems = bundle.problems + problems
         resolved = _resolve_forms(bundle, models, problems)
+        if not problems:  # a second deploy adds nothing; a different figure is a problem
+            problems = standards.load_entries(db, region, bundle.standards,
+                                              f"bundle:{region.code}", now, actor)
         if problems:
             raise BundleInvalid(problems)
         versions = []

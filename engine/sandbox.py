@@ -12,11 +12,12 @@ import builtins
 import copy
 import datetime as _dt
 import math
-from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine import TaskDataEnvironment
+
+from .money import fen  # exact Decimal, rounded half up to the fen (engine/money.py)
 
 SAFE_BUILTINS: dict[str, Any] = {
     name: getattr(builtins, name)
@@ -30,11 +31,6 @@ SAFE_BUILTINS: dict[str, Any] = {
 
 class UnsafeScript(ValueError):
     """A designer's expression uses something the sandbox does not allow."""
-
-
-def fen(value: float) -> float:
-    """Round money to fen (0.01 yuan), half up, as finance offices do."""
-    return float(Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
 def _age_on(birth_date: str, on: str) -> int:

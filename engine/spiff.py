@@ -45,7 +45,7 @@ from SpiffWorkflow.spiff.parser import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 
-from . import calendar, clock, dmn_checks, operations, sandbox
+from . import calendar, clock, dmn_checks, money, operations, sandbox
 from .errors import BundleInvalid, ModelError
 
 LEVEL_ALIASES: dict[str, str] = {}
@@ -502,6 +502,18 @@ _SERIALIZER = BpmnWorkflowSerializer(
 )
 # The converter registry, for SpiffWorkflow's spec diff and migration (spiff_versions.py).
 REGISTRY = _SERIALIZER.registry
+# Exact amounts in task data (decision outputs, engine/money.py) keep their decimal text.
+_DECIMAL = "__decimal__"
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return {_DECIMAL: str(value)}
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _decode(dct: dict) -> Any:
+    return money.Amount(dct[_DECIMAL]) if len(dct) == 1 and _DECIMAL in dct else dct
 
 
 def _prune_history(wf: BpmnWorkflow) -> None:
@@ -548,14 +560,15 @@ def dump(wf: BpmnWorkflow) -> bytes:
     _prune_history(wf)
     try:
         payload = json.dumps(_SERIALIZER.to_dict(wf), separators=(",", ":"),
-                             ensure_ascii=False, allow_nan=False)
+                             ensure_ascii=False, allow_nan=False, default=_encode)
     except (TypeError, ValueError, RecursionError) as exc:
         raise ModelError(f"流程数据无法保存（脚本留下了无法保存的值）：{exc}") from exc
     return zlib.compress(payload.encode("utf-8"), 6)
 
 
 def load(blob: bytes, model: ProcessModel) -> BpmnWorkflow:
-    dct = json.loads(zlib.decompress(blob))
+    text = zlib.decompress(blob)
+    dct = json.loads(text, object_hook=_decode) if _DECIMAL.encode() in text else json.loads(text)
     dct["spec"], dct["subprocess_specs"] = model.spec, model.subprocess_specs
     wf = _SERIALIZER.from_dict(dct)
     wf.script_engine = SCRIPT_ENGINE
@@ -627,7 +640,7 @@ def next_timer_at(wf: BpmnWorkflow) -> datetime | None:
 class WaitingNotice:
     step: str
     ends_at: datetime | None
-    proposed_amount: float | None
+    proposed_amount: Decimal | None
 
 
 def waiting_notices(wf: BpmnWorkflow) -> dict[str, WaitingNotice]:
@@ -637,9 +650,9 @@ def waiting_notices(wf: BpmnWorkflow) -> dict[str, WaitingNotice]:
         step = _notice_of(task)
         if step:
             amount = task.data.get("proposed_amount", task.data.get("amount"))
+            value = money.number(amount)
             out[step] = WaitingNotice(step, _timer_value(task),
-                                      float(amount) if isinstance(amount, int | float)
-                                      and not isinstance(amount, bool) else None)
+                                      money.fen(value) if value is not None else None)
     return out
 
 
@@ -687,6 +700,24 @@ def decide(model: ProcessModel, decision_ids: list[str], data: dict[str, Any]) -
         except SpiffWorkflowException as exc:
             raise ModelError(f"{decision_id}：{exc}") from exc
     return facts
+
+
+def decision_outputs(model: ProcessModel) -> list[str]:
+    """The output names of the bundle's decision tables, in table order."""
+    names: list[str] = []
+    for engine in model.decisions.values():
+        for output in engine.decision_table.outputs:
+            if output.name and output.name not in names:
+                names.append(output.name)
+    return names
+
+
+def decisions_at(wf: BpmnWorkflow, workflow_task_id: str,
+                 model: ProcessModel) -> dict[str, Any]:
+    """What the decision tables gave, as the ready task `workflow_task_id` sees it."""
+    task = wf.get_task_from_id(UUID(workflow_task_id))
+    data = task.data if task is not None else {}
+    return {name: data[name] for name in decision_outputs(model) if name in data}
 
 
 def final_status(wf: BpmnWorkflow) -> str | None:

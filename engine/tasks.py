@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +25,8 @@ class TaskDetail:
     case: Case
     form: forms.Form
     earlier: list[HumanTask]
+    # What the case's decision tables gave (eligible, proposed_amount…), for the deciding step.
+    decisions: dict[str, Any] = field(default_factory=dict)
 
 
 def inbox_query(actor: User, step: str | None = None, overdue: bool | None = None,
@@ -113,7 +115,15 @@ def detail(db: Session, actor: User, task_id: int) -> TaskDetail:
         .order_by(HumanTask.completed_at)
     ).all()
     form = procedures.form_of(case.procedure, task.form_key)
-    return TaskDetail(task, case, form, list(earlier))
+    return TaskDetail(task, case, form, list(earlier), _decisions(case, task))
+
+
+def _decisions(case: Case, task: HumanTask) -> dict[str, Any]:
+    model = procedures.model_of(case.procedure)
+    if not model.decisions or task.completed_at is not None or case.instance is None:
+        return {}
+    wf = spiff.load(case.instance.state, model)
+    return spiff.decisions_at(wf, task.workflow_task_id, model)
 
 
 def claim(db: Session, actor: User, task_id: int, now: datetime | None = None) -> HumanTask:

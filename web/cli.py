@@ -15,12 +15,14 @@ from engine import (
     audit,
     benefits,
     calendar,
+    clock,
     demo,
     designer,
     escalation,
     orgs,
     procedures,
     reviews,
+    standards,
     timers,
 )
 from engine.errors import DomainError, Invalid
@@ -267,6 +269,48 @@ def calendar_show(year: int) -> None:
     for day, workday, note, region in view.days:
         where = f" [{region}]" if region else ""
         click.echo(f"{day.isoformat()},{'true' if workday else 'false'},{note}{where}")
+
+
+@main.group("standard")
+def standard_group() -> None:
+    """Regional standards (低保标准), yuan per person, dated."""
+
+
+@standard_group.command("add")
+@click.option("--region", required=True, help="org code of the region")
+@click.option("--from", "effective_from", required=True, help="YYYY-MM-DD, in force from")
+@click.option("--amount", required=True, help="yuan per person")
+@click.option("--period", required=True, help="month or year")
+@click.option("--scheme", default=standards.DEFAULT_SCHEME, show_default=True)
+@click.option("--document", default="", help="document number and title")
+def standard_add(region: str, effective_from: str, amount: str, period: str, scheme: str,
+                 document: str) -> None:
+    """Add a dated standard for a region."""
+    with _app().app_context():
+        row = standards.add(db.session, region, effective_from, amount, period, scheme,
+                            document, source="cli")
+        click.echo(f"已录入：{row.region.code} {row.scheme} {row.effective_from} 起 "
+                   f"{row.amount} {standards.PERIODS[row.period]}")
+
+
+@standard_group.command("show")
+@click.option("--region", required=True, help="org code of the region")
+def standard_show(region: str) -> None:
+    """A region's standards, in force and past, newest first."""
+    with _app().app_context():
+        rows = standards.history(db.session, region)
+        today = calendar.local_date(clock.now())
+        current = {}
+        for row in rows:
+            if row.effective_from <= today:
+                current.setdefault(row.scheme, row.id)
+        if not rows:
+            click.echo(f"{region} 尚无标准")
+        for row in rows:
+            state = ("现行" if current.get(row.scheme) == row.id else
+                     "待执行" if row.effective_from > today else "已停用")
+            click.echo(f"{row.effective_from} {row.scheme} {row.amount} "
+                       f"{standards.PERIODS[row.period]} {state} {row.document}".rstrip())
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
@@ -109,7 +110,8 @@ def display(fdef: FieldDef, value: Any) -> str:
     if fdef.type in ("choice", "multi_choice"):
         values = value if isinstance(value, list | tuple) else [value]
         return "、".join(fdef.option_label(v) or str(v) for v in values)
-    if fdef.type == "money" and isinstance(value, int | float):
+    if fdef.type == "money" and isinstance(value, int | float | Decimal) \
+            and not isinstance(value, bool):
         return f"{value:,.2f}"
     return str(value)
 

@@ -3,11 +3,14 @@ and deploy refuses tables the engine cannot run as written."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from decimal import Decimal
+
 import pytest
 from lxml import etree
 from sqlalchemy import select
 
-from engine import cases, clock, procedures
+from engine import cases, procedures, standards
 from engine.dmn_checks import check_dmn
 from engine.errors import BundleInvalid
 from engine.models import ProcedureVersion
@@ -22,42 +25,31 @@ def world(db):
     return make_world(db, deploy=False)
 
 
-def fuxin_case(world):
+def fuxin_case(world, at):
     # wages 12,000 for 3 people: 4,000 per person per year; the pension is not counted
     app = household([{"category": "wages", "amount": 12000.0},
                      {"category": "basic_pension", "amount": 1800.0}])
     case = cases.start(world.db, world.user("clerk1"), "fuxin_identification", "V11", app,
-                       now=clock.now())
-    work(world, case, stop_at="village_evaluation")
+                       now=at)
+    work(world, case, at=at, stop_at="village_evaluation")
     return case
 
 
-def test_raising_the_standard_in_the_dmn_changes_the_decision_without_code(world):
+def test_raising_the_standard_changes_the_decision_without_code_or_redeploy(world):
     db = world.db
-    files = procedures.read_bundle_dir(FUXIN)
-    procedures.deploy(db, None, "D1", files)
-    first = fuxin_case(world)
+    procedures.deploy(db, None, "D1", procedures.read_bundle_dir(FUXIN))
+    first = fuxin_case(world, datetime(2026, 3, 2, 2, tzinfo=UTC))
     before = workflow_data(db, first)
-    assert (before["eligible"], before["proposed_amount"]) == (False, 0.0)
+    assert (before["eligible"], before["proposed_amount"]) == (False, 0.0)  # 4,000 ≥ 3,400
 
-    text = files["income.dmn"].decode("utf-8")
-    # the yearly standard, and the monthly one derived from it
-    for old in ("<text>3400</text>", "fen(3400 / 12)"):
-        assert text.count(old) == 1
-        text = text.replace(old, old.replace("3400", "4800"))
-    files2 = {**files, "income.dmn": text.encode("utf-8")}
-    procedures.deploy(db, None, "D1", files2)
-    versions = db.scalars(select(ProcedureVersion.version).where(
-        ProcedureVersion.key == "fuxin_identification")).all()
-    assert sorted(versions) == [1, 2]
-
-    second = fuxin_case(world)
+    standards.add(db, "D1", "2026-06-01", 4800, "year", document="新标准")
+    second = fuxin_case(world, datetime(2026, 6, 8, 2, tzinfo=UTC))
     after = workflow_data(db, second)
-    assert after["standard_yearly"] == 4800 and after["standard"] == 400.0
     assert after["eligible"] is True and after["category"] == "none"
-    assert after["proposed_amount"] == 200.0  # (400 − 4000 ÷ 12) × 3
-    # the first case keeps the version it started on
+    assert after["proposed_amount"] == Decimal("200.00")  # (4800 − 4000) ÷ 12 × 3
+    # the first case keeps what was decided on its day
     assert workflow_data(db, first)["eligible"] is False
+    assert db.scalars(select(ProcedureVersion.version)).all() == [1, 1, 1]  # no redeploy
 
 
 def test_deploy_refuses_hit_policy_first(world):

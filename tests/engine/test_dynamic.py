@@ -59,6 +59,8 @@ def review_data(conclusion: str = "continue", items: int = 16, **extra) -> dict:
             "eight_have": [i for i in checklist if i in ALL_HAVE],
             "eight_standards": [i for i in checklist if i in ALL_STANDARDS],
             "findings": "入户核查：家庭务工收入稳定。"}
+    if conclusion == "exit":
+        data["per_capita_income"] = 5000  # above Linzi's 4,300 standard
     data.update(extra)
     return data
 
@@ -246,7 +248,8 @@ def test_ad_hoc_exit_case(world):
     case = cases.start(world.db, world.user("vil11"), "linzi_exit", "V11", ident.application,
                        now=at + timedelta(days=20))
     assert case.household_id == ident.household_id
-    check = {"exit_reason": "income_stable", "eight_have": ALL_HAVE, "findings": "务工收入稳定"}
+    check = {"exit_reason": "income_stable", "eight_have": ALL_HAVE, "findings": "务工收入稳定",
+             "per_capita_income": 5000}
     task = open_task(world.db, case.id)
     tasks.complete(world.db, world.user("vil11"), task.id, check, now=at + timedelta(days=21))
     assert open_task(world.db, case.id).step == "village_exit_check"  # 8 of 16: refused

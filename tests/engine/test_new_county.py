@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -39,16 +40,16 @@ def run(app, monkeypatch):
 
 def copy_generic_as_xincheng(target: Path) -> Path:
     """Step 3 and 5: copy the generic bundle, rename ids to the county's prefix, set the local
-    standard (4,800 元/人·年 = 400/month) in income.dmn."""
+    standard (4,800 元/人·年 = 400/month) in standards.csv."""
     shutil.copytree(BPMN / "generic", target)
     for path in [*target.glob("*.bpmn"), *target.glob("*.dmn"), *target.glob("forms/*.yaml")]:
         text = path.read_text(encoding="utf-8").replace("generic_", "xincheng_")
-        if path.name == "income.dmn":
-            text = (text.replace("<text>2736</text>", "<text>4800</text>")
-                    .replace("fen(2736 / 12)", "fen(4800 / 12)"))
         path.unlink()
         path.with_name(path.name.replace("generic_", "xincheng_")).write_text(
             text, encoding="utf-8")
+    (target / "standards.csv").write_text(
+        "scheme,from,amount,period,document\ndibao,2024-01-01,4800,year,新城县民政局2024年标准\n",
+        encoding="utf-8")
     return target
 
 
@@ -110,8 +111,8 @@ def test_a_new_county_goes_into_service_with_files_alone(run, client, db, tmp_pa
     assert case["status"] == "approved"
     assert steps == ["group_evaluation", "village_examination", "township_review",
                      "district_approval", "registration", "data_entry", "assign_help"]
-    # the county's own standard decided the amount: (400 − 2266.67 / 12) × 3 members
-    assert benefits.current(db, case["id"]).monthly_amount == 633.33
+    # the county's own standard decided the amount: (4800 − 6800 / 3) / 12 × 3 members
+    assert benefits.current(db, case["id"]).monthly_amount == Decimal("633.33")
 
     # the copied exit works by the same convention: the household's benefit ends with it
     out, steps, _ = work_through("xincheng_exit", later)

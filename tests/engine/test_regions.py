@@ -3,14 +3,15 @@ eligibility decided by each region's DMN tables."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from SpiffWorkflow import TaskState
 from sqlalchemy import select
 
-from engine import benefits, cases, clock, procedures, spiff, tasks
+from engine import benefits, cases, clock, procedures, spiff, standards, tasks
 from engine.errors import ModelError
 from engine.models import Benefit, Case, HumanTask, Job, ProcedureVersion, ProcessInstance
 from tests.factories import ROOT, after_notice, make_world, open_task
@@ -51,13 +52,19 @@ NO_DECISION = {"jiangmen_registration", "generic_registration", "generic_data_en
 
 @pytest.fixture
 def world(db):
-    w = make_world(db, deploy=False)
-    for region in ("fuxin", "jiangmen", "generic"):
-        procedures.deploy(db, None, "D1", procedures.read_bundle_dir(BPMN / region))
-    return w
+    return make_world(db, deploy=False)
+
+
+def deployed(world, key: str) -> None:
+    """Deploy the bundle of `key`'s county on D1 once: one county per test, because a region
+    has one standard and each bundle brings its own starting figure (standards.csv)."""
+    region = key.split("_", 1)[0]
+    if not any(v.key.startswith(region) for v in procedures.list_versions(world.db)):
+        procedures.deploy(world.db, None, "D1", procedures.read_bundle_dir(BPMN / region))
 
 
 def start(world, key: str, application: dict | None = None, at: datetime | None = None) -> Case:
+    deployed(world, key)
     return cases.start(world.db, world.user("clerk1"), key, "V11",
                        application or valid_application(), now=at or clock.now())
 
@@ -142,14 +149,15 @@ def test_fuxin_runs_the_four_unified_steps_and_leaves_the_basic_pension_out(worl
     data = workflow_data(db, case)
     # business 6,800 counted; basic pension 1,680.50 left out (阜政办发〔2017〕30号)
     assert data["counted_income"] == 6800.0 and data["excluded_income"] == 1680.5
-    assert data["per_capita_income"] == 2266.67
-    assert (data["standard_yearly"], data["standard"]) == (3400, 283.33)
+    assert data["per_capita_income"] == Decimal(6800) / 3  # exact, not rounded on the way
+    assert "standard_yearly" not in data and "standard" not in data  # read, never copied
     assert data["eligible"] is True and data["category"] == "none"
-    # (283.33 − 2266.67 ÷ 12) × 3 = 283.3225 → 283.32
-    assert data["proposed_amount"] == data["amount"] == 283.32
+    # (3400/12 − 6800/3/12) × 3 = 283.333… → 283.33 (rounding the standard first gave 283.32)
+    assert data["proposed_amount"] == data["amount"] == Decimal("283.33")
     assert data["phase_out_months"] == 12
     row = benefit(db, case)
-    assert (row.monthly_amount, row.per_capita_income, row.standard) == (283.32, 2266.67, 283.33)
+    assert (row.monthly_amount, row.per_capita_income, row.standard) == (
+        Decimal("283.33"), Decimal("2266.67"), Decimal("283.33"))
 
 
 def test_fuxin_classifies_a_severely_disabled_household_with_a_longer_phase_out(world):
@@ -179,7 +187,7 @@ def test_fuxin_county_can_set_the_amount(world):
     case = start(world, "fuxin_identification")
     work(world, case, extra={"fuxin_approval": {"adjusted_amount": 250.0}})
     data = workflow_data(db, case)
-    assert (data["proposed_amount"], data["amount"]) == (283.32, 250.0)
+    assert (data["proposed_amount"], data["amount"]) == (Decimal("283.33"), 250.0)
     assert benefit(db, case).monthly_amount == 250.0
 
 
@@ -194,12 +202,11 @@ def test_jiangmen_household_able_to_work_becomes_a_poverty_registration_target(w
     assert case.status == "approved"
     assert steps == ["township_investigation", "district_confirmation", "poverty_registration"]
     data = workflow_data(db, case)
-    assert (data["scheme"], data["area"], data["standard"]) == ("poverty_registration",
-                                                               "village", 800)
-    assert data["per_capita_income"] == 2266.67  # basic pension left out
+    assert (data["scheme"], data["area"]) == ("poverty_registration", "village")
+    assert data["per_capita_income"] == Decimal(6800) / 3  # basic pension left out
     # the gap 800 − 2266.67 / 12 = 611.11 per person, × 3
-    assert data["proposed_amount"] == data["amount"] == 1833.33
-    assert benefit(db, case).monthly_amount == 1833.33
+    assert data["proposed_amount"] == data["amount"] == Decimal("1833.33")
+    assert benefit(db, case).monthly_amount == Decimal("1833.33")
 
 
 def test_jiangmen_household_without_labour_stays_under_the_guarantee_and_gets_the_gap(world):
@@ -230,28 +237,10 @@ def test_jiangmen_town_household_gets_the_gap_not_75pct_of_the_standard(world):
     assert data["proposed_amount"] == 600.0  # (800 − 600) × 3, not 600 × 3
 
 
-RULE_900 = """      <rule id="jiangmen_standard_rule_2027">
-        <inputEntry id="jiangmen_standard_rule_2027_in0">
-          <text>&gt;= "2027-01-01"</text></inputEntry>
-        <outputEntry id="jiangmen_standard_rule_2027_out0"><text>900</text></outputEntry>
-        <outputEntry id="jiangmen_standard_rule_2027_out1"><text>10800</text></outputEntry>
-        <outputEntry id="jiangmen_standard_rule_2027_out2"><text>"2027 年标准"</text></outputEntry>
-      </rule>
-"""
-
-
-def jiangmen_with_standard_900_from_2027() -> dict[str, bytes]:
-    """The bundle as a designer edits it: a 900 row from 2027 above the 800 catch-all row."""
-    files = procedures.read_bundle_dir(BPMN / "jiangmen")
-    text = files["standard.dmn"].decode()
-    first = '      <rule id="jiangmen_standard_rule1">'
-    assert first in text
-    return {**files, "standard.dmn": text.replace(first, RULE_900 + first).encode()}
-
-
 def test_jiangmen_standard_change_recalculates_with_the_region_rules(world):
-    """Raising the standard in standard.dmn and running the adjustment procedure recalculates
-    every household by Jiangmen's own tables, on the facts kept with its benefit."""
+    """Publishing a new standard through the adjustment procedure adds it to the region's
+    standards and recalculates every household by Jiangmen's own tables, on the facts kept with
+    its benefit, not the national formula; no file is edited, nothing is redeployed."""
     db, at = world.db, datetime(2026, 8, 3, 2, tzinfo=UTC)  # fixed dates: 2027 is in the rules
     gap = start(world, "jiangmen_identification", at=at)  # per-capita 2266.67/yr, 3 people
     town = start(world, "jiangmen_identification", at=at,
@@ -262,46 +251,54 @@ def test_jiangmen_standard_change_recalculates_with_the_region_rules(world):
              if case is town else None)
         db.refresh(case)
         assert case.status == "approved"
-    assert (benefit(db, gap).monthly_amount, benefit(db, town).monthly_amount) == (1833.33,
-                                                                                   600.0)
+    assert (benefit(db, gap).monthly_amount, benefit(db, town).monthly_amount) == (
+        Decimal("1833.33"), Decimal("600.00"))
     assert benefit(db, town).facts["area"] == "town"
-
-    procedures.deploy(db, None, "D1", jiangmen_with_standard_900_from_2027())
-    # an application decided before 2027 still gets 800: the new row applies from 2027-01-01
-    at = datetime(2026, 11, 2, 2, tzinfo=UTC)
-    pending = start(world, "jiangmen_identification", at=at)
-    work(world, pending, at=at, stop_at="district_confirmation")
-    assert workflow_data(db, pending)["standard"] == 800
 
     dist, now = world.user("dist"), datetime(2026, 11, 16, 2, tzinfo=UTC)
     adjustment = cases.start(db, dist, "jiangmen_standard_adjustment", "D1",
-                             {"effective_from": "2027-01-01", "document_no": "江府〔2026〕9号",
+                             {"new_standard": 900, "effective_from": "2027-01-01",
+                              "document_no": "江府〔2026〕9号",
                               "basis": "扶贫标准与低保标准同步提高"}, now=now)
     review = open_task(db, adjustment.id)
-    assert workflow_data(db, adjustment)["standard"] == 900
     tasks.complete(db, dist, review.id, {"opinion": "同意", "decision": "approve"}, now=now)
+    assert standards.in_force(db, "/D1/", date(2027, 1, 1)).amount == 800  # not yet published
     tasks.complete(db, dist, open_task(db, adjustment.id).id,
                    {"published_on": "2026-12-01", "channel": "市政府网站"}, now=now)
+    added = standards.in_force(db, "/D1/", date(2027, 1, 1))
+    assert (added.amount, added.period, added.source) == (900, "month", f"case:{adjustment.id}")
+    assert standards.in_force(db, "/D1/", date(2026, 12, 31)).amount == 800
+
+    # an application decided before 2027 still gets 800; one decided after it gets 900
+    pending = start(world, "jiangmen_identification", at=datetime(2026, 12, 1, 2, tzinfo=UTC))
+    work(world, pending, at=datetime(2026, 12, 1, 2, tzinfo=UTC), stop_at="district_confirmation")
+    assert workflow_data(db, pending)["proposed_amount"] == Decimal("1833.33")
+    later = start(world, "jiangmen_identification", at=datetime(2027, 1, 4, 2, tzinfo=UTC))
+    work(world, later, at=datetime(2027, 1, 4, 2, tzinfo=UTC), stop_at="district_confirmation")
+    assert workflow_data(db, later)["proposed_amount"] == Decimal("2133.33")
+
     job = db.scalar(select(Job).where(Job.case_id == adjustment.id))
     assert benefits.run_jobs(db, now) == 2
     db.refresh(job)
     assert (job.status, job.done, job.skipped) == ("done", 2, 0)
     new_gap, new_town = benefits.current(db, gap.id), benefits.current(db, town.id)
     # (900 − 188.89) × 3; the town household (900 − 600) × 3, its area kept with the benefit
-    assert (new_gap.monthly_amount, new_gap.standard) == (2133.33, 900)
-    assert (new_town.monthly_amount, new_town.source) == (900.0, f"job:{job.id}")
+    assert (new_gap.monthly_amount, new_gap.standard) == (Decimal("2133.33"), 900)
+    assert (new_town.monthly_amount, new_town.source) == (Decimal("900.00"), f"job:{job.id}")
     assert (str(new_town.effective_from), new_town.facts["area"]) == ("2027-01-01", "town")
+    assert benefit(db, gap).monthly_amount == Decimal("1833.33")  # the decision keeps its amount
 
 
 def test_recalculation_naming_a_missing_decision_is_refused_and_changes_nothing(world):
     db = world.db
     files = procedures.read_bundle_dir(BPMN / "jiangmen")
     text = files["standard-adjustment.bpmn"].decode().replace(
-        "jiangmen_standard,jiangmen_income,jiangmen_eligibility", "jiangmen_standard,no_such")
+        "jiangmen_income,jiangmen_eligibility", "jiangmen_income,no_such")
     procedures.deploy(db, None, "D1", {**files, "standard-adjustment.bpmn": text.encode()})
     dist, now = world.user("dist"), clock.now()
     case = cases.start(db, dist, "jiangmen_standard_adjustment", "D1",
-                       {"effective_from": "2027-01-01", "document_no": "x", "basis": "y"}, now=now)
+                       {"new_standard": 900, "effective_from": "2027-01-01",
+                        "document_no": "x", "basis": "y"}, now=now)
     tasks.complete(db, dist, open_task(db, case.id).id, {"opinion": "同意", "decision": "approve"},
                    now=now)
     publish = open_task(db, case.id)
@@ -311,6 +308,7 @@ def test_recalculation_naming_a_missing_decision_is_refused_and_changes_nothing(
     db.rollback()
     assert open_task(db, case.id).id == publish.id
     assert db.scalar(select(Job).where(Job.case_id == case.id)) is None
+    assert [s.amount for s in standards.history(db, "D1")] == [800]  # nor the standard
 
 
 def test_jiangmen_exit_keeps_the_benefit_six_months_before_exit(world):
@@ -354,7 +352,7 @@ def test_generic_chain_runs_from_household_head_to_assigned_help(world):
     assert levels == ["village", "village", "township", "district", "village", "district",
                       "township"]
     data = workflow_data(db, case)
-    assert (data["standard_yearly"], data["per_capita_income"]) == (2736, 2266.67)
+    assert "standard_yearly" not in data and data["per_capita_income"] == Decimal(6800) / 3
     assert data["eligible"] is True
-    assert data["proposed_amount"] == data["amount"] == 117.33  # (228 − 188.89) × 3
+    assert data["proposed_amount"] == data["amount"] == Decimal("117.33")  # (228 − 188.89) × 3
     assert data["helper_name"] == "马丽霞"

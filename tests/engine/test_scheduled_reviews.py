@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
-from engine import benefits, procedures, reviews, tasks, timers
+from engine import benefits, procedures, reviews, standards, tasks, timers
 from engine.models import Benefit, Case, Job
 from tests.engine.test_regions import BPMN, DAY, household, start, work, workflow_data
 from tests.factories import make_world, open_task
@@ -21,8 +22,11 @@ CHECK = {"checked_on": DAY, "investigators": "张伟、刘芳", "home_visit": Tr
 @pytest.fixture
 def world(db):
     w = make_world(db, deploy=False)
-    for region in ("fuxin", "jiangmen"):
-        procedures.deploy(db, None, "D1", procedures.read_bundle_dir(BPMN / region))
+    procedures.deploy(db, None, "D1", procedures.read_bundle_dir(BPMN / "fuxin"))
+    # one region, one standard: Fuxin's (Jiangmen's starting figure would be newer)
+    jiangmen = procedures.read_bundle_dir(BPMN / "jiangmen")
+    jiangmen.pop("standards.csv")
+    procedures.deploy(db, None, "D1", jiangmen)
     return w
 
 
@@ -97,7 +101,7 @@ def test_two_workers_racing_queue_one_review(world, monkeypatch):
 def test_fuxin_review_of_a_household_still_below_the_standard_adjusts_its_topup(world):
     db = world.db
     case = enrolled(world, "fuxin_identification")
-    assert benefits.current(db, case.id).monthly_amount == 283.32
+    assert benefits.current(db, case.id).monthly_amount == Decimal("283.33")
     (review,) = started(world, "fuxin_review", DECEMBER)
     incomes = [{"category": "wages", "amount": 3000.0}]
     complete(world, review, "town1", {**CHECK, "economic_check": "consistent",
@@ -110,8 +114,8 @@ def test_fuxin_review_of_a_household_still_below_the_standard_adjusts_its_topup(
     db.refresh(review)
     assert review.status == "approved"
     now = benefits.current(db, case.id)
-    # per-capita 1000/yr: (283.33 − 1000 / 12) × 3, rounded to fen
-    assert (now.monthly_amount, now.source) == (599.99, f"review:{review.id}")
+    # per-capita 1000/yr: (3400 / 12 − 1000 / 12) × 3 = 600, rounded once at the end
+    assert (now.monthly_amount, now.source) == (Decimal("600.00"), f"review:{review.id}")
     assert (now.facts["income_wages"], now.per_capita_income) == (3000.0, 1000.0)
 
 
@@ -169,6 +173,7 @@ def test_fuxin_review_returned_by_the_county_goes_back_to_the_township(world):
 
 def test_jiangmen_list_adjustment_keeps_an_eligible_household_with_the_new_amount(world):
     db = world.db
+    standards.add(db, "D1", "2018-01-01", 800, "month")  # Jiangmen's, newer than Fuxin's
     case = enrolled(world, "jiangmen_identification")
     january = datetime(2027, 1, 4, 1, tzinfo=UTC)
     (review,) = started(world, "jiangmen_list_adjustment", january)

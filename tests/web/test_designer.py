@@ -139,14 +139,17 @@ def test_a_multipart_upload_deploys_or_lists_the_problems(world, client):
     sign_in(client, "designer")
     token = csrf_token(text(client.get("/designer")))
     broken = stored_bpmn().replace('name="区级"', 'name="省级"').encode()
+    dmn = (LINZI / "eligibility.dmn").read_bytes()  # the bundle's decision table goes with it
     refused = client.post("/designer/upload", data={
         "csrf_token": token, "region": "D1",
-        "files": [(io.BytesIO(broken), "identification.bpmn")]},
+        "files": [(io.BytesIO(broken), "identification.bpmn"),
+                  (io.BytesIO(dmn), "eligibility.dmn")]},
         content_type="multipart/form-data")
     assert refused.status_code == 422 and "district_crosscheck" in text(refused)
     done = client.post("/designer/upload", data={
         "csrf_token": token, "region": "D1",
-        "files": [(io.BytesIO(stored_bpmn().encode()), "identification.bpmn")]},
+        "files": [(io.BytesIO(stored_bpmn().encode()), "identification.bpmn"),
+                  (io.BytesIO(dmn), "eligibility.dmn")]},
         content_type="multipart/form-data", follow_redirects=True)
     assert done.status_code == 200 and "第 2 版" in text(done)
     assert numbers(world) == [1, 2]

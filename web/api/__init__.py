@@ -85,6 +85,7 @@ from . import (  # noqa: E402,F401
     objections,
     overdue,
     procedures,
+    standards,
     stats,
     tasks,
     tokens,

@@ -25,7 +25,8 @@ def get_task(task_id: int):
     return {
         **views.task(d.task),
         "form": d.form.describe(),
-        "case": {**views.case_row(d.case), "application": d.case.application},
+        "case": {**views.case_row(d.case), "application": d.case.application,
+                 "decisions": d.decisions},
         "earlier_steps": [{"step": t.step, "name": t.name, "outcome": t.outcome,
                            "completed_at": views.iso(t.completed_at), "data": t.data}
                           for t in d.earlier],

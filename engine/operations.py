@@ -14,7 +14,8 @@ from contextvars import ContextVar
 from typing import Any
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+
+from . import sandbox
 
 Operation = Callable[..., dict[str, Any]]
 OPERATIONS: dict[str, Operation] = {}
@@ -40,7 +41,7 @@ def bound(db, case, now) -> Iterator[None]:
         _context.reset(token)
 
 
-class ScriptEngine(PythonScriptEngine):
+class ScriptEngine(sandbox.ScriptEngine):
     """Routes service tasks to registered operations (and reports their errors properly)."""
 
     def call_service(self, task, operation_name=None, operation_params=None, **kwargs):

@@ -379,12 +379,10 @@ def _check_tree(tree: ast.AST, mode: str) -> None:
             raise UnsafeScript(reason)
 
 
-def _normalized(source: str, mode: str) -> str:
-    return textwrap.dedent(source).strip() if mode == "exec" else source.strip()
-
-
 @lru_cache(maxsize=4096)
 def _parsed(source: str, mode: str) -> ast.AST:
+    """The checked tree of a source, once per process: conditions run on every step."""
+    source = textwrap.dedent(source).strip() if mode == "exec" else source.strip()
     if len(source) > MAX_SOURCE:
         raise UnsafeScript(f"表达式或脚本过长（超过 {MAX_SOURCE} 个字符）")
     tree = ast.parse(source, mode=mode)
@@ -398,7 +396,7 @@ def check(source: str, mode: str = "eval") -> None:
     `mode` is "eval" for conditions, timers and DMN entries, "exec" for scripts. Names are
     not checked against the data (a form may supply them), only against Python's builtins
     that lead out of the sandbox; calling an unknown function fails when the case runs."""
-    _parsed(_normalized(source, mode), mode)
+    _parsed(source, mode)
 
 
 # ---------------------------------------------------------------- time budget
@@ -471,7 +469,17 @@ class Interpreter(simpleeval.SimpleEval):
         return value
 
     def _eval_binop(self, node: ast.BinOp) -> Any:
-        return self._charge(super()._eval_binop(node))
+        return self._charge(self.operators[type(node.op)](
+            self._eval(node.left), self._eval(node.right)))
+
+    def _eval_compare(self, node: ast.Compare) -> Any:
+        left = self._eval(node.left)
+        for op, comparator in zip(node.ops, node.comparators, strict=True):
+            right = self._eval(comparator)
+            if not self.operators[type(op)](left, right):
+                return False
+            left = right
+        return True
 
     def _tick(self) -> None:
         if self.operations > MAX_OPERATIONS:
@@ -488,7 +496,11 @@ class Interpreter(simpleeval.SimpleEval):
     # -- names, calls, attributes
 
     def _eval_name(self, node: ast.Name) -> Any:
-        return self._lookup(node.id)
+        name = node.id
+        for scope in self.scopes:
+            if name in scope:
+                return scope[name]
+        return self._lookup(name)
 
     def _lookup(self, name: str) -> Any:
         for scope in self.scopes:
@@ -507,7 +519,6 @@ class Interpreter(simpleeval.SimpleEval):
             fn = self._eval_attribute(node.func)
         args = [self._eval(a) for a in node.args]
         kwargs = {k.arg: self._eval(k.value) for k in node.keywords}
-        self._tick()
         return self._charge(fn(*args, **kwargs))
 
     def _eval_attribute(self, node: ast.Attribute) -> Any:
@@ -567,7 +578,10 @@ class Interpreter(simpleeval.SimpleEval):
         generator = node.generators[index]
         for item in self._eval(generator.iter):
             self._bind(generator.target, item, scope)
-            if all(self._eval(test) for test in generator.ifs):
+            for test in generator.ifs:
+                if not self._eval(test):
+                    break
+            else:
                 if index + 1 < len(node.generators):
                     self._generate(node, index + 1, scope, out)
                 else:
@@ -639,7 +653,7 @@ class Interpreter(simpleeval.SimpleEval):
 
 _HANDLERS: dict[type, Callable[[Interpreter, Any], Any]] = {
     ast.Name: Interpreter._eval_name,
-    ast.Constant: lambda self, node: simpleeval.SimpleEval._eval_constant(node),
+    ast.Constant: lambda self, node: node.value,  # literals are bounded by MAX_SOURCE
     ast.UnaryOp: Interpreter._eval_unaryop,
     ast.BinOp: Interpreter._eval_binop,
     ast.BoolOp: Interpreter._eval_boolop,
@@ -723,9 +737,8 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         return Interpreter(functions, scopes, source)
 
     def evaluate(self, expression, context, external_context=None):
-        source = _normalized(expression, "eval")
-        tree = _parsed(source, "eval")
-        interpreter = self._interpreter(source, [context], external_context)
+        tree = _parsed(expression, "eval")
+        interpreter = self._interpreter(expression, [context], external_context)
         try:
             result = interpreter.run(tree)
         finally:
@@ -743,10 +756,9 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
 
     def execute(self, script, context, external_context=None):
         self.check_for_overwrite(context, external_context or {})
-        source = _normalized(script, "exec")
-        tree = _parsed(source, "exec")
+        tree = _parsed(script, "exec")
         assigned: dict[str, Any] = {}
-        interpreter = self._interpreter(source, [assigned, context], external_context)
+        interpreter = self._interpreter(script, [assigned, context], external_context)
         try:
             interpreter.run(tree)
         finally:
@@ -771,6 +783,9 @@ def reason(error: BaseException) -> str:
     """A designer-facing account of why an evaluation failed."""
     if isinstance(error, (ExpressionError, SpiffWorkflowException)):
         return str(error)
+    fields = getattr(error, "fields", None)  # a helper's Invalid (engine/errors.py)
+    if isinstance(fields, dict):
+        return "；".join(str(m) for messages in fields.values() for m in messages)
     kind = type(error).__name__
     return f"{_PYTHON_ERRORS.get(kind, kind)}（{kind}: {error}）"
 

@@ -394,3 +394,43 @@ def test_form_defaults_are_data_never_evaluated(tmp_path, monkeypatch):
         f"    default: \"{probe}\"\n")
     assert form.validate({})["note"] == probe
     assert not marker.exists()
+
+
+# ---------------------------------------------------------------- a real case, on the database
+
+
+def test_a_runaway_condition_in_a_deployed_procedure_is_a_quick_model_error(db, client):
+    from sqlalchemy import func, select
+
+    from engine import accounts, cases, procedures, tasks
+    from engine.models import AuditEvent, ProcessInstance
+    from tests.factories import LINZI, make_world, open_task, valid_application, valid_step_data
+
+    world = make_world(db, deploy=False)
+    files = procedures.read_bundle_dir(LINZI)
+    xml = files["identification.bpmn"].decode()
+    xml = xml.replace('decision == "approve"',
+                      'decision == "approve" and max(range(10**15)) > 0', 1)
+    procedures.deploy(db, None, "D1", {**files, "identification.bpmn": xml.encode()})
+    case = cases.start(db, world.user("clerk1"), "linzi_identification", "V11",
+                       valid_application())
+    task = open_task(db, case.id)
+    version = db.scalar(select(ProcessInstance.version))
+
+    started = time.perf_counter()
+    with pytest.raises(ModelError, match="range"):
+        tasks.complete(db, world.user("vil11"), task.id, valid_step_data("village_evaluation"))
+    assert time.perf_counter() - started < SAFETY_SECONDS
+    db.expire_all()
+    assert open_task(db, case.id).id == task.id
+    assert db.scalar(select(ProcessInstance.version)) == version
+    assert db.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "task.completed")) == 0
+
+    token = accounts.issue_token(db, world.user("vil11"))
+    started = time.perf_counter()
+    res = client.post(f"/api/tasks/{task.id}/complete",
+                      json={"data": valid_step_data("village_evaluation")},
+                      headers={"Authorization": f"Bearer {token}"})
+    assert time.perf_counter() - started < SAFETY_SECONDS
+    assert res.status_code == 422 and res.json["error"]["code"] == "model_error"

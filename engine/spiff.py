@@ -1,10 +1,10 @@
 """The SpiffWorkflow adapter: parse bundles, cache specs, run steps, store lean state.
 
 Everything that knows SpiffWorkflow's API lives here or in its few siblings (spiff_versions.py:
-diff and migration; sandbox.py and operations.py: the script engine; clock.py: the timer
-clock), so the rest of the engine speaks of steps, levels and forms. Stored state leaves the
-spec out (it is parsed once per procedure version and cached in memory) and is zlib-compressed
-JSON.
+diff and migration; sandbox.py and operations.py: the script engine, which runs designer text
+in interpreter.py, never in Python; clock.py: the timer clock), so the rest of the engine
+speaks of steps, levels and forms. Stored state leaves the spec out (it is parsed once per
+procedure version and cached in memory) and is zlib-compressed JSON.
 """
 
 from __future__ import annotations

@@ -181,6 +181,13 @@ def _range(*args: int) -> range:
     return result
 
 
+def _round(number: Any, ndigits: int | None = None) -> Any:
+    """`round`, whose integer rounding to -10**9 digits would compute 10**(10**9)."""
+    if ndigits is not None and abs(ndigits) > 100:
+        raise LimitExceeded("round 的位数超过上限（±100）")
+    return round(number, ndigits)
+
+
 def _sum(values: Any, start: int | float = 0) -> Any:
     if not isinstance(start, (int, float)):
         raise ExpressionError("sum 只能对数字求和")
@@ -198,7 +205,7 @@ def _eager(fn: Callable[..., Any]) -> Callable[..., list]:
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "abs": abs, "all": all, "any": any, "bool": bool, "dict": dict, "divmod": divmod,
     "enumerate": _eager(enumerate), "float": float, "int": int, "len": len, "list": list,
-    "max": max, "min": min, "range": _range, "reversed": _eager(reversed), "round": round,
+    "max": max, "min": min, "range": _range, "reversed": _eager(reversed), "round": _round,
     "set": set, "sorted": sorted, "str": bounded_str, "sum": _sum, "tuple": tuple,
     "zip": _eager(zip),
 }

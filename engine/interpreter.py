@@ -39,7 +39,7 @@ from .expressions import (
 MAX_OPERATIONS = 200_000     # interpreter steps per evaluation
 TIME_BUDGET = 0.5            # seconds per evaluation
 STEP_BUDGET = 1.5            # seconds of evaluation per engine step (see step_budget)
-MAX_STORED = 1_000_000       # size units a script may write into case data (see _size)
+MAX_STORED = 1_000_000       # size units a script may write into the case (expressions.measure)
 
 # ---------------------------------------------------------------- time budget
 
@@ -86,6 +86,8 @@ class Interpreter(simpleeval.SimpleEval):
         self.started = time.perf_counter()
         self.deadline = self.started + (
             TIME_BUDGET if spent is None else min(TIME_BUDGET, STEP_BUDGET - spent[0]))
+        if spent is not None and spent[0] >= STEP_BUDGET:
+            raise LimitExceeded(f"本步骤的表达式运算超时（合计不超过 {STEP_BUDGET} 秒）")
 
     def finish(self) -> None:
         spent = _step_spent.get()

@@ -223,6 +223,7 @@ BOUNDED = {
     "string formatting width": "len('%999999999d' % 1) > 0",
     "replace blow-up": "len(('a' * 1000).replace('', 'b' * 1000)) > 0",
     "join blow-up": "len(('a' * 50000).join(['b' * 50000] * 3)) > 0",
+    "integer rounding to -10**9 digits": "round(5, -10**9) == 0",
 }
 
 

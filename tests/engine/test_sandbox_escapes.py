@@ -182,6 +182,23 @@ def test_script_statements_outside_the_language_are_refused(tmp_path):
     assert not marker.exists()
 
 
+def test_service_parameters_and_pre_scripts_are_checked_too():
+    from tests.factories import LINZI
+
+    review = (LINZI / "review.bpmn").read_text(encoding="utf-8")
+    assert review.count('value="new_amount"') == 1
+    probe = _xml("'{0.__globals__}'.format(fen)").replace('"', "&quot;")
+    _models, problems = spiff.check_bundle(
+        {"review.bpmn": review.replace('value="new_amount"', f'value="{probe}"')}, {})
+    assert any("服务操作参数" in p and "不安全" in p for p in problems), problems
+
+    pre = BPMN.format(**SAFE).replace(
+        '<bpmn:script>', '<bpmn:extensionElements><spiffworkflow:preScript>import os'
+        '</spiffworkflow:preScript></bpmn:extensionElements><bpmn:script>')
+    _models, problems = spiff.check_bundle({"probe.bpmn": pre}, bundle("script", "y = 1")[1])
+    assert any("probe_script" in p and "前置脚本" in p for p in problems), problems
+
+
 def test_deploy_refuses_a_bundle_with_an_escape():
     with pytest.raises(BundleInvalid) as err:
         spiff.parse_bundle(*bundle("condition", "().__class__.__base__.__subclasses__()"))
@@ -372,6 +389,8 @@ def test_a_script_cannot_store_what_a_case_cannot_hold():
     with pytest.raises(sandbox.ExpressionError, match="不能保存"):
         env.execute("y = set([1, 2])", data)
     assert data == {"s": "ab"}  # nothing was written
+    env.execute("g = (c for c in s)\nk = {'a': 1}.keys()", data)
+    assert data == {"s": "ab", "g": ["a", "b"], "k": ["a"]}  # lists, never generators or views
 
 
 def test_model_errors_name_the_script_line():

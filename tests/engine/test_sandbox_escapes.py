@@ -289,6 +289,47 @@ def test_long_scripts_stop_within_their_budget(name):
     assert refused_for_size(str(err.value)), str(err.value)
 
 
+def test_an_endless_script_after_a_timer_does_not_hold_the_worker():
+    """What `yimen worker` does for a due timer: fire it and run on into the script."""
+    xml = f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"
+  xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="defs" targetNamespace="x">
+  <bpmn:process id="after_timer" name="after_timer" isExecutable="true">
+    <bpmn:startEvent id="start">
+      <bpmn:extensionElements><spiffworkflow:properties>
+        <spiffworkflow:property name="formKey" value="application" />
+      </spiffworkflow:properties></bpmn:extensionElements>
+      <bpmn:outgoing>f1</bpmn:outgoing>
+    </bpmn:startEvent>
+    <bpmn:intermediateCatchEvent id="wait" name="等待">
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+      <bpmn:timerEventDefinition id="wait_def">
+        <bpmn:timeDuration xsi:type="bpmn:tFormalExpression">"PT1H"</bpmn:timeDuration>
+      </bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:scriptTask id="endless" name="死循环">
+      <bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>
+      <bpmn:script>{_xml(LONG_RUNNING["nested loops"])}</bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:endEvent id="approved"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="wait" />
+    <bpmn:sequenceFlow id="f2" sourceRef="wait" targetRef="endless" />
+    <bpmn:sequenceFlow id="f3" sourceRef="endless" targetRef="approved" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
+    model = spiff.parse_bundle({"after_timer.bpmn": xml}, {})["after_timer"]
+    with clock.frozen(datetime(2027, 6, 1, 9, tzinfo=UTC)):
+        wf = spiff.start(model, {"x": 1})
+    assert spiff.next_timer_at(wf) == datetime(2027, 6, 1, 10, tzinfo=UTC)
+    started = time.perf_counter()
+    with pytest.raises(ModelError, match="死循环"), \
+            clock.frozen(datetime(2027, 6, 1, 11, tzinfo=UTC)):
+        spiff.fire_timers(wf)
+    assert time.perf_counter() - started < SAFETY_SECONDS
+
+
 def test_many_slow_evaluations_in_one_step_share_one_budget(monkeypatch):
     """A decision table of many slow rules cannot hold a worker for many budgets."""
     monkeypatch.setattr(interpreter, "TIME_BUDGET", 0.2)

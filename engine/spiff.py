@@ -262,6 +262,19 @@ _EXPRESSION_SITES = (
 )
 
 
+def _owner_id(node) -> str:
+    """The id of the diagram element holding `node` (a flow, task or event, which the designer
+    page can mark), not of an event definition or extension element in between."""
+    owner = node.getparent()
+    while owner is not None:
+        tag = etree.QName(owner).localname if isinstance(owner.tag, str) else ""
+        if (owner.get("id") and etree.QName(owner).namespace == BPMN_NS["bpmn"]
+                and not tag.endswith(("EventDefinition", "LoopCharacteristics"))):
+            return owner.get("id")
+        owner = owner.getparent()
+    return "?"
+
+
 def _check_expressions(file_name: str, root, problems: list[str]) -> None:
     """Conditions, timers, parameters and scripts must pass the sandbox's check before
     anything runs; each problem names the element that holds the text."""
@@ -271,10 +284,7 @@ def _check_expressions(file_name: str, root, problems: list[str]) -> None:
             source = (found if is_attribute else found.text or "").strip()
             if not source:
                 continue
-            owner = found.getparent()
-            while owner is not None and owner.get("id") is None:
-                owner = owner.getparent()
-            where = f"{file_name} 中的 {owner.get('id') if owner is not None else '?'}"
+            where = f"{file_name} 中的 {_owner_id(found)}"
             try:
                 sandbox.check(source, mode)
             except SyntaxError as exc:

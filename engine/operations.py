@@ -14,10 +14,8 @@ from contextvars import ContextVar
 from typing import Any
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
-from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from . import money, standards
+from . import money, sandbox, standards
 
 Operation = Callable[..., dict[str, Any]]
 OPERATIONS: dict[str, Operation] = {}
@@ -43,7 +41,7 @@ def bound(db, case, now) -> Iterator[None]:
         _context.reset(token)
 
 
-class ScriptEngine(PythonScriptEngine):
+class ScriptEngine(sandbox.ScriptEngine):
     """Routes service tasks to registered operations (and reports their errors properly), and
     gives expressions the region's standard (`standard_monthly`, `standard_yearly`, in force on
     the day they run) and exact money (engine/money.py)."""
@@ -55,14 +53,7 @@ class ScriptEngine(PythonScriptEngine):
             context = {**money.exact(task.data), **standards.visible(expression)}
         except standards.NoStandard as exc:
             raise WorkflowTaskException(str(exc), task=task) from exc
-        try:
-            return self.environment.evaluate(expression, context, external_context)
-        except SpiffWorkflowException as exc:
-            exc.add_note(f"Error evaluating expression '{expression}'")
-            raise
-        except Exception as exc:
-            raise WorkflowTaskException(f"Error evaluating expression '{expression}'", task=task,
-                                        exception=exc) from exc
+        return self.evaluate_in(task, expression, context, external_context)
 
     def execute(self, task, script, external_context=None):
         """Scripts: the standard too, where the data has no value of that name."""

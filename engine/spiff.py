@@ -1,10 +1,10 @@
 """The SpiffWorkflow adapter: parse bundles, cache specs, run steps, store lean state.
 
 Everything that knows SpiffWorkflow's API lives here or in its few siblings (spiff_versions.py:
-diff and migration; sandbox.py and operations.py: the script engine; clock.py: the timer
-clock), so the rest of the engine speaks of steps, levels and forms. Stored state leaves the
-spec out (it is parsed once per procedure version and cached in memory) and is zlib-compressed
-JSON.
+diff and migration; sandbox.py and operations.py: the script engine, which runs designer text
+in interpreter.py, never in Python; clock.py: the timer clock), so the rest of the engine
+speaks of steps, levels and forms. Stored state leaves the spec out (it is parsed once per
+procedure version and cached in memory) and is zlib-compressed JSON.
 """
 
 from __future__ import annotations
@@ -127,7 +127,8 @@ class StrictDMNEngine(DMNEngine):
 def model_errors() -> Iterator[None]:
     """Errors raised by the model (conditions, scripts, decisions) as a domain error."""
     try:
-        yield
+        with sandbox.step_budget():
+            yield
     except SpiffWorkflowException as exc:
         where = getattr(getattr(exc, "task", None), "task_spec", None)
         name = getattr(where, "bpmn_name", None) or getattr(where, "bpmn_id", None)
@@ -255,24 +256,45 @@ def end_status(bpmn_id: str) -> str | None:
     return bpmn_id if bpmn_id in END_STATUSES else head if head in END_STATUSES else None
 
 
+# Every place a BPMN file holds designer text that SpiffWorkflow evaluates: (xpath, mode, what).
+_EXPRESSION_SITES = (
+    (".//bpmn:conditionExpression", "eval", "条件表达式"),
+    (".//bpmn:timeDuration", "eval", "定时表达式"),
+    (".//bpmn:timeDate", "eval", "定时表达式"),
+    (".//bpmn:timeCycle", "eval", "定时表达式"),
+    (".//bpmn:loopCardinality", "eval", "多实例数量表达式"),
+    (".//bpmn:completionCondition", "eval", "多实例完成条件"),
+    (".//spiffworkflow:messagePayload", "eval", "消息内容表达式"),
+    (".//spiffworkflow:parameter/@value", "eval", "服务操作参数"),
+    (".//bpmn:script", "exec", "脚本"),
+    (".//spiffworkflow:preScript", "exec", "前置脚本"),
+    (".//spiffworkflow:postScript", "exec", "后置脚本"),
+)
+
+
+def _owner_id(node) -> str:
+    """The id of the diagram element holding `node` (a flow, task or event, which the designer
+    page can mark), not of an event definition or extension element in between."""
+    owner = node.getparent()
+    while owner is not None:
+        tag = etree.QName(owner).localname if isinstance(owner.tag, str) else ""
+        if (owner.get("id") and etree.QName(owner).namespace == BPMN_NS["bpmn"]
+                and not tag.endswith(("EventDefinition", "LoopCharacteristics"))):
+            return owner.get("id")
+        owner = owner.getparent()
+    return "?"
+
+
 def _check_expressions(file_name: str, root, problems: list[str]) -> None:
-    """Conditions and scripts must compile in the sandbox before anything runs."""
-    checks = [
-        (".//bpmn:conditionExpression", "eval", "条件表达式"),
-        (".//bpmn:timeDuration", "eval", "定时表达式"),
-        (".//bpmn:timeDate", "eval", "定时表达式"),
-        (".//bpmn:timeCycle", "eval", "定时表达式"),
-        (".//bpmn:script", "exec", "脚本"),
-    ]
-    for xpath, mode, what in checks:
-        for node in root.xpath(xpath, namespaces=BPMN_NS):
-            source = (node.text or "").strip()
+    """Conditions, timers, parameters and scripts must pass the sandbox's check before
+    anything runs; each problem names the element that holds the text."""
+    for xpath, mode, what in _EXPRESSION_SITES:
+        for found in root.xpath(xpath, namespaces=BPMN_NS):
+            is_attribute = isinstance(found, str)
+            source = (found if is_attribute else found.text or "").strip()
             if not source:
                 continue
-            owner = node.getparent()
-            while owner is not None and owner.get("id") is None:
-                owner = owner.getparent()
-            where = f"{file_name} 中的 {owner.get('id') if owner is not None else '?'}"
+            where = f"{file_name} 中的 {_owner_id(found)}"
             try:
                 sandbox.check(source, mode)
             except SyntaxError as exc:
@@ -696,7 +718,8 @@ def decide(model: ProcessModel, decision_ids: list[str], data: dict[str, Any]) -
         if engine is None:
             raise ModelError(f"流程包中没有决策表 {decision_id}")
         try:
-            facts.update(engine.result(_Facts(decision_id, facts)))
+            with sandbox.step_budget():
+                facts.update(engine.result(_Facts(decision_id, facts)))
         except SpiffWorkflowException as exc:
             raise ModelError(f"{decision_id}：{exc}") from exc
     return facts

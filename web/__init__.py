@@ -46,13 +46,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS)
 
-    from . import auth, errors, forms_render, i18n
+    from . import auth, errors, forms_render, i18n, security
     from .api import api
     from .pages import pages
     from .pages.admin import admin
     from .pages.designer import designer
     from .pages.public import public
 
+    security.init_app(app)
     errors.register(app)
     app.register_blueprint(api)
     auth.init_app(app)

@@ -120,7 +120,7 @@ def password_problems(username: str, password: str) -> list[str]:
         any(c.islower() for c in password),
         any(c.isupper() for c in password),
         any(c.isdigit() for c in password),
-        any(not c.isalnum() for c in password),
+        any(not (c.islower() or c.isupper() or c.isdigit()) for c in password),  # 符号, 汉字
     ))
     if classes < 3:
         problems.append("密码须包含大写字母、小写字母、数字、符号中的至少三类")

@@ -339,3 +339,18 @@ def test_a_session_cookie_captured_before_sign_out_no_longer_opens_the_inbox(wor
     thief = BrowserClient(app, app.response_class, use_cookies=True)
     thief.set_cookie("session", captured)
     assert thief.get("/inbox").headers["Location"].startswith("/login")
+
+
+def test_demo_users_sign_in_with_the_demo_password_and_are_then_asked_to_change_it(
+        db, csrf_on, client):
+    from engine import demo
+
+    with clock.frozen(datetime(2026, 11, 2, 1, 0, tzinfo=UTC)):  # inside the seeded calendar
+        assert demo.load(db)
+    landed = sign_in(client, "heyatou", demo.PASSWORD)
+    assert landed.status_code == 302 and landed.headers["Location"] == "/account/password"
+    assert "不能使用演示密码或常见密码" in accounts.password_problems("heyatou", demo.PASSWORD)
+    refused = post_form(client, "/account/password", {
+        "current_password": demo.PASSWORD, "new_password": demo.PASSWORD + "!A",
+        "repeat_password": demo.PASSWORD + "!A"})
+    assert refused.status_code == 422 and "不能使用演示密码或常见密码" in text(refused)

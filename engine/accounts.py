@@ -174,13 +174,18 @@ def _username_key(username: str) -> str:
     return username if USERNAME.match(username or "") else "?"
 
 
+def _address(address: str | None) -> str:
+    """The client address as stored: bounded, and without NUL (PostgreSQL refuses it)."""
+    return (address or "unknown").replace("\x00", "")[:64] or "unknown"
+
+
 def sign_in(db: Session, username: str, password: str, address: str) -> User:
     """The user these credentials name, unless the username or the address is locked out.
 
     Raises TooManyRequests while locked (even for the right password), Unauthorized for
     wrong credentials (recorded), PasswordChangeRequired is the caller's business."""
     now = clock.now()
-    key, address = _username_key(username), (address or "unknown")[:64]
+    key, address = _username_key(username), _address(address)
     _refuse_when_locked(db, key, address, now)
     try:
         if key == "?":
@@ -223,9 +228,10 @@ def change_password(db: Session, user: User, current: str, new: str, repeat: str
     A wrong current password counts as a failed sign-in, so a borrowed session cannot be
     used to guess it."""
     now = clock.now()
-    _refuse_when_locked(db, user.username, (address or "unknown")[:64], now)
+    address = _address(address)
+    _refuse_when_locked(db, user.username, address, now)
     if not check_password_hash(user.password_hash or "", current or ""):
-        _record_failure(db, user.username, (address or "unknown")[:64], now)
+        _record_failure(db, user.username, address, now)
         raise Invalid({"current_password": ["当前密码不正确"]}, "密码未修改")
     problems: dict[str, list[str]] = {}
     weak = password_problems(user.username, new or "")

@@ -47,13 +47,14 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_login_failure_username'), ['username'], unique=False)
         batch_op.create_index(batch_op.f('ix_login_failure_address'), ['address'], unique=False)
         batch_op.create_index(batch_op.f('ix_login_failure_at'), ['at'], unique=False)
-    with op.batch_alter_table('user_account', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('must_change_password', sa.Boolean(), nullable=False,
-                                      server_default=sa.true()))
-        batch_op.add_column(sa.Column('session_version', sa.Integer(), nullable=False,
-                                      server_default='1'))
-        batch_op.add_column(sa.Column('password_changed_at', sa.DateTime(timezone=True),
-                                      nullable=True))
+    # Plain ADD COLUMN (SQLite supports it with a constant default): a batch copy of
+    # user_account would have to drop a table that other rows reference.
+    op.add_column('user_account', sa.Column('must_change_password', sa.Boolean(),
+                                            nullable=False, server_default=sa.true()))
+    op.add_column('user_account', sa.Column('session_version', sa.Integer(), nullable=False,
+                                            server_default='1'))
+    op.add_column('user_account', sa.Column('password_changed_at', sa.DateTime(timezone=True),
+                                            nullable=True))
     with op.batch_alter_table('api_token', schema=None) as batch_op:
         batch_op.add_column(sa.Column('expires_at', sa.DateTime(timezone=True), nullable=True))
     _expire_existing_tokens()
@@ -65,8 +66,7 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table('api_token', schema=None) as batch_op:
         batch_op.drop_column('expires_at')
-    with op.batch_alter_table('user_account', schema=None) as batch_op:
-        batch_op.drop_column('password_changed_at')
-        batch_op.drop_column('session_version')
-        batch_op.drop_column('must_change_password')
+    op.drop_column('user_account', 'password_changed_at')
+    op.drop_column('user_account', 'session_version')
+    op.drop_column('user_account', 'must_change_password')
     op.drop_table('login_failure')

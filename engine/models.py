@@ -138,6 +138,11 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     notifications_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Accounts (issue 11): an admin-set password must be changed at first sign-in; a browser
+    # session names the version it was opened under, so logout or a password change ends it.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     org: Mapped[OrgUnit] = relationship(lazy="joined", innerjoin=True)
 
@@ -156,8 +161,20 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
+
+class LoginFailure(Base):
+    """One wrong password, kept for the lockout window; shared by every worker process."""
+
+    __tablename__ = "login_failure"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 class ProcedureVersion(Base):

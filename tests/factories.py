@@ -50,7 +50,7 @@ class World:
 def make_world(db: Session, deploy: bool = True) -> World:
     orgs.import_csv(db, ORGS)
     for username, (role, org) in USERS.items():
-        accounts.add_user(db, username, role, org, PASSWORD)
+        accounts.add_user(db, username, role, org, PASSWORD, must_change=False)
     if deploy:
         procedures.deploy(db, None, "D1", procedures.read_bundle_dir(LINZI))
     return World(db)

@@ -10,7 +10,6 @@ from typing import Any
 
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine.db import engine_options
 
@@ -28,20 +27,6 @@ def _secret_key(instance: Path) -> str:
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     return path.read_text().strip()
-
-
-def _trust_proxy(app: Flask) -> None:
-    """Behind a reverse proxy, take the client address from its X-Forwarded-For.
-
-    TRUSTED_PROXIES (env YIMEN_TRUSTED_PROXIES) is the number of proxies in front of the app
-    (any other non-empty value counts as one). Unset or 0, the header is ignored: a client could
-    forge it. Rate limits key on `request.remote_addr`, so each citizen has their own limit.
-    """
-    trusted = str(app.config.get("TRUSTED_PROXIES") or os.environ.get("YIMEN_TRUSTED_PROXIES")
-                  or "").strip()
-    hops = int(trusted) if trusted.isdigit() else 1 if trusted else 0
-    if hops:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops)  # type: ignore[method-assign]
 
 
 class JSONProvider(DefaultJSONProvider):
@@ -69,19 +54,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):  # Flask's default config holds SECRET_KEY=None
         app.config["SECRET_KEY"] = _secret_key(instance)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
-    _trust_proxy(app)
     app.json = JSONProvider(app)
     app.json.ensure_ascii = False
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS)
 
-    from . import api, auth, errors, forms_render, i18n, input_guard
+    from . import api, auth, errors, forms_render, i18n, input_guard, security
     from .pages import pages
     from .pages.admin import admin
     from .pages.designer import designer
     from .pages.public import public
 
+    security.init_app(app)
     errors.register(app)
     input_guard.register(app)  # before any route: it bounds the `int` converter
     api.init_app(app)

@@ -2,6 +2,10 @@
 
 Browser sessions expire after 30 idle minutes: the session is permanent and re-signed on
 every request, and Flask refuses a cookie older than PERMANENT_SESSION_LIFETIME.
+A session names the user *and* their session version; sign-out and a password change bump
+the version in the database, so a copied cookie stops working server-side.
+A user whose password was set by an admin (or the demo) is sent to /account/password until
+they choose their own. Wrong passwords lock out per the engine's rules (accounts.sign_in).
 The API keeps its bearer tokens and is exempt from CSRF.
 """
 
@@ -22,11 +26,18 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from flask_login import (
+    LoginManager,
+    UserMixin,
+    current_user,
+    login_required,
+    login_user,
+    logout_user,
+)
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from engine import accounts, workspace
-from engine.errors import Unauthorized
+from engine.errors import Invalid, TooManyRequests, Unauthorized
 from engine.models import User
 
 from .extensions import db
@@ -38,6 +49,8 @@ login_manager.login_message_category = "info"
 csrf = CSRFProtect()
 auth = Blueprint("auth", __name__)
 IDLE_TIMEOUT = timedelta(minutes=30)
+# Where a user who must still change their password may go.
+OPEN_WHILE_CHANGING = {"auth.change_password", "auth.logout", "auth.login", "static"}
 
 
 class Official(UserMixin):
@@ -47,7 +60,7 @@ class Official(UserMixin):
         self.user = user
 
     def get_id(self) -> str:
-        return str(self.user.id)
+        return f"{self.user.id}:{self.user.session_version}"
 
     @property
     def is_active(self) -> bool:
@@ -55,12 +68,16 @@ class Official(UserMixin):
 
 
 @login_manager.user_loader
-def load_official(user_id: str) -> Official | None:
+def load_official(session_id: str) -> Official | None:
+    """The official a session names, if that session has not been ended since."""
+    user_id, _sep, version = session_id.partition(":")
     try:
         user = workspace.active_user(db.session, int(user_id))
     except ValueError:
         return None
-    return Official(user) if user is not None else None
+    if user is None or version != str(user.session_version):
+        return None
+    return Official(user)
 
 
 def actor() -> User:
@@ -78,34 +95,47 @@ def _safe_next(target: str | None) -> str:
     return url_for("pages.home")
 
 
+def _start_session(user: User) -> None:
+    """A fresh session (against fixation) that names the user's current session version."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    login_user(Official(user))
+
+
 @auth.route("/login", methods=["GET", "POST"])
 def login():
-    """Username and password form; the engine checks the password."""
+    """Username and password form; the engine checks the password and the lockout."""
     error = None
+    status = 200
     username = ""
     if request.method == "POST":
         username = request.form.get("username", "").strip()
         try:
-            user = accounts.check_password(db.session, username,
-                                           request.form.get("password", ""))
+            user = accounts.sign_in(db.session, username, request.form.get("password", ""),
+                                    request.remote_addr or "")
+        except TooManyRequests as err:
+            error, status = str(err), 429
         except Unauthorized:
-            error = _("用户名或密码错误")
+            error, status = _("用户名或密码错误"), 401
         else:
-            lang = session.get("lang")
-            session.clear()  # a fresh session on sign-in (fixation)
-            if lang:
-                session["lang"] = lang
-            login_user(Official(user))
+            _start_session(user)
+            if user.must_change_password:
+                flash(_("您正在使用初始密码，请先设置自己的新密码"), "info")
+                return redirect(url_for("auth.change_password"))
             flash(_("欢迎，%(name)s", name=user.display_name or user.username), "success")
             return redirect(_safe_next(request.args.get("next")))
     elif current_user.is_authenticated:
         return redirect(url_for("pages.home"))
-    status = 401 if error else 200
     return render_template("login.html", error=error, username=username), status
 
 
 @auth.post("/logout")
 def logout():
+    """Sign out here and wherever a copy of this session's cookie is held."""
+    if current_user.is_authenticated:
+        accounts.end_sessions(db.session, current_user.user)
     lang = session.get("lang")
     logout_user()
     session.clear()
@@ -113,6 +143,41 @@ def logout():
         session["lang"] = lang
     flash(_("您已退出登录"), "info")
     return redirect(url_for("auth.login"))
+
+
+@auth.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Change one's own password; other sessions and all API tokens of the user end."""
+    errors: dict[str, list[str]] = {}
+    status = 200
+    if request.method == "POST":
+        try:
+            user = accounts.change_password(
+                db.session, actor(), request.form.get("current_password", ""),
+                request.form.get("new_password", ""), request.form.get("repeat_password", ""),
+                request.remote_addr or "")
+        except Invalid as err:
+            errors, status = err.fields, 422
+        except TooManyRequests as err:
+            errors, status = {"current_password": [str(err)]}, 429
+        else:
+            _start_session(user)
+            flash(_("密码已修改。其他设备上的登录和全部 API 令牌已失效。"), "success")
+            return redirect(url_for("pages.home"))
+    return render_template("account/password.html", errors=errors,
+                           must_change=actor().must_change_password,
+                           min_length=accounts.MIN_PASSWORD), status
+
+
+def _require_password_change():
+    """Until an initial password is replaced, every page leads to /account/password."""
+    if request.endpoint in OPEN_WHILE_CHANGING or request.endpoint is None \
+            or request.blueprint in ("api", "public"):
+        return None
+    if current_user.is_authenticated and current_user.user.must_change_password:
+        return redirect(url_for("auth.change_password"))
+    return None
 
 
 def _csrf_refused(err: CSRFError):
@@ -139,5 +204,6 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     app.before_request(_keep_session_fresh)
+    app.before_request(_require_password_change)
     app.register_error_handler(CSRFError, _csrf_refused)
     app.register_blueprint(auth)

@@ -158,12 +158,39 @@ def user_add(username: str, role: str, org_code: str, password_stdin: bool,
     click.echo(f"已创建用户 {username}")
 
 
-@main.command()
+@user.command("passwd")
 @click.argument("username")
-def token(username: str) -> None:
-    """Print a new API bearer token for USERNAME."""
+@click.option("--password-stdin", is_flag=True, help="read the password from standard input")
+def user_passwd(username: str, password_stdin: bool) -> None:
+    """Set USERNAME's password (asked for twice unless --password-stdin); the user must
+    change it at next sign-in, and their tokens and sessions end."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("新密码", hide_input=True, confirmation_prompt="再次输入新密码")
     with _app().app_context():
-        click.echo(accounts.issue_token(db.session, accounts.by_username(db.session, username)))
+        accounts.set_password(db.session, username, password)
+    click.echo(f"已设置用户 {username} 的密码，该用户下次登录时须修改密码")
+
+
+@main.command()
+@click.argument("words", nargs=-1, required=True, metavar="USERNAME | revoke USERNAME")
+@click.option("--days", default=accounts.TOKEN_DAYS, show_default=True, type=int,
+              help="days the new token stays valid")
+def token(words: tuple[str, ...], days: int) -> None:
+    """`yimen token USERNAME` prints a new API bearer token (and nothing else);
+    `yimen token revoke USERNAME` revokes every token of that user."""
+    if len(words) == 2 and words[0] == "revoke":
+        with _app().app_context():
+            count = accounts.revoke_tokens(db.session, words[1])
+        click.echo(f"已吊销用户 {words[1]} 的 {count} 个令牌")
+        return
+    if len(words) != 1:
+        raise click.UsageError(
+            "用法：yimen token USERNAME [--days N] 或 yimen token revoke USERNAME")
+    with _app().app_context():
+        user = accounts.by_username(db.session, words[0])
+        click.echo(accounts.issue_token(db.session, user, days))
 
 
 @main.command()

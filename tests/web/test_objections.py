@@ -141,10 +141,10 @@ def fill_the_limit(world, notice, address: str) -> None:
 
 @pytest.fixture
 def proxied(app):
-    """The same database behind a trusted reverse proxy (TRUSTED_PROXIES=1)."""
+    """The same database behind a trusted reverse proxy (YIMEN_TRUSTED_PROXIES=1)."""
     other = create_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
                         "TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False,
-                        "TRUSTED_PROXIES": "1"})
+                        "YIMEN_TRUSTED_PROXIES": 1})
     yield other.test_client()
     with other.app_context():
         flask_db.engine.dispose()

@@ -190,6 +190,7 @@ class Me(Response):
 
 class Token(Response):
     token = fields.String(required=True)
+    expires_at = fields.String(required=True, metadata={"description": "到期时间（ISO 8601）"})
 
 
 class Procedure(Response):

@@ -101,10 +101,10 @@ def open_case(db: Session, actor: User | None, version: ProcedureVersion, villag
         opened_at=now,
         opened_by_id=actor.id if actor else None,
     )
-    case.due_at = _case_due(db, case, now, model.due_working_days)
     households.link(db, case, version, village, clean, now)  # 动态管理: one query
     db.add(case)
     db.flush()
+    case.due_at = _case_due(db, case, now, model.due_working_days)  # flushed: audit has its id
     with instances.running(db, case, now):
         wf = spiff.start(model, clean)
     instance = ProcessInstance(case_id=case.id, state=b"", serializer_version="",

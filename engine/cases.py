@@ -104,7 +104,6 @@ def open_case(db: Session, actor: User | None, version: ProcedureVersion, villag
     households.link(db, case, version, village, clean, now)  # 动态管理: one query
     db.add(case)
     db.flush()
-    case.due_at = _case_due(db, case, now, model.due_working_days)  # flushed: audit has its id
     with instances.running(db, case, now):
         wf = spiff.start(model, clean)
     instance = ProcessInstance(case_id=case.id, state=b"", serializer_version="",
@@ -114,6 +113,7 @@ def open_case(db: Session, actor: User | None, version: ProcedureVersion, villag
     # digest, which shows it unchanged since it was submitted.
     audit.record(db, now, actor, "case.opened", case=case, step=model.start_form,
                  comment=comment, changes={"application_sha256": _digest(clean)})
+    case.due_at = _case_due(db, case, now, model.due_working_days)
     instances.save(db, case, instance, model, wf, instances.EMPTY, [], now)
     return case
 

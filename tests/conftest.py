@@ -26,8 +26,9 @@ from web.extensions import db as flask_db
 PG_URL = os.environ.get("YIMEN_TEST_DATABASE_URL")
 DATABASES = ["sqlite"] + (["postgresql"] if PG_URL else [])
 _apps: dict = {}
-# Monday 30 November 2026, 10:00 in Beijing; 2027 is not in the tests' calendar.
-TEST_NOW = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
+# Monday 1 June 2026, 10:00 in Beijing: every limit a test meets (30 or 45 working days, a
+# six-month phase-out) ends inside 2026; 2027 is not in the tests' calendar.
+TEST_NOW = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
 CALENDAR_LAST_YEAR = 2026
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from . import audit, calendar, instances, procedures
 from .models import Case, HumanTask, User
@@ -33,12 +33,17 @@ def _text(due: datetime) -> str:
 
 
 def backfill(db: Session, now: datetime, actor: User | None = None) -> int:
-    """Set the missing due dates the calendar now allows, in the caller's transaction."""
+    """Set the missing due dates the calendar now allows, in the caller's transaction;
+    returns how many tasks and cases got one."""
+    return _date_tasks(db, now, actor) + _date_cases(db, now, actor)
+
+
+def _date_tasks(db: Session, now: datetime, actor: User | None) -> int:
     count = 0
     tasks = db.scalars(
         select(HumanTask)
-        .join(Case, Case.id == HumanTask.case_id)
-        .options(joinedload(HumanTask.case).joinedload(Case.procedure))
+        .join(HumanTask.case)
+        .options(contains_eager(HumanTask.case).joinedload(Case.procedure))
         .where(HumanTask.completed_at.is_(None), HumanTask.due_at.is_(None),
                Case.status == "running")
         .order_by(HumanTask.id)
@@ -46,13 +51,18 @@ def backfill(db: Session, now: datetime, actor: User | None = None) -> int:
     for task in tasks:
         step = procedures.model_of(task.case.procedure).steps.get(task.step)
         if step is None or not (step.due_working_days or step.due_days):
-            continue
+            continue  # a step without a limit: nothing was missing
         due = _due(task.created_at, step.due_working_days, step.due_days, task.case, db)
         if due is not None:
             task.due_at = due
             audit.record(db, now, actor, "deadline.set", case=task.case, task=task,
                          comment=_text(due))
             count += 1
+    return count
+
+
+def _date_cases(db: Session, now: datetime, actor: User | None) -> int:
+    count = 0
     cases = db.scalars(
         select(Case).options(joinedload(Case.procedure))
         .where(Case.status == "running", Case.due_at.is_(None)).order_by(Case.id)

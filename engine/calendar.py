@@ -6,9 +6,11 @@ State Council announces, seeded from `chinesecalendar` and extended by administr
 imports. A region (any org unit) may add local days on top. A date in a year the calendar does
 not cover is an explicit error naming the year, never a weekend-only guess.
 
-Lookups go through a small per-process cache of whole years, refreshed after `CACHE_SECONDS`,
-so that computing a due date on the hot path costs no query; an import clears this process's
-cache at once and other processes' within the TTL.
+Lookups go through a small per-process cache of covered years, refreshed after
+`CACHE_SECONDS`, so that computing a due date on the hot path costs no query. A year found not
+covered is never cached: the moment an import commits, every process sees the year (changed
+days of an already covered year reach other processes within the TTL). An import also gives
+open tasks and cases left without a due date theirs (engine.deadlines).
 """
 
 from __future__ import annotations
@@ -93,7 +95,9 @@ def _year(db: Session | None, year: int) -> _Year:
     ).all()
     for day, workday, code in rows:
         (national if code is None else regional.setdefault(code, {}))[day] = workday
-    entry = _cache[year] = _Year(covered, national, regional, _time.monotonic())
+    entry = _Year(covered, national, regional, _time.monotonic())
+    if covered:  # "not covered" is asked again next time: an import may have just committed
+        _cache[year] = entry
     return entry
 
 
@@ -287,25 +291,40 @@ def import_csv(db: Session, text: str, region_code: str | None = None,
                 problems.append(f"地区机构代码 {region_code} 不存在")
         if problems:
             raise Invalid({"file": problems}, "日历文件有误，未导入任何数据")
-        return import_rows(db, rows, region)
+        years = import_rows(db, rows, region)
+        _backfill_deadlines(db, actor)
+    return years
 
 
-def seed_from_library(db: Session) -> list[int]:
-    """National exceptions for every year chinesecalendar knows and the table lacks."""
+def _backfill_deadlines(db: Session, actor: User | None) -> None:
+    from . import deadlines  # imported late: it imports engine.instances, which imports us
+
+    db.flush()
+    deadlines.backfill(db, clock.now(), actor)
+
+
+def seed_from_library(db: Session, last_year: int | None = None) -> list[int]:
+    """National exceptions for every year chinesecalendar knows and the table lacks.
+
+    `last_year` stops at a year whatever the installed release knows (tests: their calendar
+    must not change when a new release ships the next year).
+    """
     from chinese_calendar.constants import holidays, workdays
 
     with unit_of_work(db):
         have = set(db.scalars(select(CalendarYear.year).where(CalendarYear.region_id.is_(None))))
+        last = last_year or date.max.year
         rows = [{"day": d, "is_workday": False, "note": HOLIDAY_NAMES.get(str(n), str(n))}
-                for d, n in holidays.items() if d.year not in have]
+                for d, n in holidays.items() if d.year not in have and d.year <= last]
         rows += [{"day": d, "is_workday": True,
                   "note": f"{HOLIDAY_NAMES.get(str(n), str(n))}调休上班"}
-                 for d, n in workdays.items() if d.year not in have]
+                 for d, n in workdays.items() if d.year not in have and d.year <= last]
         years = sorted({r["day"].year for r in rows})
         if rows:  # bulk: a few multi-row INSERTs, not one per day
             db.execute(insert(CalendarDay), rows)
             db.execute(insert(CalendarYear), [
                 {"year": y, "region_id": None, "source": "chinesecalendar"} for y in years])
+            _backfill_deadlines(db, None)
         forget_cached()
     return years
 

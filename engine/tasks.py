@@ -80,7 +80,7 @@ def inbox_counts(db: Session, actor: User,
 
 
 def _load(db: Session, actor: User, task_id: int, *, for_work: bool) -> HumanTask:
-    """The task with its case, instance and version in one query.
+    """The task with its case, instance, version and village in one query.
 
     A task whose case the actor may not see is "not found"; one they may see but not work
     is "forbidden".
@@ -90,6 +90,7 @@ def _load(db: Session, actor: User, task_id: int, *, for_work: bool) -> HumanTas
         .options(
             joinedload(HumanTask.case).joinedload(Case.instance),
             joinedload(HumanTask.case).joinedload(Case.procedure),
+            joinedload(HumanTask.case).joinedload(Case.village),
         )
         .where(HumanTask.id == task_id)
     )

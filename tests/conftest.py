@@ -1,15 +1,23 @@
 """Fixtures: every database test runs on SQLite and, when YIMEN_TEST_DATABASE_URL is set,
-on that database too (PostgreSQL in CI), in the same pytest invocation."""
+on that database too (PostgreSQL in CI), in the same pytest invocation.
+
+No test depends on today's date: every test starts with the engine's clock at `TEST_NOW`
+(ticking on from there), and the calendar holds the national years up to
+`CALENDAR_LAST_YEAR` only, whatever `chinesecalendar` release is installed. A test that needs
+another instant passes `now=` or uses `engine.clock.frozen(...)`; one that needs a later year
+imports its own rows (`calendar.import_csv`).
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import text
 
-from engine import calendar, procedures
+from engine import calendar, clock, procedures
 from engine.models import Base
 from web import create_app
 from web.cli import upgrade_schema
@@ -18,6 +26,17 @@ from web.extensions import db as flask_db
 PG_URL = os.environ.get("YIMEN_TEST_DATABASE_URL")
 DATABASES = ["sqlite"] + (["postgresql"] if PG_URL else [])
 _apps: dict = {}
+# Monday 1 June 2026, 10:00 in Beijing: every limit a test meets (30 or 45 working days, a
+# six-month phase-out) ends inside 2026; 2027 is not in the tests' calendar.
+TEST_NOW = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
+CALENDAR_LAST_YEAR = 2026
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock() -> Iterator[datetime]:
+    """Every test starts at TEST_NOW, whatever the machine's clock says."""
+    with clock.starting_at(TEST_NOW) as start:
+        yield start
 
 
 def _reset_postgres(url: str) -> None:
@@ -62,7 +81,7 @@ def app(request, tmp_path_factory) -> Iterator:
         procedures.forget_cached()
         calendar.forget_cached()
         _empty_tables()
-        calendar.seed_from_library(flask_db.session)
+        calendar.seed_from_library(flask_db.session, last_year=CALENDAR_LAST_YEAR)
         yield app
         flask_db.session.remove()
 

@@ -1,9 +1,10 @@
 """The contract, followed from application to approval as the right users; everyone else denied."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
+from engine import clock
 from tests.factories import PASSWORD, USERS, make_world, valid_application, valid_step_data
 
 WORKERS = {"village_evaluation": "vil11", "township_review": "town1",
@@ -85,7 +86,7 @@ def test_walk_from_application_to_approval(app, client, tokens, monkeypatch):
     case_id = res.json["id"]
     assert res.json["status"] == "running" and res.json["village"] == "V11"
 
-    now = datetime.now(UTC)
+    now = clock.now()
     for step, worker in WORKERS.items():
         inbox = client.get("/api/tasks", headers=auth(tokens[worker])).json
         mine = [t for t in inbox if t["case_id"] == case_id]

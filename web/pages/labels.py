@@ -20,6 +20,7 @@ ACTION = {
     "task.unclaimed": _l("退回待认领"),
     "timer.fired": _l("公示期满"),
     "deadline.unknown": _l("期限无法计算"),
+    "deadline.set": _l("补定办理期限"),
     "procedure.deployed": _l("部署流程"),
     "case.approved": _l("审批通过，办结"),
     "case.rejected": _l("不予认定，办结"),

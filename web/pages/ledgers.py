@@ -6,28 +6,25 @@ engine's scope decides, this module only lays out the sheet.
 
 from __future__ import annotations
 
-import io
-from datetime import datetime
 from typing import Any
-from urllib.parse import quote
 
-from flask import Response, request
+from flask import request
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from engine import cases, clock, ledgers, procedures
+from engine import calendar, cases, clock, ledgers, procedures
 from engine.models import CASE_STATUSES
 from engine.models import Case as CaseModel
 
+from .. import xlsx
 from ..auth import actor
 from ..extensions import db
 from ..i18n import local_date, local_time
 from . import pages
 from .labels import status_label
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Fields a step may record that a ledger lists, by the forms' naming convention.
 OUTCOME_FIELDS = ("category", "amount")
 
@@ -102,14 +99,6 @@ def _groups(me, rows: list[ledgers.LedgerRow]) -> dict[str, list[ledgers.LedgerR
     return groups
 
 
-def _xlsx(book: Workbook, name: str) -> Response:
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return Response(buffer.getvalue(), mimetype=XLSX, headers={
-        "Content-Disposition": f"attachment; filename=ledger.xlsx; filename*=UTF-8''{quote(name)}"
-    })
-
-
 @pages.get("/cases/ledger.xlsx")
 def ledger():
     """Every visible case matching the case list's filters: all on the first sheet, then a
@@ -129,7 +118,8 @@ def ledger():
     _fill(sheet, _("%(org)s 困难家庭认定台账", org=me.org.name), byline, found)
     for group, rows in sorted(_groups(me, found).items()):
         _fill(book.create_sheet(group[:31]), _("%(org)s 困难家庭认定台账", org=group), byline, rows)
-    return _xlsx(book, f"{_('台账')}-{me.org.name}-{datetime.now().strftime('%Y%m%d')}.xlsx")
+    day = calendar.local_date(now)
+    return xlsx.response(book, f"{_('台账')}-{me.org.name}-{day:%Y%m%d}.xlsx")
 
 
 @pages.get("/cases/<int:case_id>/household.xlsx")
@@ -172,4 +162,4 @@ def household_sheet(case_id: int):
         sheet.append([task.name, local_time(task.completed_at), task.outcome or ""])
     for column in "ABCDEFGH":
         sheet.column_dimensions[column].width = 18
-    return _xlsx(book, f"{_('户表')}-{case.applicant_name}-{case.id}.xlsx")
+    return xlsx.response(book, f"{_('户表')}-{case.applicant_name}-{case.id}.xlsx")

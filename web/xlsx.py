@@ -1,0 +1,45 @@
+"""Every .xlsx workbook Yimen writes leaves this module, which makes it safe to open.
+
+Households and designers type the text that ends up in cells (names, addresses, titles).
+openpyxl writes any string starting with `=` as a live formula, and spreadsheet programs
+treat `+`, `-` and `@` as formula starters when a cell is edited, so `=HYPERLINK(...)` typed as
+a head's name would become a working link (CWE-1236). Yimen never writes formulas: before
+saving, every cell whose text starts with one of these characters is stored as plain text and
+marked quote-prefixed, so it stays text even when an official edits it.
+"""
+
+from __future__ import annotations
+
+import io
+from urllib.parse import quote
+
+from flask import Response
+from openpyxl import Workbook
+
+MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def neutralise(book: Workbook) -> None:
+    """Turn every would-be formula into text, in every sheet, title rows included."""
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS):
+                    cell.data_type = "s"
+                    cell.quotePrefix = True
+
+
+def to_bytes(book: Workbook) -> bytes:
+    neutralise(book)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def response(book: Workbook, filename: str) -> Response:
+    """The workbook as a download named `filename` (any characters, RFC 5987)."""
+    return Response(to_bytes(book), mimetype=MIMETYPE, headers={
+        "Content-Disposition":
+            f"attachment; filename=ledger.xlsx; filename*=UTF-8''{quote(filename)}"
+    })

@@ -18,7 +18,7 @@ Three phases, each on fresh cases whose village_evaluation task is open (approve
 3. Throughput: gunicorn with 2 sync workers; --clients load-generator processes on the same
    machine complete --throughput-requests tasks, stopped at --time-limit seconds.
 
-    .venv/bin/python bench/complete_task.py [--n 60] [--database-url URL]
+    .venv/bin/python bench/complete_task.py [--n 100] [--database-url URL]
 """
 
 from __future__ import annotations
@@ -194,11 +194,11 @@ def latency(app, task_ids: list[int], token: str, warmup: int, time_limit: float
 
 def main() -> None:
     parser = arg_parser(__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=60, help="measured requests, latency phase")
+    parser.add_argument("--n", type=int, default=100, help="measured requests, latency phase")
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--count-n", type=int, default=10,
                         help="requests whose round trips are counted (test client)")
-    parser.add_argument("--throughput-requests", type=int, default=300,
+    parser.add_argument("--throughput-requests", type=int, default=1500,
                         help="tasks prepared for the throughput phase (0: skip it)")
     parser.add_argument("--clients", type=int, default=4, help="load-generator processes")
     parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per phase")

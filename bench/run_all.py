@@ -39,7 +39,7 @@ NOT_MEASURED = [
 def script_args(quick: bool, inbox_tasks: int | None) -> dict[str, list[str]]:
     """The scripts in run order with their size options (--quick: a development run)."""
     sizes = {
-        "complete_task.py": ["--n", "20", "--throughput-requests", "100"] if quick else [],
+        "complete_task.py": ["--n", "30", "--throughput-requests", "150"] if quick else [],
         "storage.py": ["--cases", "40"] if quick else [],
         "inbox.py": ["--tasks", "10000", "--samples", "20"] if quick else [],
         "returns.py": ["--cases", "3"] if quick else [],
@@ -134,8 +134,9 @@ def main() -> None:
         f"Load average (1/5/15 min) at start {'/'.join(f'{x:.2f}' for x in load_start)}, at end "
         f"{'/'.join(f'{x:.2f}' for x in load_end)}"
         f"{': a busy machine, times are inflated' if load_start[0] > 1.5 else ''}.",
-        "Sizes: " + "; ".join(f"`{s} {' '.join(a) or '(defaults)'}`" for s, a in scripts.items())
-        + ".",
+        ("Development run (--quick): sizes far below the defaults; not figures to quote. "
+         if args.quick else "") + "Sizes: "
+        + "; ".join(f"`{s} {' '.join(a) or '(defaults)'}`" for s, a in scripts.items()) + ".",
         pg_line,
     ]
     text = summary(figures, header, failed)

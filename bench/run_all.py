@@ -128,16 +128,17 @@ def main() -> None:
     finally:
         os.unlink(path)
     load_end = os.getloadavg()
+    busy = max(load_start[0], load_end[0]) > 1.5  # on 2 cores: other work shared them
     header = [
-        f"Run of {started:%Y-%m-%d %H:%M} UTC, {(datetime.now(UTC) - started).seconds // 60} "
+        f"- Run of {started:%Y-%m-%d %H:%M} UTC, {(datetime.now(UTC) - started).seconds // 60} "
         f"min, commit {_commit()}, {os.cpu_count()} CPUs, Python {platform.python_version()}.",
-        f"Load average (1/5/15 min) at start {'/'.join(f'{x:.2f}' for x in load_start)}, at end "
+        f"- Load average (1/5/15 min) at start {'/'.join(f'{x:.2f}' for x in load_start)}, at end "
         f"{'/'.join(f'{x:.2f}' for x in load_end)}"
-        f"{': a busy machine, times are inflated' if load_start[0] > 1.5 else ''}.",
-        ("Development run (--quick): sizes far below the defaults; not figures to quote. "
+        f"{': a busy machine, times are inflated' if busy else ''}.",
+        "- " + ("Development run (--quick): sizes far below the defaults; not figures to quote. "
          if args.quick else "") + "Sizes: "
         + "; ".join(f"`{s} {' '.join(a) or '(defaults)'}`" for s, a in scripts.items()) + ".",
-        pg_line,
+        f"- {pg_line}",
     ]
     text = summary(figures, header, failed)
     print("\n===== all figures\n")

@@ -260,6 +260,8 @@ def main() -> None:
                   at_most(cpu_ms, MAX_CPU_MS) if is_pg else None, at, end, note + tick))
 
     if loaded:
+        with app.app_context():  # no pooled connection inherited by the forked load generator
+            flask_db.engine.dispose()
         at = load()
         url = app.config["SQLALCHEMY_DATABASE_URI"]
         with server.gunicorn(url, workers=2) as srv:

@@ -13,8 +13,8 @@ Three phases, each on fresh cases whose village_evaluation task is open (approve
      do_engine_steps, serialize_json;
    - chain6: the same JSON round trip on bench/chain6.bpmn, six user tasks in a row (the
      baseline of the peer comparison in issue 16), at its third task.
-   The worker's CPU time (from /proc, user + system) over the measured requests, divided by
-   their number, is the server's CPU per completion.
+   The worker's CPU time (from /proc/<pid>/schedstat, user + system) over the measured
+   requests, divided by their number, is the server's CPU per completion.
 3. Throughput: gunicorn with 2 sync workers; --clients load-generator processes on the same
    machine complete --throughput-requests tasks, stopped at --time-limit seconds.
 
@@ -246,7 +246,7 @@ def main() -> None:
                     ["POST .../complete via gunicorn", http * 1e3, min(times["http"]) * 1e3,
                      max(times["http"]) * 1e3, ""]])
     note = f"gunicorn 1 sync worker, {len(times['http'])} requests"
-    tick = f"; CPU read from /proc in 10 ms ticks: +-{10 / max(len(times['http']), 1):.2f} ms"
+    tick = "; CPU from /proc/<pid>/schedstat"
     limit = MAX_RATIO[label]
     ratio6 = http / median(times["chain6"])
     record(Figure("completion via gunicorn / chain6 JSON round trip", label, ratio6, "x",

@@ -55,13 +55,20 @@ class Server:
         return [int(p) for p in path.read_text().split()] if path.exists() else []
 
     def workers_cpu(self) -> float:
-        """CPU seconds (user + system) used so far by the workers."""
-        tick = os.sysconf("SC_CLK_TCK")
-        total = 0
+        """CPU seconds used so far by the workers (user + system).
+
+        From /proc/<pid>/schedstat (nanoseconds on the CPU) where the kernel provides it,
+        else from /proc/<pid>/stat utime + stime (clock ticks, usually 10 ms).
+        """
+        total = 0.0
         for pid in self.worker_pids():
+            sched = Path(f"/proc/{pid}/schedstat")
+            if sched.exists():
+                total += int(sched.read_text().split()[0]) / 1e9
+                continue
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-        return total / tick
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
 
 
 @contextmanager

@@ -33,8 +33,10 @@ test: $(TEST_STAMP)
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 
+# Every benchmark on SQLite, and on PostgreSQL when YIMEN_BENCH_DATABASE_URL is set (its public
+# schema is reset). BENCH_ARGS: e.g. --quick, --inbox-tasks 1000000, --write-readme.
 bench: $(STAMP)
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import atexit
 import itertools
+import json
 import logging
+import os
 import shutil
 import statistics
 import sys
@@ -77,7 +79,9 @@ def make_app(url: str | None) -> Flask:
         url = f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
     elif url.startswith("postgresql"):
         _reset_postgres(url)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
+    # CSRF off: the inbox benchmark signs in through the login form with the test client.
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench",
+                      "WTF_CSRF_ENABLED": False})
     upgrade_schema(app)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     with app.app_context():
@@ -201,3 +205,68 @@ def _fmt(value: Any) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
+
+
+# ----- figures: one line per measured figure, with its target, verdict and the machine load
+
+RESULTS_ENV = "YIMEN_BENCH_RESULTS"  # run_all.py sets it to a JSON-lines file it summarises
+
+
+def load() -> float:
+    """The 1-minute load average: how busy the 2-core machine was."""
+    return os.getloadavg()[0]
+
+
+@dataclass
+class Figure:
+    """A measured figure; `ok` is None where issue 16 sets no target for it."""
+
+    name: str
+    database: str
+    value: float
+    unit: str
+    target: str = ""
+    ok: bool | None = None
+    load_start: float = 0.0
+    load_end: float = 0.0
+    note: str = ""
+
+    def line(self) -> str:
+        verdict_word = "" if self.ok is None else ("PASS" if self.ok else "FAIL")
+        target = f"  target {self.target}" if self.target else "  (no target)"
+        note = f"  [{self.note}]" if self.note else ""
+        return (f"FIGURE {self.name} [{self.database}]: {_fmt_value(self.value)} {self.unit}"
+                f"{target}  {verdict_word}  (load {self.load_start:.2f} -> {self.load_end:.2f})"
+                f"{note}").replace("    ", "  ")
+
+
+def _fmt_value(value: float) -> str:
+    if value != value:  # NaN
+        return "n/a"
+    if abs(value) >= 100 or float(value).is_integer():
+        return f"{value:,.0f}"
+    return f"{value:,.2f}"
+
+
+def at_most(value: float, limit: float) -> bool:
+    return value == value and value <= limit
+
+
+def at_least(value: float, limit: float) -> bool:
+    return value == value and value >= limit
+
+
+def record(figure: Figure) -> None:
+    """Print the figure's line and append it to the run's results file, if any."""
+    print(figure.line(), flush=True)
+    path = os.environ.get(RESULTS_ENV)
+    if path:
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(json.dumps(figure.__dict__, ensure_ascii=False) + "\n")
+
+
+def database_label(app: Flask) -> str:
+    """'SQLite' or 'PostgreSQL', for the figure lines."""
+    with app.app_context():
+        name = flask_db.engine.url.get_backend_name()
+    return "PostgreSQL" if name.startswith("postgres") else "SQLite"

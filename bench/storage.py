@@ -1,4 +1,4 @@
-"""Target 2: bytes stored per running case (<= 5 KB).
+"""Bytes per running case, on disk with indexes and as payload (issue 16 target: <= 5 KB).
 
 Creates --cases running cases spread evenly over the eight waiting points of the Linzi
 procedure (village_evaluation, its notice, township_review, its notice, district_crosscheck,
@@ -6,27 +6,33 @@ third_party_verification, district_approval, the district notice), through the e
 services and timers.run_pass. Then reports, per case and per table: the row payloads
 (process_instance.state bytes; case_file.application, human_task.data and
 audit_event.changes as the JSON text the database keeps); on PostgreSQL
-pg_total_relation_size before and after VACUUM FULL, and pg_column_size of the payloads; on
-SQLite the dbstat page sizes when available.
+pg_total_relation_size (table + indexes + TOAST) as the run left it and after
+VACUUM (FULL), and pg_column_size of the payloads; on SQLite the dbstat page sizes of each
+table and its indexes, as left and after VACUUM, and the whole file's size after VACUUM.
 
     .venv/bin/python bench/storage.py [--cases 200] [--database-url URL]
 """
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 from common import (
     T0,
+    Figure,
     arg_parser,
+    at_most,
+    database_label,
     describe_db,
     guarded,
+    load,
     make_app,
     open_task,
     print_table,
+    record,
     start_cases,
     users,
-    verdict,
 )
 from sqlalchemy import JSON, Column, LargeBinary, Text, func, select, text
 
@@ -141,13 +147,30 @@ def relation_sizes(db, dialect: str) -> tuple[str, dict[str, int]] | None:
     return "dbstat (tables + indexes)", sizes
 
 
-def report(title: str, sizes: dict[str, int], count: int, rows: dict[str, int]) -> None:
+def report(title: str, sizes: dict[str, int], count: int, rows: dict[str, int]) -> float:
+    """Print a per-table table; return the bytes per case."""
     total = sum(sizes.values())
     print_table(title, ["table", "rows", "bytes", "bytes per case"],
                 [[t, rows[t], sizes[t], sizes[t] / count] for t in TABLES if sizes[t]] +
                 [["total", sum(rows.values()), total, total / count]])
-    print(f"  {total / count:,.0f} bytes per case (target <= {LIMIT:,}): "
-          f"{verdict(total / count <= LIMIT)}")
+    return total / count
+
+
+def vacuum(db, dialect: str) -> None:
+    """VACUUM (FULL) on PostgreSQL; VACUUM and a WAL checkpoint on SQLite."""
+    db.commit()
+    with db.get_bind().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if dialect == "postgresql":
+            conn.execute(text(f"VACUUM (FULL, ANALYZE) {', '.join(TABLES)}"))
+        else:
+            conn.execute(text("VACUUM"))
+            conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+
+
+def sqlite_file_bytes(db) -> int:
+    """The SQLite file's size (every table, the deployed bundle and the org tree included)."""
+    path = db.get_bind().url.database
+    return os.path.getsize(path)
 
 
 def main() -> None:
@@ -155,34 +178,58 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=200)
     args = parser.parse_args()
     app = make_app(args.database_url)
+    label = database_label(app)
     with app.app_context():
         db = flask_db.session
         dialect = db.get_bind().dialect.name
+        empty = relation_sizes(db, dialect)  # the pages an empty schema already takes
+        empty_bytes = sum(empty[1].values()) if empty else 0
+        at = load()
         where = spread_cases(db, args.cases)
         db.commit()
         count = db.scalar(select(func.count()).select_from(Case).where(Case.status == "running"))
-        print(f"Target 2 - bytes per running case; {describe_db(app)}; {count} running cases "
-              f"of {len(where)}")
+        print(f"Bytes per running case; {describe_db(app)}; {count} running cases "
+              f"of {len(where)} (built: load {at:.2f} -> {load():.2f})")
         spread = {step: list(where.values()).count(step) for _, step in PATH}
         print("  waiting at: " + ", ".join(f"{s} {n}" for s, n in spread.items()))
         rows = {t: db.scalar(text(f"SELECT count(*) FROM {t}")) for t in TABLES}
-        report("Row payloads as stored (JSON/binary/text columns)", payloads(db, dialect), count,
-               rows)
+        note = f"{count} running cases over 8 waiting points"
+
+        def figure(name: str, per_case: float, target: bool = True, disk: bool = False) -> None:
+            fixed = (f"; of which {empty_bytes / count:,.0f} B are the pages the empty "
+                     "tables already took") if disk else ""
+            record(Figure(name, label, per_case, "B per running case",
+                          f"<= {LIMIT:,} B" if target else "",
+                          at_most(per_case, LIMIT) if target else None, at, load(),
+                          note + fixed))
+
+        at = load()
+        figure("payload bytes (JSON/binary/text columns as stored)",
+               report("Row payloads as stored (JSON/binary/text columns)",
+                      payloads(db, dialect), count, rows), target=False)
         if dialect == "postgresql":
             report("pg_column_size of the same payloads", payloads(db, dialect, "pg"), count,
                    rows)
         details(db, dialect, where)
+        at = load()
         measured = relation_sizes(db, dialect)
         if measured is None:
-            print("\n(dbstat is not available in this SQLite build: no on-disk sizes)")
+            print("\n(dbstat is not available in this SQLite build: no per-table disk sizes)")
         else:
-            report(f"On disk: {measured[0]}, as left by the run", measured[1], count, rows)
-        db.commit()
-        if dialect == "postgresql":
-            with db.get_bind().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.execute(text(f"VACUUM FULL ANALYZE {', '.join(TABLES)}"))
-            report("On disk: pg_total_relation_size after VACUUM FULL",
-                   relation_sizes(db, dialect)[1], count, rows)
+            figure(f"on disk, tables + indexes, as left by the run ({measured[0]})",
+                   report(f"On disk: {measured[0]}, as left by the run", measured[1], count,
+                          rows), disk=True)
+        at = load()
+        vacuum(db, dialect)
+        measured = relation_sizes(db, dialect)
+        how = "VACUUM (FULL)" if dialect == "postgresql" else "VACUUM"
+        if measured is not None:
+            figure(f"on disk, tables + indexes, after {how} ({measured[0]})",
+                   report(f"On disk: {measured[0]}, after {how}", measured[1], count, rows),
+                   disk=True)
+        if dialect == "sqlite":
+            figure("SQLite file size after VACUUM, whole database / running cases",
+                   sqlite_file_bytes(db) / count, target=False)
         flask_db.session.remove()
 
 

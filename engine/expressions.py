@@ -19,6 +19,7 @@ import math
 import re
 import textwrap
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -162,7 +163,7 @@ def measure(value: Any, limit: int) -> int:
 
 def bounded_str(value: Any) -> str:
     """`str(value)`, refused when the text would be too long to build."""
-    if not isinstance(value, (str, int, float, bool, type(None))):
+    if not isinstance(value, (str, int, float, Decimal, bool, type(None))):
         measure(value, MAX_LENGTH)
     text = str(value)
     if len(text) > MAX_LENGTH:
@@ -185,7 +186,7 @@ def _round(number: Any, ndigits: int | None = None) -> Any:
 
 
 def _sum(values: Any, start: int | float = 0) -> Any:
-    if not isinstance(start, (int, float)):
+    if not isinstance(start, (int, float, Decimal)):
         raise ExpressionError("sum 只能对数字求和")
     return sum(values, start)
 

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from decimal import Decimal
 from functools import partial
 from typing import Any
 
@@ -187,7 +188,8 @@ class Interpreter(simpleeval.SimpleEval):
         if node.format_spec is None:
             return bounded_str(value)
         spec = "".join(str(v.value) for v in node.format_spec.values)  # checked constant
-        return format(value if isinstance(value, (int, float, str)) else bounded_str(value), spec)
+        plain = isinstance(value, (int, float, Decimal, str))
+        return format(value if plain else bounded_str(value), spec)
 
     # -- containers and comprehensions
 
@@ -330,7 +332,7 @@ _HANDLERS: dict[type, Callable[[Interpreter, Any], Any]] = {
 
 # ---------------------------------------------------------------- what scripts may store
 
-_PLAIN = (str, int, float, bool, type(None))
+_PLAIN = (str, int, float, Decimal, bool, type(None))  # Decimal: exact money (engine/money.py)
 
 
 def storable(name: str, value: Any) -> None:

@@ -235,20 +235,18 @@ def parse_csv(text: str, file_name: str = "standards.csv") -> tuple[list[Entry],
 
 def load_entries(db: Session, region: OrgUnit, entries: list[Entry], source: str,
                  now: datetime, actor: User | None = None) -> list[str]:
-    """Problems loading a bundle's figures for a region (a different figure already stored for
-    the same day); otherwise adds the missing ones in the caller's transaction."""
-    problems = []
+    """Load a bundle's starting figures (standards.csv) for a region, in the caller's
+    transaction: only for a scheme the region itself has no standard for yet.
+
+    After that, a region's standard changes by its adjustment procedure or `yimen standard
+    add`, never by editing or redeploying a file; so a second deploy, an edited file or another
+    county's bundle deployed to the same region leaves the region's standards as they are.
+    Returns no problems (the signature keeps room for them)."""
+    have = set(db.scalars(select(Standard.scheme).where(Standard.region_id == region.id)))
     for entry in entries:
-        row = _existing(db, region, entry)
-        if row is not None and not _same(row, entry):
-            problems.append(
-                f"standards.csv：{region.name} {entry.effective_from} 起已有{entry.scheme}标准 "
-                f"{row.amount} {PERIODS[row.period]}，与文件中的 {entry.amount} "
-                f"{PERIODS[entry.period]} 不同；标准的变更请以新的执行日期录入")
-    if not problems:
-        for entry in entries:
+        if entry.scheme not in have:
             store(db, region, entry, source, now, actor)
-    return problems
+    return []
 
 
 # ---------------------------------------------------------------- what rules see

@@ -4,16 +4,25 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from engine import cases, procedures, tasks
 from tests.engine.test_exits import AT, enrolled, jiangmen_exit_report
 from tests.engine.test_regions import BPMN, DAY
-from tests.factories import after_notice, open_task
+from tests.factories import after_notice, make_world, open_task
 from tests.web.conftest import sign_in, text
+
+
+@pytest.fixture
+def world(db, csrf_on):
+    """Jiangmen alone on D1 (a region has one standard, Jiangmen's 800 a month)."""
+    w = make_world(db, deploy=False)
+    procedures.deploy(db, None, "D1", procedures.read_bundle_dir(BPMN / "jiangmen"))
+    return w
 
 
 def test_the_household_page_shows_the_benefit_then_its_end_after_an_exit(world, client):
     db = world.db
-    procedures.deploy(db, None, "D1", procedures.read_bundle_dir(BPMN / "jiangmen"))
     ident = enrolled(world, "jiangmen_identification")
     sign_in(client, "dist")
     url = f"/households/{ident.household_id}"

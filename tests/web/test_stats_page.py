@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from engine import procedures
 from tests.engine.test_regions import BPMN
 from tests.engine.test_stats import enrol
+from tests.factories import make_world
 from tests.web.conftest import sign_in, text
 
 
@@ -17,8 +20,16 @@ def row(html: str, area: str) -> list[str]:
             for cell in re.findall(r"<td[^>]*>(.*?)</td>", found.group(1), re.S)]
 
 
+
+@pytest.fixture
+def world(db, csrf_on):
+    """Jiangmen alone on D1 (a region has one standard, Jiangmen's 800 a month)."""
+    w = make_world(db, deploy=False)
+    procedures.deploy(db, None, "D1", procedures.read_bundle_dir(BPMN / "jiangmen"))
+    return w
+
+
 def test_district_official_sees_the_level_beside_the_target(world, client):
-    procedures.deploy(world.db, None, "D1", procedures.read_bundle_dir(BPMN / "jiangmen"))
     enrol(world, 1, 27000.0, "village")  # (800 − 750) × 3 = 150.00 for 3 persons
     sign_in(client, "dist")
     html = text(client.get("/admin/stats?month=2026-11"))

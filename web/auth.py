@@ -22,7 +22,14 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from flask_login import (
+    LoginManager,
+    UserMixin,
+    current_user,
+    login_required,
+    login_user,
+    logout_user,
+)
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from engine import accounts, workspace
@@ -61,6 +68,12 @@ def load_official(user_id: str) -> Official | None:
     except ValueError:
         return None
     return Official(user) if user is not None else None
+
+
+@login_required
+def require_login() -> None:
+    """Before-request hook of the page blueprints: a visitor not signed in is sent to the
+    sign-in page with `next=` the page asked for (Flask-Login's `login_required`)."""
 
 
 def actor() -> User:

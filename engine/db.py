@@ -1,12 +1,11 @@
-"""Engines and sessions for processes without Flask (CLI, worker, benchmarks)."""
+"""Database engine settings shared by every process: SQLite pragmas, JSON, pool options."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Engine, event
 
 
 @event.listens_for(Engine, "connect")
@@ -36,7 +35,3 @@ def engine_options(url: str) -> dict:
         return {"connect_args": {"timeout": 10}, "json_serializer": _json}
     return {"pool_recycle": 3600, "json_serializer": _json}
 
-
-def make_session_factory(url: str) -> sessionmaker[Session]:
-    engine = create_engine(url, **engine_options(url))
-    return sessionmaker(engine, expire_on_commit=False)

@@ -30,24 +30,6 @@ def by_code(db: Session, code: str) -> OrgUnit:
     return org
 
 
-def ancestors_by_level(db: Session, village: OrgUnit) -> dict[str, OrgUnit]:
-    """The village's ancestors keyed by level, plus the assessor registered under its district."""
-    codes = village.path_codes()
-    rows = db.scalars(select(OrgUnit).where(OrgUnit.code.in_(codes))).all()
-    out = {org.level: org for org in rows}
-    district = out.get("district")
-    if district is not None:
-        assessor = db.scalar(
-            select(OrgUnit)
-            .where(OrgUnit.parent_id == district.id, OrgUnit.level == "assessor")
-            .order_by(OrgUnit.id)
-            .limit(1)
-        )
-        if assessor is not None:
-            out["assessor"] = assessor
-    return out
-
-
 def _parse_csv(text: str) -> tuple[list[dict[str, str]], list[str]]:
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     expected = ["code", "name", "level", "parent_code"]

@@ -80,6 +80,12 @@ def load_official(session_id: str) -> Official | None:
     return Official(user)
 
 
+@login_required
+def require_login() -> None:
+    """Before-request hook of the page blueprints: a visitor not signed in is sent to the
+    sign-in page with `next=` the page asked for (Flask-Login's `login_required`)."""
+
+
 def actor() -> User:
     """The signed-in official as the engine knows them."""
     return current_user.user

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from engine import procedures
 from engine.errors import BundleInvalid, Forbidden
 from engine.models import ProcedureVersion
+from tests.engine.bundles import linzi_edited
 from tests.factories import LINZI, make_world
 
 
@@ -18,16 +19,6 @@ def world(db):
 
 def linzi_files():
     return procedures.read_bundle_dir(LINZI)
-
-
-def broken(replacements: dict[str, str]) -> dict[str, bytes]:
-    files = linzi_files()
-    xml = files["identification.bpmn"].decode()
-    for old, new in replacements.items():
-        assert old in xml, old
-        xml = xml.replace(old, new, 1)
-    files["identification.bpmn"] = xml.encode()
-    return files
 
 
 def identification(versions):
@@ -63,7 +54,7 @@ def test_broken_xml_is_refused_naming_the_file_and_line(world):
 
 
 def test_every_problem_of_a_bundle_is_listed_and_nothing_deployed(world):
-    files = broken({
+    files = linzi_edited({
         'value="township_review"': 'value="no_such_form"',
         "decision == \"approve\"": "decision == ",
         'name="区级"': 'name="省级"',
@@ -74,7 +65,7 @@ def test_every_problem_of_a_bundle_is_listed_and_nothing_deployed(world):
     assert "语法错误" in problems
     assert count_versions(world.db) == 0
     # once the syntax error is fixed, the lane and form problems are reported together
-    files = broken({'value="township_review"': 'value="no_such_form"',
+    files = linzi_edited({'value="township_review"': 'value="no_such_form"',
                     'name="区级"': 'name="省级"'})
     with pytest.raises(BundleInvalid) as err:
         procedures.deploy(world.db, None, "D1", files)
@@ -84,7 +75,7 @@ def test_every_problem_of_a_bundle_is_listed_and_nothing_deployed(world):
 
 
 def test_unsafe_expressions_are_refused(world):
-    files = broken({"decision == \"approve\"": "__import__('os').system('true')"})
+    files = linzi_edited({"decision == \"approve\"": "__import__('os').system('true')"})
     with pytest.raises(BundleInvalid) as err:
         procedures.deploy(world.db, None, "D1", files)
     assert any("不安全" in p for p in err.value.problems)

@@ -5,13 +5,20 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from engine import calendar, cases, clock, instances, tasks, timers
+from engine import calendar, cases, clock, tasks, timers
 from engine.errors import Conflict, Forbidden, Invalid
 from engine.models import AuditEvent, HumanTask, ProcessInstance
 from tests.factories import after_notice, make_world, open_task, valid_application, walk
 
 STEPS = ["village_evaluation", "township_review", "district_crosscheck",
          "third_party_verification", "district_approval"]
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock():
+    """Every path runs from a fixed Monday in a year the seeded calendar covers, not today."""
+    with clock.frozen(datetime(2026, 3, 2, 1, 30, tzinfo=UTC)) as now:
+        yield now
 
 
 @pytest.fixture
@@ -84,32 +91,52 @@ def test_reject_at_each_step_serves_the_refusal_notice_then_ends_rejected(world,
     assert done[-1].data["remedies_informed"] is True
 
 
+# The test's own calendar for 2031, a year no library data covers: three days off after the
+# first week, a Saturday worked, and days off on 4 April and 1-2 May.
+CALENDAR_2031 = """date,is_workday,note
+2031-03-10,false,test holiday
+2031-03-11,false,test holiday
+2031-03-12,false,test holiday
+2031-03-15,true,test make-up day
+2031-04-04,false,test holiday
+2031-05-01,false,test holiday
+2031-05-02,false,test holiday
+"""
+
+
 def test_a_new_case_is_due_in_30_working_days_and_can_be_extended_to_45_once(world):
-    opened = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)  # a year the working-day calendar covers
-    case = start(world, at=opened)
     db = world.db
-    regions = instances.region_codes(case)
-    assert case.due_at == calendar.due_at(opened, 30, None, regions, db)
-    assert case.extension_reason is None
-    with pytest.raises(Forbidden):
-        cases.extend(db, world.user("vil11"), case.id, "人户分离，需异地调查")
-    with pytest.raises(Invalid) as err:
-        cases.extend(db, world.user("town1"), case.id, "   ")
-    assert "reason" in err.value.fields
-    db.refresh(case)
-    assert case.due_at == calendar.due_at(opened, 30, None, regions, db)
-    cases.extend(db, world.user("town1"), case.id, "人户分离，需异地调查",
-                 now=opened + timedelta(days=3))
-    db.refresh(case)
-    assert case.due_at == calendar.due_at(opened, 45, None, regions, db)
-    assert case.extension_reason == "人户分离，需异地调查"
-    extended = db.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id,
-                                                   AuditEvent.action == "case.extended")).all()
-    assert [e.comment for e in extended] == ["人户分离，需异地调查"]
-    with pytest.raises(Conflict):
-        cases.extend(db, world.user("dist"), case.id, "再次延期")
-    db.refresh(case)
-    assert case.due_at == calendar.due_at(opened, 45, None, regions, db)
+    calendar.import_csv(db, CALENDAR_2031)
+    opened = datetime(2031, 3, 3, 1, 30, tzinfo=UTC)  # Monday 3 March, 09:30 in Beijing
+    # Counted by hand from the day after opening: 4-7 March (4), 13-15 (7), 17-21 (12),
+    # 24-28 (17), 31 March-3 April (21), 7-11 (26), 14-17 April (30) → due at the end of
+    # Thursday 17 April, Beijing time; then 18 (31), 21-25 (36), 28-30 (39), 5-9 May (44),
+    # 12 May (45).
+    due_30 = datetime(2031, 4, 17, 16, 0, tzinfo=UTC)
+    due_45 = datetime(2031, 5, 12, 16, 0, tzinfo=UTC)
+    with clock.frozen(opened):
+        case = start(world, at=opened)
+        assert clock.as_utc(case.due_at) == due_30
+        assert case.extension_reason is None
+        with pytest.raises(Forbidden):
+            cases.extend(db, world.user("vil11"), case.id, "人户分离，需异地调查")
+        with pytest.raises(Invalid) as err:
+            cases.extend(db, world.user("town1"), case.id, "   ")
+        assert "reason" in err.value.fields
+        db.refresh(case)
+        assert clock.as_utc(case.due_at) == due_30
+        cases.extend(db, world.user("town1"), case.id, "人户分离，需异地调查",
+                     now=opened + timedelta(days=3))
+        db.refresh(case)
+        assert clock.as_utc(case.due_at) == due_45
+        assert case.extension_reason == "人户分离，需异地调查"
+        extended = db.scalars(select(AuditEvent).where(
+            AuditEvent.case_id == case.id, AuditEvent.action == "case.extended")).all()
+        assert [e.comment for e in extended] == ["人户分离，需异地调查"]
+        with pytest.raises(Conflict):
+            cases.extend(db, world.user("dist"), case.id, "再次延期")
+        db.refresh(case)
+        assert clock.as_utc(case.due_at) == due_45
 
 
 def test_township_return_sends_the_case_back_to_village_evaluation(world):

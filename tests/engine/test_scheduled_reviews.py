@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -11,6 +12,7 @@ from sqlalchemy import func, select
 
 from engine import benefits, procedures, reviews, standards, tasks, timers
 from engine.models import Benefit, Case, Job
+from tests.engine.test_concurrency import race
 from tests.engine.test_regions import BPMN, DAY, household, start, work, workflow_data
 from tests.factories import make_world, open_task
 
@@ -86,11 +88,35 @@ def test_a_review_started_by_hand_this_month_stands_for_the_scheduled_one(world)
 
 
 def test_two_workers_racing_queue_one_review(world, monkeypatch):
-    """Both pass the 'already started?' check; the job's unique key lets one of them win."""
+    """Two workers, each in its own thread and session, both pass the 'already started?'
+    check before either writes; the job's unique key lets exactly one of them queue it.
+    (PostgreSQL runs them truly in parallel; SQLite serializes the writes, and the outcome
+    must be the same.)"""
     enrolled(world, "fuxin_identification")
+    checked = threading.Barrier(2, timeout=10)
+    real_check, real_queue = reviews._started_this_month, reviews._queue
+    queuing: list[str] = []
+
+    def check_then_wait(*args):
+        started_already = real_check(*args)
+        checked.wait()  # both workers have looked before either queues
+        return started_already
+
+    def queue(*args, **kwargs):
+        queuing.append(threading.current_thread().name)
+        return real_queue(*args, **kwargs)
+
+    monkeypatch.setattr(reviews, "_started_this_month", check_then_wait)
+    monkeypatch.setattr(reviews, "_queue", queue)
+    outcomes = race(lambda session, _i: reviews.start_scheduled(session, DECEMBER))
+    assert len(set(queuing)) == 2, outcomes  # both really tried to queue it
+    assert sorted(len(o) for o in outcomes) == [0, 1], outcomes
+    world.db.expire_all()
+    (job,) = world.db.scalars(select(Job)).all()
+    assert (job.params["procedure_key"], job.params["period"]) == ("fuxin_review", "2026-12")
+
     monkeypatch.setattr(reviews, "_started_this_month", lambda *args: False)
-    assert len(reviews.start_scheduled(world.db, DECEMBER)) == 1
-    reviews.run_jobs(world.db, DECEMBER)  # the first job is done, so only the key stops it
+    reviews.run_jobs(world.db, DECEMBER)  # the job is done, so only the key stops a third
     assert reviews.start_scheduled(world.db, DECEMBER + timedelta(hours=1)) == []
     assert world.db.scalar(select(func.count()).select_from(Job)) == 1
 

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from engine import cases, clock, procedures, tasks, versions
 from engine.errors import Conflict, Forbidden
 from engine.models import AuditEvent, Case, HumanTask, ProcessInstance
+from tests.engine.bundles import linzi_edited
 from tests.factories import (
-    LINZI,
     PASSWORD,
     after_notice,
     make_world,
@@ -36,19 +36,9 @@ PRECHECK = """<bpmn:userTask id="district_precheck" name="区级预审">
     <bpmn:endEvent id="approved\""""
 
 
-def edited(replacements: dict[str, str]) -> dict[str, bytes]:
-    files = procedures.read_bundle_dir(LINZI)
-    xml = files["identification.bpmn"].decode()
-    for old, new in replacements.items():
-        assert old in xml, old
-        xml = xml.replace(old, new, 1)
-    files["identification.bpmn"] = xml.encode()
-    return files
-
-
 def v2_files() -> dict[str, bytes]:
     """Linzi with township review renamed and a district pre-check after the cross-check."""
-    return edited({
+    return linzi_edited({
         f'<bpmn:userTask id="township_review" name="{V1_REVIEW}">':
             f'<bpmn:userTask id="township_review" name="{V2_REVIEW}">',
         "<bpmn:flowNodeRef>district_crosscheck</bpmn:flowNodeRef>":
@@ -66,7 +56,7 @@ def v2_files() -> dict[str, bytes]:
 
 def without_village_evaluation() -> dict[str, bytes]:
     """Linzi whose village evaluation step is gone: the merge leads straight to the decision."""
-    files = edited({
+    files = linzi_edited({
         "<bpmn:flowNodeRef>village_evaluation</bpmn:flowNodeRef>": "",
         'sourceRef="village_merge" targetRef="village_evaluation"':
             'sourceRef="village_merge" targetRef="village_decision"',

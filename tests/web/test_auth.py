@@ -1,6 +1,9 @@
 """Signing in and out, the idle timeout, and CSRF on every state-changing form."""
 
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
 
 from tests.factories import PASSWORD
 from tests.web.conftest import csrf_token, sign_in, text
@@ -12,6 +15,19 @@ def test_pages_send_a_signed_out_visitor_to_the_login_form(world, client):
     assert response.headers["Location"].startswith("/login?next=")
     page = client.get("/login")
     assert "经办人员登录" in text(page) and 'lang="zh-CN"' in text(page)
+
+
+@pytest.mark.parametrize("path", ["/cases?status=running", "/designer", "/admin/overdue"])
+def test_each_workspace_sends_a_signed_out_visitor_to_sign_in_and_back(world, client, path):
+    """Pages, designer and admin pages share Flask-Login's login_required."""
+    response = client.get(path)
+    assert response.status_code == 302
+    location = urlsplit(response.headers["Location"])
+    assert location.path == "/login" and parse_qs(location.query)["next"] == [path]
+    page = client.get(response.headers["Location"])
+    signed_in = client.post(response.headers["Location"], data={
+        "username": "admin", "password": PASSWORD, "csrf_token": csrf_token(text(page))})
+    assert signed_in.status_code == 302 and signed_in.headers["Location"] == path
 
 
 def test_signing_in_lands_a_village_official_on_the_inbox(world, client):

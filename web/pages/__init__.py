@@ -5,19 +5,16 @@ Every page needs a signed-in official; each module holds one topic's routes.
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, request, url_for
+from flask import Blueprint, redirect, url_for
 from flask_login import current_user
 
+from ..auth import require_login
 from .labels import action_label, level_label, nav_for, outcome_label, role_label, status_label
 
 pages = Blueprint("pages", __name__)
 
 
-@pages.before_request
-def require_login():
-    if not current_user.is_authenticated:
-        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-    return None
+pages.before_request(require_login)
 
 
 @pages.app_context_processor

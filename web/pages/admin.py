@@ -17,7 +17,7 @@ from engine import audit, calendar, clock, jobs, notifications, overdue, stats, 
 from engine.errors import Invalid
 from engine.models import Job
 
-from ..auth import actor
+from ..auth import actor, require_login
 from ..extensions import db
 
 admin = Blueprint("admin", __name__)
@@ -29,11 +29,7 @@ KIND = {"new_task": _l("新待办"), "due_soon": _l("即将到期"), "overdue": 
         "supervision": _l("督办"), "objection": _l("公示异议")}
 
 
-@admin.before_request
-def require_login():
-    if not current_user.is_authenticated:
-        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-    return None
+admin.before_request(require_login)
 
 
 @admin.app_context_processor

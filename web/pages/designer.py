@@ -23,17 +23,13 @@ from engine import designer as engine_designer
 from engine import procedures, versions
 from engine.errors import BadRequest, BundleInvalid
 
-from ..auth import actor
+from ..auth import actor, require_login
 from ..extensions import db
 
 designer = Blueprint("designer", __name__)
 
 
-@designer.before_request
-def require_login():
-    if not current_user.is_authenticated:
-        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-    return None
+designer.before_request(require_login)
 
 
 @designer.app_context_processor

@@ -154,7 +154,11 @@ def test_a_duration_timer_counts_from_the_frozen_clock_and_fires_only_once_due(l
         assert wf.is_completed()
 
 
-def test_outside_a_frozen_block_the_timer_module_sees_the_real_clock():
+def test_outside_a_frozen_block_the_timer_module_follows_the_engine_clock(monkeypatch):
+    before = clock.now()  # the suite's moved clock (tests/conftest.py: clock.starting_at)
+    seen = spiff_timer.datetime.now(UTC)
+    assert before <= seen <= clock.now()
+    monkeypatch.setattr(clock, "_origin", None)  # no moved clock: the real one, as in production
     before = datetime.now(UTC)
     seen = spiff_timer.datetime.now(UTC)
     assert before <= seen <= datetime.now(UTC)

@@ -6,7 +6,7 @@ import pytest
 
 from forms import FormInvalid, load_shared_forms
 from tests.forms.helpers import form_from
-from tests.forms.samples import valid_application, valid_step_data
+from tests.forms.samples import SAMPLE_TODAY, valid_application, valid_step_data
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +21,7 @@ def application(shared):
 
 def invalid_fields(form, data) -> dict[str, list[str]]:
     with pytest.raises(FormInvalid) as exc:
-        form.validate(data)
+        form.validate(data, today=SAMPLE_TODAY)
     return exc.value.fields
 
 
@@ -59,7 +59,8 @@ def test_absent_optional_fields_stay_absent(shared):
             "votes_for": 5,
             "votes_against": 0,
             "decision": "approve",
-        }
+        },
+        today=SAMPLE_TODAY,
     )
     assert set(clean) == {"meeting_date", "attendees", "votes_for", "votes_against", "decision"}
 
@@ -87,7 +88,9 @@ def test_reason_required_when_returning_or_rejecting(shared, decision):
 
 
 def test_reason_not_required_when_approving(shared):
-    clean = shared["township_review"].validate(valid_step_data("township_review", "approve"))
+    clean = shared["township_review"].validate(
+        valid_step_data("township_review", "approve"), today=SAMPLE_TODAY
+    )
     assert "reason" not in clean
 
 
@@ -254,14 +257,15 @@ def test_clean_application_is_plain_json_data(application):
 )
 @pytest.mark.parametrize("decision", ["approve", "return", "reject"])
 def test_clean_step_data_is_plain_json_usable_in_gateways(shared, form_key, decision):
-    clean = shared[form_key].validate(valid_step_data(form_key, decision))
+    clean = shared[form_key].validate(valid_step_data(form_key, decision), today=SAMPLE_TODAY)
     assert json.loads(json.dumps(clean, allow_nan=False)) == clean
     assert clean["decision"] == decision
 
 
 def test_gateway_style_comparisons_work_on_clean_values(shared):
     clean = shared["village_evaluation"].validate(
-        dict(valid_step_data("village_evaluation"), votes_for="8", votes_against="1")
+        dict(valid_step_data("village_evaluation"), votes_for="8", votes_against="1"),
+        today=SAMPLE_TODAY,
     )
     assert clean["votes_for"] > clean["votes_against"]
     assert eval('decision == "approve" and votes_for > votes_against', {}, clean)
@@ -281,10 +285,10 @@ def test_schema_is_built_once_per_form(application):
 def test_validation_is_fast_enough_for_the_hot_path(shared):
     form = shared["township_review"]
     data = valid_step_data("township_review", "reject")
-    form.validate(data)
+    form.validate(data, today=SAMPLE_TODAY)
     runs = 500
     started = time.perf_counter()
     for _ in range(runs):
-        form.validate(data)
+        form.validate(data, today=SAMPLE_TODAY)
     per_call = (time.perf_counter() - started) / runs
     assert per_call < 0.002  # typically a few tens of microseconds; generous for slow CI

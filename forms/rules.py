@@ -313,7 +313,7 @@ class RuleReader:
             self.report(at, "应为键值映射，包含 kind 等定义项")
             return None
         kind = item.get("kind")
-        if kind not in _KEYS:
+        if not isinstance(kind, str) or kind not in _KEYS:
             self.report(at, f"的类型 kind 无效，应为以下之一：{'、'.join(RULE_KINDS)}")
             return None
         needed, one_of = _KEYS[kind]

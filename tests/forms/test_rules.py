@@ -370,6 +370,14 @@ def test_a_bad_rule_is_a_definition_problem_naming_form_and_rule(rules, expected
     assert problems(rules) == [expected]
 
 
+def test_a_rule_kind_that_is_not_text_is_reported_not_crashed():
+    assert problems([{"kind": ["min_count"]}, "min_count"]) == [
+        "bpmn/x/forms/t.yaml：表单的第1条规则的类型 kind 无效，应为以下之一："
+        "not_after_today、sum_at_most、min_count、required_when、implies。",
+        "bpmn/x/forms/t.yaml：表单的第2条规则应为键值映射，包含 kind 等定义项。",
+    ]
+
+
 def test_required_when_rule_needs_exactly_one_of_when_and_when_any():
     assert problems([{"kind": "required_when", "field": "notes"}], CHECKS) == [
         "bpmn/x/forms/t.yaml：表单的第1条规则（required_when）"

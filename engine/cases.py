@@ -58,12 +58,14 @@ class CaseDetail:
     objections: list[Objection] = field(default_factory=list)
 
 
-def validate_form(form: forms.Form, data: Any) -> dict[str, Any]:
-    """Validate submitted data with a form; a bad value becomes `Invalid` with field paths."""
+def validate_form(form: forms.Form, data: Any, now: datetime | None = None) -> dict[str, Any]:
+    """Validate submitted data with a form; a bad value becomes `Invalid` with field paths.
+
+    Date rules ("not after today") compare with the engine clock's day in China."""
     if not isinstance(data, dict):
         raise Invalid({"data": ["提交内容应为对象（JSON object）"]})
     try:
-        return form.validate(data)
+        return form.validate(data, today=calendar.local_date(now or clock.now()))
     except forms.FormInvalid as exc:
         raise Invalid(exc.fields) from None
 
@@ -93,7 +95,7 @@ def start(db: Session, actor: User, procedure_key: str, village_code: str,
         version = procedures.newest_for(db, procedure_key, village)
         model = procedures.model_of(version)
         form = procedures.form_of(version, model.start_form)
-        clean = validate_form(form, application)
+        clean = validate_form(form, application, now)
         case = open_case(db, actor, version, village, clean, comment, now)
         attachments.attach(db, actor, case, form, clean, uploads, now)
         if model.exits and benefits.in_force(db, case) is None:  # rolls the case back

@@ -45,7 +45,7 @@ from SpiffWorkflow.spiff.parser import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 
-from . import calendar, clock, dmn_checks, money, operations, sandbox
+from . import bpmn_checks, calendar, clock, dmn_checks, money, operations, sandbox
 from .errors import BundleInvalid, ModelError
 
 LEVEL_ALIASES: dict[str, str] = {}
@@ -358,6 +358,7 @@ def check_bundle(bpmn: dict[str, str],
         if root is None:
             continue
         _check_expressions(file_name, root, problems)
+        problems.extend(bpmn_checks.check_bpmn(file_name, root))
         try:
             parser.add_bpmn_xml(root, file_name)
         except (ValidationException, SpiffWorkflowException, etree.LxmlError) as exc:

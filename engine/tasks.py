@@ -170,7 +170,7 @@ def complete(db: Session, actor: User, task_id: int, data: Any, comment: str = "
         case: Case = task.case
         version = case.procedure
         form = procedures.form_of(version, task.form_key)
-        clean = validate_form(form, data)
+        clean = validate_form(form, data, now)
         attachments.attach(db, actor, case, form, clean, uploads, now)
         model = procedures.model_of(version)
         instance: ProcessInstance = case.instance

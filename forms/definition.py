@@ -31,6 +31,7 @@ from .model import (
     FieldDef,
     Option,
 )
+from .rules import Rule, RuleReader
 from .schema import field_for, flatten_errors
 
 MAX_SOURCE_CHARS = 200_000
@@ -41,7 +42,7 @@ _IDENTIFIER = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _IDENTIFIER_RULE = (
     "应为以小写字母开头的 snake_case 标识符（不超过64个字符，且不能是 Python 关键字）"
 )
-_TOP_KEYS = ("key", "title", "fields")
+_TOP_KEYS = ("key", "title", "fields", "rules")
 _FIELD_KEYS = frozenset(
     {
         "name",
@@ -58,6 +59,7 @@ _FIELD_KEYS = frozenset(
         "max_rows",
         "help",
         "default",
+        "rules",
     }
 )
 _OPTION_KEYS = frozenset({"value", "label"})
@@ -179,7 +181,7 @@ class _Checker:
             return None
         for k in data:
             if k not in _TOP_KEYS:
-                self.problem("", f"包含未知的顶层定义项“{k}”（只允许 key、title、fields）")
+                self.problem("", f"包含未知的顶层定义项“{k}”（只允许 key、title、fields、rules）")
         key = data.get("key")
         if key is None:
             self.problem("", "缺少表单标识 key")
@@ -196,9 +198,24 @@ class _Checker:
             self.problem("", "缺少字段列表 fields（应为非空列表）")
         else:
             fields = self.check_fields(raw_fields, parent="", depth=0)
+        rules = self.check_rules(data, fields, "表单")
         if self.problems:
             return None
-        return Form(key=key, title=title.strip(), fields=fields, source=self.source)
+        return Form(key=key, title=title.strip(), fields=fields, source=self.source, rules=rules)
+
+    def check_rules(
+        self, raw: dict[str, Any], fields: tuple[FieldDef, ...], where: str
+    ) -> tuple[Rule, ...]:
+        """Rules of one level; read only once its fields are sound, so that a broken field
+        is reported once and not again by every rule that names it."""
+        if "rules" not in raw or self.problems:
+            return ()
+        siblings = {f.name: f for f in fields}
+        reader = RuleReader(siblings, self.problem, self._rule_values)
+        return reader.read(raw["rules"], where)
+
+    def _rule_values(self, target: FieldDef, values: list[Any], where: str) -> list | None:
+        return self._condition_values(target, values, where, "的条件中")
 
     # -- a list of sibling fields (the form, or one rows field)
 
@@ -324,7 +341,7 @@ class _Checker:
         if ftype == "rows":
             spec.update(self._check_rows(raw, where, parent, depth, required))
         else:
-            for k in ("fields", "min_rows", "max_rows"):
+            for k in ("fields", "min_rows", "max_rows", "rules"):
                 if k in raw:
                     self.problem(where, f"是 {ftype} 类型，只有 rows 类型可以设置 {k}")
         return spec
@@ -417,6 +434,7 @@ class _Checker:
         else:
             prefix = f"{parent}{name if _is_identifier(name) else '?'}."
             spec["fields"] = self.check_fields(sub, parent=prefix, depth=depth + 1)
+            spec["rules"] = self.check_rules(raw, spec["fields"], where)
         return spec
 
     def _with_default(self, fdef: FieldDef, value: Any, where: str) -> FieldDef | None:
@@ -463,11 +481,13 @@ class _Checker:
                 conditions.append(Condition(field=target_name, values=tuple(clean)))
         return tuple(conditions)
 
-    def _condition_values(self, target: FieldDef, values: list[Any], where: str) -> list | None:
+    def _condition_values(
+        self, target: FieldDef, values: list[Any], where: str, what: str = "的 required_when 中"
+    ) -> list | None:
         if target.type in ("rows", "file"):
             self.problem(
                 where,
-                f"的 required_when 不能以 {target.type} 类型的字段“{target.name}”为条件",
+                f"{what}不能以 {target.type} 类型的字段“{target.name}”为条件",
             )
             return None
         if target.type == "multi_choice":
@@ -484,7 +504,7 @@ class _Checker:
                 )
                 self.problem(
                     where,
-                    f"的 required_when 中字段“{target.name}”的取值“{value}”无效：{detail}",
+                    f"{what}字段“{target.name}”的取值“{value}”无效：{detail}",
                 )
                 return None
         return clean

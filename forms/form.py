@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property
 from typing import Any
 
@@ -10,6 +11,7 @@ from marshmallow import ValidationError
 
 from .errors import FormInvalid
 from .model import FieldDef
+from .rules import Rule, today_is
 from .schema import FormSchema, build_schema_class, flatten_errors
 
 _BOOLEAN_LABELS = {True: "是", False: "否"}
@@ -23,6 +25,7 @@ class Form:
     title: str
     fields: tuple[FieldDef, ...]
     source: str = field(default="<string>")
+    rules: tuple[Rule, ...] = ()
 
     def __repr__(self) -> str:
         return f"<Form {self.key!r} ({len(self.fields)} fields) from {self.source}>"
@@ -30,12 +33,16 @@ class Form:
     @cached_property
     def schema(self) -> FormSchema:
         """The marshmallow Schema instance, built on first use and reused afterwards."""
-        return build_schema_class(self.fields, name=f"{self.key}_form")()
+        return build_schema_class(self.fields, name=f"{self.key}_form", rules=self.rules)()
 
-    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
-        """Clean, JSON-ready data, or FormInvalid listing every bad field by dotted path."""
+    def validate(self, data: dict[str, Any], today: date | None = None) -> dict[str, Any]:
+        """Clean, JSON-ready data, or FormInvalid listing every bad field by dotted path.
+
+        `today` (the engine's date in China) is what `not_after_today` rules compare with;
+        a form with such a rule refuses to validate without it (rules.TodayMissing)."""
         try:
-            return self.schema.load(data)
+            with today_is(today):
+                return self.schema.load(data)
         except ValidationError as err:
             raise FormInvalid(flatten_errors(err.messages)) from None
 

@@ -66,6 +66,8 @@ class FieldDef:
     help: str | None = None
     default: Any = None
     has_default: bool = False
+    #: forms.rules.Rule objects checked on each row of a rows field
+    rules: tuple[Any, ...] = ()
 
     def option_label(self, value: Any) -> str | None:
         """Label of the option whose value is `value`, or None."""

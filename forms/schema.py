@@ -14,6 +14,7 @@ from marshmallow import fields as ma_fields
 
 from . import fields as ff
 from .model import Condition, FieldDef
+from .rules import Rule, run_rules
 
 
 def is_blank(value: Any) -> bool:
@@ -30,6 +31,8 @@ class FormSchema(Schema):
     }
     #: (field name, conditions) for each field with `required_when`, set by build_schema_class.
     _conditional: ClassVar[tuple[tuple[str, tuple[Condition, ...]], ...]] = ()
+    #: the level's cross-field rules (forms.rules), set by build_schema_class.
+    _rules: ClassVar[tuple[Rule, ...]] = ()
 
     class Meta:
         unknown = RAISE
@@ -57,6 +60,16 @@ class FormSchema(Schema):
             and is_blank(original_data.get(name))
             and all(condition_holds(c, data) for c in conditions)
         }
+        if errors:
+            raise ValidationError(errors)
+
+
+    @validates_schema(pass_original=True, skip_on_field_errors=False)
+    def _check_rules(self, data: dict, original_data: Any, **kwargs: Any) -> None:
+        """Cross-field rules, on the clean values (a rule whose fields failed is skipped)."""
+        if not self._rules or not isinstance(original_data, Mapping):
+            return
+        errors = run_rules(self._rules, data, original_data)
         if errors:
             raise ValidationError(errors)
 
@@ -94,7 +107,9 @@ def field_for(fdef: FieldDef) -> ma_fields.Field:
 
 
 def _rows(fdef: FieldDef, kwargs: dict[str, Any]) -> ma_fields.Field:
-    row_schema = build_schema_class(fdef.fields or (), name=f"{fdef.name}_row", row=True)
+    row_schema = build_schema_class(
+        fdef.fields or (), name=f"{fdef.name}_row", row=True, rules=fdef.rules
+    )
     return ff.Rows(row_schema, min_rows=fdef.min_rows or 0, max_rows=fdef.max_rows or 0, **kwargs)
 
 
@@ -116,13 +131,14 @@ _MAKERS: dict[str, Callable[[FieldDef, dict[str, Any]], ma_fields.Field]] = {
 
 
 def build_schema_class(
-    fdefs: Iterable[FieldDef], *, name: str, row: bool = False
+    fdefs: Iterable[FieldDef], *, name: str, row: bool = False, rules: tuple[Rule, ...] = ()
 ) -> type[FormSchema]:
     """A Schema class with one field per definition (declaration order kept)."""
     fdefs = tuple(fdefs)
     base = RowSchema if row else FormSchema
     cls = base.from_dict({f.name: field_for(f) for f in fdefs}, name=name)
     cls._conditional = tuple((f.name, f.required_when) for f in fdefs if f.required_when)
+    cls._rules = rules
     return cls  # type: ignore[return-value]
 
 

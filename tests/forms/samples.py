@@ -24,6 +24,8 @@ def make_id_number(
     return first17 + check_char(first17)
 
 
+#: "today" for validating the sample step data (their dates lie before it).
+SAMPLE_TODAY = date(2024, 6, 1)
 HEAD_BIRTH = date(1968, 3, 15)
 SPOUSE_BIRTH = date(1970, 11, 2)
 CHILD_BIRTH = date(2006, 6, 30)

@@ -5,7 +5,7 @@ import pytest
 
 import forms
 from forms import FIELD_TYPES, load_form, shared_form_sources
-from tests.forms.samples import STEP_FORM_KEYS, valid_application, valid_step_data
+from tests.forms.samples import SAMPLE_TODAY, STEP_FORM_KEYS, valid_application, valid_step_data
 
 FORMS_DIR = Path(forms.__file__).parent
 SHARED_KEYS = [
@@ -127,7 +127,10 @@ def test_sample_application_overrides_replace_top_level_keys(shared):
 @pytest.mark.parametrize("key", STEP_FORM_KEYS)
 @pytest.mark.parametrize("decision", ["approve", "return", "reject"])
 def test_sample_step_data_is_valid(shared, key, decision):
-    assert shared[key].validate(valid_step_data(key, decision))["decision"] == decision
+    assert (
+        shared[key].validate(valid_step_data(key, decision), today=SAMPLE_TODAY)["decision"]
+        == decision
+    )
 
 
 def test_choice_label_for_display(shared):

@@ -7,7 +7,7 @@ from marshmallow import Schema
 import forms.form
 from forms import FormInvalid, load_shared_forms
 from tests.forms.helpers import form_from
-from tests.forms.samples import valid_application, valid_step_data
+from tests.forms.samples import SAMPLE_TODAY, valid_application, valid_step_data
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,7 @@ def application(shared):
 
 def invalid_fields(form, data) -> dict[str, list[str]]:
     with pytest.raises(FormInvalid) as exc:
-        form.validate(data)
+        form.validate(data, today=SAMPLE_TODAY)
     return exc.value.fields
 
 
@@ -60,7 +60,8 @@ def test_absent_optional_fields_stay_absent(shared):
             "votes_for": 5,
             "votes_against": 0,
             "decision": "approve",
-        }
+        },
+        today=SAMPLE_TODAY,
     )
     assert set(clean) == {"meeting_date", "attendees", "votes_for", "votes_against", "decision"}
 
@@ -88,7 +89,9 @@ def test_reason_required_when_returning_or_rejecting(shared, decision):
 
 
 def test_reason_not_required_when_approving(shared):
-    clean = shared["township_review"].validate(valid_step_data("township_review", "approve"))
+    clean = shared["township_review"].validate(
+        valid_step_data("township_review", "approve"), today=SAMPLE_TODAY
+    )
     assert "reason" not in clean
 
 
@@ -255,14 +258,15 @@ def test_clean_application_is_plain_json_data(application):
 )
 @pytest.mark.parametrize("decision", ["approve", "return", "reject"])
 def test_clean_step_data_is_plain_json_usable_in_gateways(shared, form_key, decision):
-    clean = shared[form_key].validate(valid_step_data(form_key, decision))
+    clean = shared[form_key].validate(valid_step_data(form_key, decision), today=SAMPLE_TODAY)
     assert json.loads(json.dumps(clean, allow_nan=False)) == clean
     assert clean["decision"] == decision
 
 
 def test_gateway_style_comparisons_work_on_clean_values(shared):
     clean = shared["village_evaluation"].validate(
-        dict(valid_step_data("village_evaluation"), votes_for="8", votes_against="1")
+        dict(valid_step_data("village_evaluation"), votes_for="8", votes_against="1"),
+        today=SAMPLE_TODAY,
     )
     assert clean["votes_for"] > clean["votes_against"]
     assert eval('decision == "approve" and votes_for > votes_against', {}, clean)
@@ -287,7 +291,7 @@ def test_the_hot_path_builds_no_schema_after_the_first_validation(shared, applic
     form = application if form_key == "application" else shared[form_key]
     data = valid_application() if form_key == "application" else \
         valid_step_data(form_key, "reject")
-    first = form.validate(data)
+    first = form.validate(data, today=SAMPLE_TODAY)
     built: list[str] = []
     real_init = Schema.__init__
 
@@ -299,5 +303,5 @@ def test_the_hot_path_builds_no_schema_after_the_first_validation(shared, applic
     monkeypatch.setattr(forms.form, "build_schema_class",
                         lambda *a, **kw: built.append("class") or pytest.fail("schema rebuilt"))
     for _ in range(50):
-        assert form.validate(data) == first
+        assert form.validate(data, today=SAMPLE_TODAY) == first
     assert built == []

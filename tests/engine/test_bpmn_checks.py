@@ -1,0 +1,129 @@
+"""`yimen check` and deploy refuse what SpiffWorkflow never sees: a user task outside a lane or
+without a form, and elements missing the flows BPMN requires (engine/bpmn_checks.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from engine import designer, procedures
+from engine.errors import BundleInvalid
+from tests.factories import make_world
+from web import cli
+
+ROOT = Path(__file__).resolve().parents[2]
+BUNDLES = sorted(p.name for p in (ROOT / "bpmn").iterdir() if p.is_dir())
+
+HEAD = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"
+    id="defs" targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="tiny" name="小流程" isExecutable="true">
+    <bpmn:extensionElements><spiffworkflow:properties>
+      <spiffworkflow:property name="caseDueWorkingDays" value="30" />
+    </spiffworkflow:properties></bpmn:extensionElements>
+    <bpmn:laneSet id="lanes">
+      <bpmn:lane id="lane_village" name="village">{village_refs}</bpmn:lane>
+    </bpmn:laneSet>
+    <bpmn:startEvent id="start" name="提出申请">
+      <bpmn:extensionElements><spiffworkflow:properties>
+        <spiffworkflow:property name="formKey" value="application" />
+      </spiffworkflow:properties></bpmn:extensionElements>
+    </bpmn:startEvent>
+    <bpmn:userTask id="village_evaluation" name="村级评议">
+      <bpmn:extensionElements><spiffworkflow:properties>
+        <spiffworkflow:property name="formKey" value="village_evaluation" />
+      </spiffworkflow:properties></bpmn:extensionElements>
+    </bpmn:userTask>
+    <bpmn:endEvent id="approved" name="认定" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="village_evaluation" />
+    <bpmn:sequenceFlow id="f2" sourceRef="village_evaluation" targetRef="approved" />
+    {extra}
+  </bpmn:process>
+</bpmn:definitions>
+"""
+REFS = "<bpmn:flowNodeRef>start</bpmn:flowNodeRef>" \
+       "<bpmn:flowNodeRef>village_evaluation</bpmn:flowNodeRef>" \
+       "<bpmn:flowNodeRef>approved</bpmn:flowNodeRef>"
+
+
+def bpmn(extra: str = "", refs: str = REFS) -> dict[str, bytes]:
+    return {"tiny.bpmn": HEAD.format(extra=extra, village_refs=refs).encode("utf-8")}
+
+
+def problems_of(files: dict[str, bytes]) -> list[str]:
+    return designer.validate_bundle(files)
+
+
+def test_the_small_procedure_itself_passes():
+    assert problems_of(bpmn()) == []
+
+
+def test_an_isolated_user_task_without_lane_form_or_flow_is_refused():
+    stray = '<bpmn:userTask id="stray_task" name="孤立任务" />'
+    assert problems_of(bpmn(stray)) == [
+        "tiny.bpmn 中的 stray_task（孤立任务）：任务没有流入的顺序流，流程永远到达不了它",
+        "tiny.bpmn 中的 stray_task（孤立任务）：任务没有流出的顺序流，流程到此无法继续",
+        "tiny.bpmn 中的 stray_task（孤立任务）：用户任务必须放在表示层级的泳道中",
+        "tiny.bpmn 中的 stray_task（孤立任务）：用户任务缺少 formKey 属性（表单）",
+    ]
+
+
+def test_a_connected_user_task_outside_any_lane_is_refused():
+    refs = REFS.replace("<bpmn:flowNodeRef>village_evaluation</bpmn:flowNodeRef>", "")
+    assert problems_of(bpmn(refs=refs)) == [
+        "tiny.bpmn 中的 village_evaluation（村级评议）：用户任务必须放在表示层级的泳道中"
+    ]
+
+
+def test_a_user_task_without_a_form_is_refused():
+    files = bpmn()
+    text = files["tiny.bpmn"].decode().replace(
+        '<spiffworkflow:property name="formKey" value="village_evaluation" />', "")
+    assert problems_of({"tiny.bpmn": text.encode()}) == [
+        "tiny.bpmn 中的 village_evaluation（村级评议）：用户任务缺少 formKey 属性（表单）"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ('<bpmn:startEvent id="second_start" name="另一个开始" />',
+         ["tiny.bpmn 中的 second_start（另一个开始）：开始事件没有流出的顺序流，流程到此无法继续"]),
+        ('<bpmn:endEvent id="rejected" name="不予认定" />',
+         ["tiny.bpmn 中的 rejected（不予认定）：结束事件没有流入的顺序流，流程永远到达不了它"]),
+        ('<bpmn:exclusiveGateway id="gw" />'
+         '<bpmn:sequenceFlow id="f3" sourceRef="gw" targetRef="approved" />',
+         ["tiny.bpmn 中的 gw：网关没有流入的顺序流，流程永远到达不了它"]),
+        ('<bpmn:boundaryEvent id="late" name="超时" attachedToRef="village_evaluation">'
+         '<bpmn:timerEventDefinition id="t1"><bpmn:timeDuration>"P1D"</bpmn:timeDuration>'
+         '</bpmn:timerEventDefinition></bpmn:boundaryEvent>',
+         ["tiny.bpmn 中的 late（超时）：边界事件没有流出的顺序流，流程到此无法继续"]),
+    ],
+    ids=["start", "end", "gateway", "boundary"],
+)
+def test_missing_flows_are_refused_naming_the_element(extra, expected):
+    assert problems_of(bpmn(extra)) == expected
+
+
+def test_deploy_refuses_the_same(db):
+    world = make_world(db, deploy=False)
+    with pytest.raises(BundleInvalid) as err:
+        procedures.deploy(world.db, None, "D1", bpmn('<bpmn:userTask id="stray_task" />'))
+    assert "tiny.bpmn 中的 stray_task：用户任务必须放在表示层级的泳道中" in err.value.problems
+
+
+def test_yimen_check_refuses_with_the_element_named(tmp_path):
+    (tmp_path / "tiny.bpmn").write_bytes(bpmn('<bpmn:userTask id="stray_task" name="孤立任务" />')
+                                         ["tiny.bpmn"])
+    result = CliRunner().invoke(cli.main, ["check", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "stray_task（孤立任务）：用户任务缺少 formKey 属性（表单）" in result.output
+
+
+@pytest.mark.parametrize("bundle", BUNDLES)
+def test_every_shipped_bundle_passes_yimen_check(bundle):
+    result = CliRunner().invoke(cli.main, ["check", str(ROOT / "bpmn" / bundle)])
+    assert result.exit_code == 0, result.output

@@ -57,7 +57,7 @@ def value_for(field: forms.FieldDef, household: dict[str, Any]) -> Any:
         return min(value, high) if high is not None else value
     options = [o.value for o in field.options or ()]
     return {
-        "string": lambda: "测试填写",
+        "string": lambda: "张伟、刘芳",  # two names: rules may ask for two (min_count)
         "text": lambda: "经核实，情况属实。",
         "integer": lambda: bounded(max(int(low), 1)),
         "number": lambda: bounded(100),

@@ -7,7 +7,7 @@ against, not a floor for each household. It is computed here from the benefits i
 day: the sum of the monthly top-ups of the households with a benefit (not ended by an exit),
 divided by the persons in those households; grouped by the household's `area` where its
 decision tables keep one (urban `town` / rural `village`), and for the whole region. The ratio is
-that average divided by the standard in force (the newest standard among those benefits). The
+that average divided by the region's standard in force on that day (engine/standards.py). The
 target shares come from the bundle (process property `topupLevelTargets`).
 
 Rounding, once, at the end: the average to fen and the ratio to 0.1 %, both half up.
@@ -23,7 +23,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import calendar, clock, procedures
+from . import calendar, clock, procedures, standards
 from .errors import Forbidden, Invalid, NotFound
 from .models import Benefit, Case, OrgUnit, ProcedureVersion, User
 from .orgs import by_code
@@ -94,12 +94,12 @@ def _area(benefit: Benefit) -> str:
     return area if isinstance(area, str) else ALL
 
 
-def level(rows: list[Benefit], area: str, target: Decimal | None) -> TopupLevel:
-    """The top-up level of a group of benefit rows (rounded once, here)."""
+def level(rows: list[Benefit], area: str, target: Decimal | None,
+          standard_monthly: Decimal | None) -> TopupLevel:
+    """The top-up level of a group of benefit rows against the standard (rounded once, here)."""
     persons = sum(b.household_size or 0 for b in rows)
     total = sum((_money(b.monthly_amount) for b in rows), Decimal(0)).quantize(FEN)
-    dated = sorted((b for b in rows if b.standard), key=lambda b: (b.effective_from, b.id))
-    standard = _money(dated[-1].standard).quantize(FEN) if dated else None
+    standard = standard_monthly.quantize(FEN) if standard_monthly else None
     avg = ratio = None
     if persons:
         avg = (total / persons).quantize(FEN, ROUND_HALF_UP)
@@ -116,9 +116,11 @@ def topup_levels(db: Session, actor: User, region: OrgUnit, on: date) -> list[To
         raise Forbidden("您无权查看该地区的统计")
     rows = in_force(db, region, on)
     goals = targets(db, region)
+    found = standards.in_force(db, region.path, on)
+    standard = standards.monthly(found) if found else None
     areas = sorted({_area(b) for b in rows} - {ALL} | set(goals))
-    return [level(rows, ALL, None)] + [
-        level([b for b in rows if _area(b) == a], a, goals.get(a)) for a in areas]
+    return [level(rows, ALL, None, standard)] + [
+        level([b for b in rows if _area(b) == a], a, goals.get(a), standard) for a in areas]
 
 
 @dataclass(frozen=True)

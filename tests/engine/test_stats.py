@@ -112,13 +112,14 @@ def test_topup_level_by_area_against_the_targets(world):
 def test_rounding_happens_once_half_up():
     rows = [Benefit(monthly_amount=0.05, household_size=2, standard=1.0,
                     effective_from=date(2026, 1, 1), id=1, source="approval", facts={})]
-    line = stats.level(rows, "", None)
+    line = stats.level(rows, "", None, Decimal(1))
     # 0.05 / 2 = 0.025 → 0.03 (half up, not half even); 0.025 / 1 → 0.025 exactly
     assert (line.avg_per_person, line.ratio) == (Decimal("0.03"), Decimal("0.025"))
-    assert stats.level(rows, "", Decimal("0.025")).meets_target is True  # exactly on target
+    on_target = stats.level(rows, "", Decimal("0.025"), Decimal(1))
+    assert on_target.meets_target is True  # exactly on target
     rows = [Benefit(monthly_amount=100.0, household_size=3, standard=800.0,
                     effective_from=date(2026, 1, 1), id=2, source="approval", facts={})]
-    line = stats.level(rows, "", Decimal("0.5"))
+    line = stats.level(rows, "", Decimal("0.5"), Decimal(800))
     # 100 / 3 = 33.333… → 33.33; the ratio from the unrounded average: 0.041666… → 0.042
     assert (line.avg_per_person, line.ratio, line.meets_target) == (Decimal("33.33"),
                                                                    Decimal("0.042"), False)
@@ -152,7 +153,7 @@ def test_api_stats(world, client):
             body["level_ratio"]) == ("150.00", "50.00", "800.00", "0.063")  # 50 / 800 = 0.0625
     assert body["by_area"] == [
         {"area": "town", "households": 0, "persons": 0, "amount_total": "0.00",
-         "avg_topup_per_person": None, "standard_monthly": None, "level_ratio": None,
+         "avg_topup_per_person": None, "standard_monthly": "800.00", "level_ratio": None,
          "target_ratio": "0.75", "meets_target": None},
         {"area": "village", "households": 1, "persons": 3, "amount_total": "150.00",
          "avg_topup_per_person": "50.00", "standard_monthly": "800.00", "level_ratio": "0.063",

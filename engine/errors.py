@@ -13,12 +13,6 @@ class Forbidden(DomainError):
     code = "forbidden"
 
 
-class PasswordChangeRequired(Forbidden):
-    """The user signed in with a password they must change first (admin-set or demo)."""
-
-    code = "password_change_required"
-
-
 class Unauthorized(DomainError):
     code = "unauthorized"
 

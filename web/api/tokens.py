@@ -15,8 +15,7 @@ from . import actor, api, schemas, views
 def tokens(data):
     """Exchange a username and password for a bearer token that expires.
 
-    429 while the username or the client address is locked out; 403
-    `password_change_required` while the password is still the admin-set or demo one."""
+    429 while the username or the client address is locked out."""
     token, expires_at = accounts.issue_token_for_sign_in(
         db.session, data["username"], data["password"], request.remote_addr or "")
     return {"token": token, "expires_at": views.iso(expires_at)}, 201

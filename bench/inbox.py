@@ -144,7 +144,8 @@ def main() -> None:
         started = time.perf_counter()
         build(session, args.tasks, in_district)
         print(f"  built in {time.perf_counter() - started:.1f} s (load {at:.2f} -> {load():.2f})")
-        official = accounts.add_user(session, "bd_official", "district", "D1", PASSWORD)
+        official = accounts.add_user(session, "bd_official", "district", "D1", PASSWORD,
+                                       must_change=False)  # past first sign-in
         token = accounts.issue_token(session, official)
         engine = flask_db.engine
         session.remove()

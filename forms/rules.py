@@ -7,8 +7,9 @@ A form (or a rows field, for each of its rows) may list `rules:`; each rule is a
 - `sum_at_most`      {fields, limit}          fields added up stay within a field or number
 - `min_count`        {field, count}           rows / picked options / names (split on 、，,；)
 - `required_when`    {field, when|when_any}   a field becomes required by other fields' values
-- `implies`          {when, check}            values in `when` are allowed only if `check` holds,
-                                              `check` being "a > b", "a >= b / 2", "a <= 100"...
+- `implies`          {when, field, op, than[, times]}
+                                              values in `when` are allowed only if `field op than
+                                              × times` holds (`than` a field or a number)
 
 "Today" is never read from the system clock here: Form.validate receives it from the engine,
 whose clock tests can fix. A rule is skipped while a field it compares is missing or invalid
@@ -23,6 +24,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from .model import Condition, FieldDef
@@ -45,12 +47,6 @@ _OPERATORS = {
     "==": "等于",
     "!=": "不等于",
 }
-_NAME = r"[a-z][a-z0-9_]*"
-_NUMBER = r"\d+(?:\.\d+)?"
-_CHECK = re.compile(
-    rf"\s*(?P<left>{_NAME})\s*(?P<op>>=|<=|==|!=|>|<)\s*"
-    rf"(?P<right>{_NAME}|{_NUMBER})(?:\s*(?P<scale>[*/])\s*(?P<factor>{_NUMBER}))?\s*"
-)
 
 _today: ContextVar[date | None] = ContextVar("forms_today", default=None)
 
@@ -67,6 +63,10 @@ def today_is(day: date | None) -> Iterator[None]:
         yield
     finally:
         _today.reset(token)
+
+
+def _positive_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
 
 
 def _num(value: Any) -> str:
@@ -198,10 +198,10 @@ class RequiredWhen:
 class Operand:
     name: str | None
     label: str | None
-    number: float | None
+    number: Decimal | None
 
-    def value(self, data: Mapping[str, Any]) -> Any:
-        return self.number if self.name is None else data.get(self.name)
+    def value(self, data: Mapping[str, Any]) -> Decimal:
+        return self.number if self.name is None else Decimal(str(data[self.name]))
 
     def words(self, data: Mapping[str, Any]) -> str:
         if self.name is None:
@@ -215,8 +215,7 @@ class Implies:
     left: Operand
     op: str
     right: Operand
-    scale: str | None
-    factor: float | None
+    times: Decimal | None
     needs_today = False
 
     def check(self, data: Mapping[str, Any], original: Mapping[str, Any]) -> dict[str, str]:
@@ -224,12 +223,8 @@ class Implies:
         names = [o.name for o in (self.left, self.right) if o.name is not None]
         if not holding or not _present(data, *names):
             return {}
-        left, right = self.left.value(data), self.right.value(data)
-        if self.scale == "*":
-            right = right * self.factor
-        elif self.scale == "/":
-            right = right / self.factor
-        if _compare(left, self.op, right):
+        right = self.right.value(data) * (self.times if self.times is not None else 1)
+        if _compare(self.left.value(data), self.op, right):
             return {}
         message = (
             f"{'，'.join(c.words(data) for c in holding)}时，{self.left.words(data)}"
@@ -239,11 +234,11 @@ class Implies:
 
     def _right_words(self, data: Mapping[str, Any]) -> str:
         words = self.right.words(data)
-        if self.scale == "/" and self.factor == 2:
+        if self.times is None:
+            return words
+        if self.times == Decimal("0.5"):
             return f"{words}的一半"
-        if self.scale is not None:
-            return f"{words}{'乘以' if self.scale == '*' else '除以'}{_num(self.factor)}"
-        return words
+        return f"{words}乘以{_num(self.times)}"
 
 
 def _compare(left: Any, op: str, right: Any) -> bool:
@@ -278,8 +273,9 @@ _KEYS = {
     "sum_at_most": ({"fields", "limit"}, set()),
     "min_count": ({"field", "count"}, set()),
     "required_when": ({"field"}, {"when", "when_any"}),
-    "implies": ({"when", "check"}, set()),
+    "implies": ({"when", "field", "op", "than"}, set()),
 }
+_OPTIONAL = {"implies": {"times"}}
 
 #: (where, message) → records a definition problem; returns nothing.
 Report = Callable[[str, str], None]
@@ -317,7 +313,7 @@ class RuleReader:
             self.report(at, f"的类型 kind 无效，应为以下之一：{'、'.join(RULE_KINDS)}")
             return None
         needed, one_of = _KEYS[kind]
-        allowed = needed | one_of | {"kind"}
+        allowed = needed | one_of | _OPTIONAL.get(kind, set()) | {"kind"}
         problems = [f"包含未知的定义项“{k}”" for k in item if k not in allowed]
         problems += [f"缺少定义项 {k}" for k in sorted(needed) if k not in item]
         if one_of and len(one_of & item.keys()) != 1:
@@ -389,29 +385,26 @@ class RuleReader:
 
     def _implies(self, item: dict[str, Any], at: str) -> Rule | None:
         clauses = self._clauses(item["when"], at, own=None)
-        check = item["check"]
-        match = _CHECK.fullmatch(check) if isinstance(check, str) else None
-        if match is None:
-            self.report(
-                at,
-                f"的 check“{check}”无效，应为“字段 比较符 字段或数字”，可带“* 数字”或“/ 数字”，"
-                "比较符为 >、>=、<、<=、==、!=，如 votes_for > attendees / 2",
-            )
+        op = item["op"]
+        if op not in _OPERATORS:
+            self.report(at, f"的 op“{op}”无效，应为 >、>=、<、<=、==、!= 之一")
             return None
-        left = self._operand(match["left"], at)
-        right = self._operand(match["right"], at)
-        factor = float(match["factor"]) if match["factor"] else None
-        if factor == 0 and match["scale"] == "/":
-            self.report(at, "的 check 不能除以 0")
+        times = item.get("times")
+        if times is not None and not _positive_number(times):
+            self.report(at, "的 times 应为正数")
             return None
+        left = self._operand(item["field"], at)
+        right = self._operand(item["than"], at)
         if clauses is None or left is None or right is None:
             return None
-        return Implies(clauses, left, match["op"], right, match["scale"], factor)
+        return Implies(clauses, left, op, right,
+                       Decimal(str(times)) if times is not None else None)
 
-    def _operand(self, text: str, at: str) -> Operand | None:
-        if text[0].isdigit():
-            return Operand(None, None, float(text))
-        fdef = self._field(text, at, _NUMERIC)
+    def _operand(self, raw: Any, at: str) -> Operand | None:
+        """A numeric sibling field, by name, or a number."""
+        if _positive_number(raw) or raw == 0:
+            return Operand(None, None, Decimal(str(raw)))
+        fdef = self._field(raw, at, _NUMERIC)
         return None if fdef is None else Operand(fdef.name, fdef.label, None)
 
     def _clauses(self, raw: Any, at: str, own: Any) -> tuple[Clause, ...] | None:

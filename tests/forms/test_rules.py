@@ -138,7 +138,8 @@ def test_a_sum_rule_is_skipped_while_a_vote_is_invalid():
 
 
 VOTE_RULE = [
-    {"kind": "implies", "when": {"decision": "approve"}, "check": "votes_for > attendees / 2"}
+    {"kind": "implies", "when": {"decision": "approve"}, "field": "votes_for", "op": ">",
+     "than": "attendees", "times": 0.5}
 ]
 
 
@@ -159,7 +160,8 @@ def test_the_rule_does_not_bind_other_results():
 
 def test_a_check_against_a_number_and_a_factor():
     form = form_with(
-        [{"kind": "implies", "when": {"decision": ["approve"]}, "check": "votes_for >= 3"}]
+        [{"kind": "implies", "when": {"decision": ["approve"]}, "field": "votes_for", "op": ">=",
+          "than": 3}]
     )
     assert refused(form, votes(votes_for=2)) == {
         "decision": ["评议结论为“同意推荐”时，赞成票数（2）应不小于3"]
@@ -169,12 +171,15 @@ def test_a_check_against_a_number_and_a_factor():
             {
                 "kind": "implies",
                 "when": {"decision": "reject"},
-                "check": "votes_against >= attendees * 0.5",
+                "field": "votes_against",
+                "op": ">=",
+                "than": "attendees",
+                "times": 0.4,
             }
         ]
     )
-    assert refused(form, votes(votes_against=4, decision="reject")) == {
-        "decision": ["评议结论为“不予推荐”时，反对票数（4）应不小于参会人数（10）乘以0.5"]
+    assert refused(form, votes(votes_against=3, decision="reject")) == {
+        "decision": ["评议结论为“不予推荐”时，反对票数（3）应不小于参会人数（10）乘以0.4"]
     }
 
 
@@ -346,13 +351,19 @@ def test_rules_of_a_rows_field_apply_to_each_row_with_dotted_paths():
             "bpmn/x/forms/t.yaml：表单的第1条规则（min_count）缺少定义项 count。",
         ),
         (
-            [{"kind": "implies", "when": {"decision": "approve"}, "check": "__import__('os')"}],
-            "bpmn/x/forms/t.yaml：表单的第1条规则（implies）的 check“__import__('os')”无效，"
-            "应为“字段 比较符 字段或数字”，可带“* 数字”或“/ 数字”，比较符为 >、>=、<、<=、==、!=，"
-            "如 votes_for > attendees / 2。",
+            [{"kind": "implies", "when": {"decision": "approve"}, "field": "votes_for",
+              "op": "__import__('os')", "than": 1}],
+            "bpmn/x/forms/t.yaml：表单的第1条规则（implies）的 op“__import__('os')”无效，"
+            "应为 >、>=、<、<=、==、!= 之一。",
         ),
         (
-            [{"kind": "implies", "when": {"decision": "maybe"}, "check": "votes_for > 1"}],
+            [{"kind": "implies", "when": {"decision": "approve"}, "field": "votes_for", "op": ">",
+              "than": 1, "check": "votes_for > 1"}],
+            "bpmn/x/forms/t.yaml：表单的第1条规则（implies）包含未知的定义项“check”。",
+        ),
+        (
+            [{"kind": "implies", "when": {"decision": "maybe"}, "field": "votes_for", "op": ">",
+              "than": 1}],
             "bpmn/x/forms/t.yaml：表单的第1条规则（implies）的条件中字段“decision”的取值“maybe”无效："
             "请从选项中选择。",
         ),

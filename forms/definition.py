@@ -8,7 +8,6 @@ whoever wrote the file can fix it in one pass.
 from __future__ import annotations
 
 import keyword
-import math
 import re
 from dataclasses import replace
 from decimal import Decimal
@@ -30,6 +29,7 @@ from .model import (
     Condition,
     FieldDef,
     Option,
+    is_number,
 )
 from .rules import Rule, RuleReader
 from .schema import field_for, flatten_errors
@@ -149,10 +149,6 @@ def _is_identifier(value: Any) -> bool:
         and _IDENTIFIER.fullmatch(value) is not None
         and not keyword.iskeyword(value)
     )
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _nonempty_str(value: Any) -> bool:
@@ -385,7 +381,7 @@ class _Checker:
             if k not in raw:
                 continue
             value = raw[k]
-            if not _is_number(value):
+            if not is_number(value):
                 self.problem(where, f"的 {k} 应为数字")
             elif abs(value) > 10**15:  # beyond what a form field accepts (and Decimal quantizes)
                 self.problem(where, f"的 {k} 超出范围")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +43,16 @@ class Condition:
 
     field: str
     values: tuple[Any, ...]
+
+    def holds(self, data: Mapping[str, Any]) -> bool:
+        """True if the clean value of `field` is one of `values` (for a multi_choice field: if
+        any picked value is)."""
+        if self.field not in data:
+            return False
+        actual = data[self.field]
+        if isinstance(actual, list):
+            return any(v in self.values for v in actual)
+        return actual in self.values
 
 
 @dataclass(frozen=True)
@@ -102,3 +114,8 @@ class FieldDef:
             out["min_rows"] = self.min_rows
             out["max_rows"] = self.max_rows
         return out
+
+
+def is_number(value: Any) -> bool:
+    """A finite int or float from a form file (not a bool)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

@@ -27,7 +27,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from .model import Condition, FieldDef
+from .model import Condition, FieldDef, is_number
 
 RULE_KINDS: tuple[str, ...] = (
     "not_after_today",
@@ -65,8 +65,9 @@ def today_is(day: date | None) -> Iterator[None]:
         _today.reset(token)
 
 
-def _positive_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+def _exact(value: Any) -> Decimal:
+    """A form number as the decimal it prints as: sums and comparisons stay exact."""
+    return Decimal(str(value))
 
 
 def _num(value: Any) -> str:
@@ -114,8 +115,8 @@ class SumAtMost:
             limit, shown = data[self.limit], f"{self.limit_label}（{_num(data[self.limit])}）"
         else:
             limit, shown = self.limit, _num(self.limit)
-        total = sum(data[name] for name in self.fields)
-        if total <= limit:
+        total = sum((_exact(data[name]) for name in self.fields), Decimal(0))
+        if total <= _exact(limit):
             return {}
         names = "与".join(("、".join(self.labels[:-1]), self.labels[-1]))
         message = f"{names}之和（{_num(total)}）不能超过{shown}"
@@ -155,12 +156,7 @@ class Clause:
     value_labels: Callable[[Any], str]
 
     def holds(self, data: Mapping[str, Any]) -> bool:
-        actual = data.get(self.condition.field)
-        if self.condition.field not in data:
-            return False
-        if isinstance(actual, list):
-            return any(v in self.condition.values for v in actual)
-        return actual in self.condition.values
+        return self.condition.holds(data)
 
     def words(self, data: Mapping[str, Any]) -> str:
         return f"{self.label}为“{self.value_labels(data[self.condition.field])}”"
@@ -201,7 +197,7 @@ class Operand:
     number: Decimal | None
 
     def value(self, data: Mapping[str, Any]) -> Decimal:
-        return self.number if self.name is None else Decimal(str(data[self.name]))
+        return self.number if self.name is None else _exact(data[self.name])
 
     def words(self, data: Mapping[str, Any]) -> str:
         if self.name is None:
@@ -386,11 +382,11 @@ class RuleReader:
     def _implies(self, item: dict[str, Any], at: str) -> Rule | None:
         clauses = self._clauses(item["when"], at, own=None)
         op = item["op"]
-        if op not in _OPERATORS:
+        if not isinstance(op, str) or op not in _OPERATORS:
             self.report(at, f"的 op“{op}”无效，应为 >、>=、<、<=、==、!= 之一")
             return None
         times = item.get("times")
-        if times is not None and not _positive_number(times):
+        if times is not None and not (is_number(times) and times > 0):
             self.report(at, "的 times 应为正数")
             return None
         left = self._operand(item["field"], at)
@@ -402,8 +398,8 @@ class RuleReader:
 
     def _operand(self, raw: Any, at: str) -> Operand | None:
         """A numeric sibling field, by name, or a number."""
-        if _positive_number(raw) or raw == 0:
-            return Operand(None, None, Decimal(str(raw)))
+        if is_number(raw) and raw >= 0:
+            return Operand(None, None, _exact(raw))
         fdef = self._field(raw, at, _NUMERIC)
         return None if fdef is None else Operand(fdef.name, fdef.label, None)
 

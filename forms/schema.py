@@ -58,7 +58,7 @@ class FormSchema(Schema):
             for name, conditions in self._conditional
             if name not in data
             and is_blank(original_data.get(name))
-            and all(condition_holds(c, data) for c in conditions)
+            and all(c.holds(data) for c in conditions)
         }
         if errors:
             raise ValidationError(errors)
@@ -78,17 +78,6 @@ class RowSchema(FormSchema):
     """Schema for one row of a `rows` field."""
 
     error_messages: ClassVar[dict[str, str]] = {"type": "每行数据格式无效，应为键值对象"}
-
-
-def condition_holds(condition: Condition, data: Mapping[str, Any]) -> bool:
-    """True if the clean value of the condition's field is one of its values
-    (for a multi_choice field: if any picked value is)."""
-    if condition.field not in data:
-        return False
-    actual = data[condition.field]
-    if isinstance(actual, list):
-        return any(v in condition.values for v in actual)
-    return actual in condition.values
 
 
 def _default_factory(default: Any) -> Any:

@@ -460,3 +460,31 @@ def test_crosscheck_refuses_inconsistent_without_a_note(shared):
     }
     assert refused(form, data) == {"notes": ["人社部门比对结果为“不一致”时，必须填写比对情况说明"]}
     assert form.validate({**data, "notes": "社保缴费记录已核实"}, today=TODAY)["notes"]
+
+
+# ---------------------------------------------------------------- exact arithmetic, odd YAML
+
+MONEY_FIELDS = [
+    {"name": name, "type": "money", "label": label, "required": True}
+    for name, label in (("a", "甲"), ("b", "乙"), ("c", "合计"))
+]
+
+
+def test_money_sums_are_exact():
+    """0.1 + 0.2 is 0.3 on paper; a float sum (0.30000000000000004) would refuse it."""
+    form = form_with([{"kind": "sum_at_most", "fields": ["a", "b"], "limit": "c"}],
+                     MONEY_FIELDS)
+    assert form.validate({"a": 0.1, "b": 0.2, "c": 0.3}, today=TODAY)["c"] == 0.3
+    assert refused(form, {"a": 0.1, "b": 0.21, "c": 0.3}) == {
+        "a": ["甲与乙之和（0.31）不能超过合计（0.3）"],
+        "b": ["甲与乙之和（0.31）不能超过合计（0.3）"]}
+
+
+@pytest.mark.parametrize("rule, expected", [
+    ({"op": [">"], "than": 1}, "的 op“['>']”无效，应为 >、>=、<、<=、==、!= 之一。"),
+    ({"op": ">", "than": False}, "引用了不存在的同级字段“False”。"),
+    ({"op": ">", "than": 1, "times": float("inf")}, "的 times 应为正数。"),
+])
+def test_odd_values_in_an_implies_rule_are_definition_problems(rule, expected):
+    rules = [{"kind": "implies", "when": {"decision": "approve"}, "field": "votes_for", **rule}]
+    assert problems(rules) == ["bpmn/x/forms/t.yaml：表单的第1条规则（implies）" + expected]

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import audit, calendar, clock, spiff, standards
+from . import audit, calendar, clock, households, spiff, standards
 from .errors import ModelError
 from .models import Benefit, Case, Job, ProcedureVersion
 from .money import Amount, fen, number
@@ -238,8 +238,8 @@ def run_jobs(db: Session, now: datetime | None = None, max_batches: int = 50) ->
 
 
 def current(db: Session, case_id: int) -> Benefit | None:
-    return db.scalars(select(Benefit).where(Benefit.case_id == case_id)
-                      .order_by(Benefit.id.desc()).limit(1)).first()
+    """The newest benefit row of an approved case."""
+    return households.latest_benefit(db, case_id)
 
 
 # ---------------------------------------------------------------- dynamic management (动态管理)
@@ -249,18 +249,14 @@ def current(db: Session, case_id: int) -> Benefit | None:
 
 def _household_benefit(db: Session, case: Case) -> Benefit | None:
     """The current benefit of the household of `case` (held by its approved case)."""
-    from .households import benefit_case_id
-
-    if case.household_id is None:
-        return None
-    holder = benefit_case_id(db, case.household_id)
-    return current(db, holder) if holder is not None else None
+    return None if case.household_id is None else households.current_benefit(db,
+                                                                              case.household_id)
 
 
 def in_force(db: Session, case: Case) -> Benefit | None:
     """The household's benefit row now in force, or None (no household, none, or ended)."""
     old = _household_benefit(db, case)
-    return None if old is None or old.source.startswith("exit:") else old
+    return None if old is None or old.exit_case_id is not None else old
 
 
 def end_for(db: Session, case: Case, now: datetime) -> Benefit | None:
@@ -271,7 +267,7 @@ def end_for(db: Session, case: Case, now: datetime) -> Benefit | None:
         return None
     ended = Benefit(case_id=old.case_id, monthly_amount=Decimal("0.00"), standard=old.standard,
                     per_capita_income=old.per_capita_income, household_size=old.household_size,
-                    effective_from=calendar.local_date(now), source=f"exit:{case.id}",
+                    effective_from=calendar.local_date(now), source=f"{Benefit.EXIT}{case.id}",
                     created_at=now, facts=old.facts)
     db.add(ended)
     audit.record(db, now, None, "benefit.ended", case=case,

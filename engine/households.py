@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import exists, or_, select
@@ -96,7 +97,19 @@ def benefit_case_id(db: Session, household_id: int) -> int | None:
         Case.id.in_(select(Benefit.case_id))).order_by(Case.id.desc()).limit(1))
 
 
-def status_of(cases: list[Case], current_amount: float | None) -> str:
+def latest_benefit(db: Session, case_id: int) -> Benefit | None:
+    """The newest benefit row held by an approved case (an exit's 0 row once it has ended)."""
+    return db.scalars(select(Benefit).where(Benefit.case_id == case_id)
+                      .order_by(Benefit.id.desc()).limit(1)).first()
+
+
+def current_benefit(db: Session, household_id: int) -> Benefit | None:
+    """The household's newest benefit row, on the approved case that carries it."""
+    holder = benefit_case_id(db, household_id)
+    return None if holder is None else latest_benefit(db, holder)
+
+
+def status_of(cases: list[Case], current_amount: Decimal | None) -> str:
     """A plain summary for lists: running / active / exited / none."""
     if any(c.status == "running" for c in cases):
         return "running"
@@ -116,15 +129,12 @@ class Summary:
 
     @property
     def ended(self) -> bool:
-        return self.benefit is not None and self.benefit.source.startswith("exit:")
+        return self.benefit is not None and self.benefit.exit_case_id is not None
 
 
 def summary(db: Session, actor: User, household_id: int) -> Summary:
     """A household's page: its cases, its benefit now, and a plain status."""
     household, found = history(db, actor, household_id)
-    holder = benefit_case_id(db, household.id)
-    benefit = None if holder is None else db.scalars(
-        select(Benefit).where(Benefit.case_id == holder).order_by(Benefit.id.desc())
-        .limit(1)).first()
+    benefit = current_benefit(db, household.id)
     amount = benefit.monthly_amount if benefit is not None else None
     return Summary(household, found, benefit, status_of(found, amount))

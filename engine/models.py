@@ -496,6 +496,13 @@ class Benefit(Base):
     # category, member counts, area…), so that a recalculation can run the region's rules again.
     facts: Mapped[dict[str, Any] | None] = mapped_column()
 
+    EXIT = "exit:"  # source of the 0 row that ends a benefit: "exit:<exit case id>"
+
+    @property
+    def exit_case_id(self) -> int | None:
+        """The exit case that ended the benefit, if this row is that end."""
+        return int(self.source[len(self.EXIT):]) if self.source.startswith(self.EXIT) else None
+
 
 class Job(Base):
     """Bulk work done by the worker in batches, with progress: e.g. recalculating top-ups."""

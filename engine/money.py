@@ -27,9 +27,12 @@ def _coerce(value: Any) -> Any:
 
 class Amount(Decimal):
     """A Decimal whose arithmetic accepts floats (by their shortest decimal text) and whose
-    results stay Amounts."""
+    results stay Amounts; `Amount(0.1)` is 0.1 too."""
 
     __slots__ = ()
+
+    def __new__(cls, value: Any = "0", context: Any = None) -> Amount:
+        return super().__new__(cls, _coerce(value), context)
 
 
 def _binary(name: str):
@@ -70,7 +73,7 @@ def amount(value: Any) -> Amount:
     if isinstance(value, bool) or value is None:
         raise ValueError(f"不是金额：{value!r}")
     if isinstance(value, Decimal | int | float):
-        result = Amount(_coerce(value))
+        result = Amount(value)
     elif isinstance(value, str):
         try:
             result = Amount(value.strip())
@@ -90,7 +93,7 @@ def fen(value: Any) -> Amount:
 
 def exact(data: dict[str, Any]) -> dict[str, Any]:
     """`data` with its top-level floats as Amounts (for evaluating an expression over it)."""
-    return {k: Amount(_coerce(v)) if isinstance(v, float) else v for k, v in data.items()}
+    return {k: Amount(v) if isinstance(v, float) else v for k, v in data.items()}
 
 
 def number(value: Any) -> Decimal | None:

@@ -62,13 +62,6 @@ def names(standard: Standard) -> dict[str, Amount]:
     return {"standard_monthly": monthly(standard), "standard_yearly": yearly(standard)}
 
 
-def as_dict(standard: Standard) -> dict[str, Any]:
-    """The contract's shape (GET /api/standards)."""
-    return {"region": standard.region.code, "scheme": standard.scheme,
-            "from": standard.effective_from.isoformat(), "amount": float(standard.amount),
-            "period": standard.period, "document": standard.document}
-
-
 # ---------------------------------------------------------------- reading
 
 
@@ -87,7 +80,9 @@ def in_force(db: Session, org_path: str, on: date,
 
 def history(db: Session, region_code: str) -> list[Standard]:
     """A region's own standards, in force and past, newest first."""
-    region = _region(db, region_code)
+    if not (region_code or "").strip():
+        raise Invalid({"region": ["需要提供 region（地区机构代码）"]})
+    region = _region(db, region_code.strip())
     return list(db.scalars(
         select(Standard).where(Standard.region_id == region.id)
         .order_by(Standard.effective_from.desc(), Standard.scheme, Standard.id.desc())))

@@ -23,13 +23,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import calendar, clock, procedures, standards
+from . import calendar, clock, money, procedures, standards
 from .errors import Forbidden, Invalid, NotFound
 from .models import Benefit, Case, OrgUnit, ProcedureVersion, User
 from .orgs import by_code
 
 VIEWER_ROLES = ("admin", "district", "township")
-FEN, PER_MILLE = Decimal("0.01"), Decimal("0.001")
+PER_MILLE = Decimal("0.001")
 ALL = ""  # the group of every household of the region
 
 
@@ -40,8 +40,8 @@ class TopupLevel:
     persons: int
     amount_total: Decimal  # yuan per month
     avg_per_person: Decimal | None  # yuan per person and month, to fen
-    standard_monthly: Decimal | None  # yuan per person and month
-    ratio: Decimal | None  # avg_per_person / standard_monthly, to 0.001
+    standard_monthly: Decimal | None  # yuan per person and month, exact (shown to the fen)
+    ratio: Decimal | None  # amount_total / persons / standard_monthly, to 0.001
     target: Decimal | None  # the bundle's target share, if it sets one for this area
 
     @property
@@ -53,10 +53,6 @@ class TopupLevel:
     @property
     def _exact_ratio(self) -> Decimal:
         return self.amount_total / self.persons / self.standard_monthly
-
-
-def _money(value: float | None) -> Decimal | None:
-    return None if value is None else Decimal(str(value))
 
 
 def in_force(db: Session, region: OrgUnit, on: date) -> list[Benefit]:
@@ -71,7 +67,7 @@ def in_force(db: Session, region: OrgUnit, on: date) -> list[Benefit]:
     latest: dict[int | str, Benefit] = {}
     for row, household_id in rows:  # by case id: a newer case of a household comes later
         latest[household_id if household_id is not None else f"case:{row.case_id}"] = row
-    return [b for b in latest.values() if not b.source.startswith("exit:")]
+    return [b for b in latest.values() if b.exit_case_id is None]
 
 
 def targets(db: Session, region: OrgUnit) -> dict[str, Decimal]:
@@ -98,14 +94,13 @@ def level(rows: list[Benefit], area: str, target: Decimal | None,
           standard_monthly: Decimal | None) -> TopupLevel:
     """The top-up level of a group of benefit rows against the standard (rounded once, here)."""
     persons = sum(b.household_size or 0 for b in rows)
-    total = sum((_money(b.monthly_amount) for b in rows), Decimal(0)).quantize(FEN)
-    standard = standard_monthly.quantize(FEN) if standard_monthly else None
+    total = sum((money.amount(b.monthly_amount) for b in rows), Decimal(0))
     avg = ratio = None
     if persons:
-        avg = (total / persons).quantize(FEN, ROUND_HALF_UP)
-        if standard:
-            ratio = (total / persons / standard).quantize(PER_MILLE, ROUND_HALF_UP)
-    return TopupLevel(area, len(rows), persons, total, avg, standard, ratio, target)
+        avg = money.fen(total / persons)
+        if standard_monthly:
+            ratio = (total / persons / standard_monthly).quantize(PER_MILLE, ROUND_HALF_UP)
+    return TopupLevel(area, len(rows), persons, total, avg, standard_monthly, ratio, target)
 
 
 def topup_levels(db: Session, actor: User, region: OrgUnit, on: date) -> list[TopupLevel]:

@@ -150,14 +150,14 @@ def test_api_stats(world, client):
     assert (body["region"], body["month"], body["households"], body["persons"]) == (
         "D1", "2026-11", 1, 3)
     assert (body["amount_total"], body["avg_topup_per_person"], body["standard_monthly"],
-            body["level_ratio"]) == ("150.00", "50.00", "800.00", "0.063")  # 50 / 800 = 0.0625
+            body["level_ratio"]) == (150.0, 50.0, 800.0, 0.063)  # 50 / 800 = 0.0625
     assert body["by_area"] == [
-        {"area": "town", "households": 0, "persons": 0, "amount_total": "0.00",
-         "avg_topup_per_person": None, "standard_monthly": "800.00", "level_ratio": None,
-         "target_ratio": "0.75", "meets_target": None},
-        {"area": "village", "households": 1, "persons": 3, "amount_total": "150.00",
-         "avg_topup_per_person": "50.00", "standard_monthly": "800.00", "level_ratio": "0.063",
-         "target_ratio": "0.5", "meets_target": False}]
+        {"area": "town", "households": 0, "persons": 0, "amount_total": 0,
+         "avg_topup_per_person": None, "standard_monthly": 800.0, "level_ratio": None,
+         "target_ratio": 0.75, "meets_target": None},
+        {"area": "village", "households": 1, "persons": 3, "amount_total": 150.0,
+         "avg_topup_per_person": 50.0, "standard_monthly": 800.0, "level_ratio": 0.063,
+         "target_ratio": 0.5, "meets_target": False}]
     assert client.get("/api/stats?region=D1&month=11-2026", headers=auth).status_code == 422
     town = {"Authorization": f"Bearer {accounts.issue_token(world.db, world.user('town1'))}"}
     assert client.get("/api/stats?region=D1", headers=town).status_code == 403

@@ -128,6 +128,10 @@ class RegionQuery(Request):
     region = fields.String(metadata={"description": "区域组织代码"})
 
 
+class StatsQuery(RegionQuery):
+    month = fields.String(metadata={"description": "月份 YYYY-MM（默认本月）"})
+
+
 class DiffQuery(RegionQuery):
     from_ = fields.Integer(required=True, data_key="from", validate=validate.Range(1, MAX_ID))
     to = fields.Integer(required=True, validate=validate.Range(1, MAX_ID))

@@ -14,6 +14,7 @@ from engine.models import (
     Objection,
     OrgUnit,
     ProcedureVersion,
+    Standard,
     User,
 )
 from engine.spiff import ProcessModel
@@ -109,3 +110,10 @@ def public_notice(n) -> dict[str, Any]:
             "proposed_amount": n.proposed_amount, "notice": n.name,
             "org": {"code": n.org.code, "name": n.org.name},
             "starts_at": iso(n.starts_at), "ends_at": iso(n.ends_at)}
+
+
+def standard(row: Standard) -> dict[str, Any]:
+    """A dated standard in the contract's shape (GET /api/standards)."""
+    return {"region": row.region.code, "scheme": row.scheme,
+            "from": row.effective_from.isoformat(), "amount": row.amount,
+            "period": row.period, "document": row.document}

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
-from engine import notices, orgs
+from engine import money, notices, orgs
 from engine.errors import Conflict, DomainError, Invalid, NotFound, TooManyRequests
 from engine.models import Notice
 
@@ -55,9 +56,15 @@ def cn_date(value: datetime | date | None) -> str:
     return _("%(y)s年%(m)s月%(d)s日", y=value.year, m=value.month, d=value.day)
 
 
+@public.app_template_filter("money")
+def money_text(value: Any) -> str:
+    """An amount as pages show it: to the fen by the one rule (engine.money.fen), grouped."""
+    return "—" if value is None else f"{money.fen(value):,.2f}"
+
+
 @public.app_template_filter("yuan")
-def yuan(value: float | None) -> str:
-    return "—" if value is None else _("%(amount)s 元", amount=f"{value:,.2f}")
+def yuan(value: Any) -> str:
+    return "—" if value is None else _("%(amount)s 元", amount=money_text(value))
 
 
 @public.get("/<org_code>")

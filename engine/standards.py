@@ -88,6 +88,20 @@ def history(db: Session, region_code: str) -> list[Standard]:
         .order_by(Standard.effective_from.desc(), Standard.scheme, Standard.id.desc())))
 
 
+STATES = {"current": "现行", "pending": "待执行", "past": "已停用"}
+
+
+def states(rows: list[Standard], today: date) -> list[str]:
+    """Each row's state on `today` (rows newest first, as `history` gives them): the newest
+    row of a scheme in force is `current`, a later one `pending`, an earlier one `past`."""
+    current: dict[str, int] = {}
+    for row in rows:
+        if row.effective_from <= today:
+            current.setdefault(row.scheme, row.id)
+    return ["current" if current.get(row.scheme) == row.id else
+            "pending" if row.effective_from > today else "past" for row in rows]
+
+
 def _region(db: Session, code: str) -> OrgUnit:
     try:
         return by_code(db, (code or "").strip())

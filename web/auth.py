@@ -40,6 +40,7 @@ from engine import accounts, workspace
 from engine.errors import Invalid, TooManyRequests, Unauthorized
 from engine.models import User
 
+from .errors import status_for
 from .extensions import db
 
 login_manager = LoginManager()
@@ -122,9 +123,9 @@ def login():
             user = accounts.sign_in(db.session, username, request.form.get("password", ""),
                                     request.remote_addr or "")
         except TooManyRequests as err:
-            error, status = str(err), 429
-        except Unauthorized:
-            error, status = _("用户名或密码错误"), 401
+            error, status = str(err), status_for(err)
+        except Unauthorized as err:
+            error, status = _("用户名或密码错误"), status_for(err)
         else:
             _start_session(user)
             if user.must_change_password:
@@ -164,9 +165,9 @@ def change_password():
                 request.form.get("new_password", ""), request.form.get("repeat_password", ""),
                 request.remote_addr or "")
         except Invalid as err:
-            errors, status = err.fields, 422
+            errors, status = err.fields, status_for(err)
         except TooManyRequests as err:
-            errors, status = {"current_password": [str(err)]}, 429
+            errors, status = {"current_password": [str(err)]}, status_for(err)
         else:
             _start_session(user)
             flash(_("密码已修改。其他设备上的登录和全部 API 令牌已失效。"), "success")

@@ -326,22 +326,13 @@ def standard_show(region: str) -> None:
     """A region's standards, in force and past, newest first."""
     with _app().app_context():
         rows = standards.history(db.session, region)
-        today = calendar.local_date(clock.now())
-        current = {}
-        for row in rows:
-            if row.effective_from <= today:
-                current.setdefault(row.scheme, row.id)
+        states = standards.states(rows, calendar.local_date(clock.now()))
         if not rows:
             click.echo(f"{region} 尚无标准")
-        for row in rows:
-            state = ("现行" if current.get(row.scheme) == row.id else
-                     "待执行" if row.effective_from > today else "已停用")
+        for row, state in zip(rows, states, strict=True):
             click.echo(f"{row.effective_from} {row.scheme} {row.amount} "
-                       f"{standards.PERIODS[row.period]} {state} {row.document}".rstrip())
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()
+                       f"{standards.PERIODS[row.period]} {standards.STATES[state]} "
+                       f"{row.document}".rstrip())
 
 
 @main.group("audit")
@@ -361,3 +352,7 @@ def audit_verify() -> None:
     click.echo(f"审计校验通过：{result.events} 条审计事件、"
                f"{result.cases} 件案件的申请材料均未被篡改")
     click.echo(f"链头根摘要：{result.root}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

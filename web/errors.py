@@ -56,8 +56,13 @@ def _respond(code: str, message: str, status: int, fields: dict | None = None):
     return page, status
 
 
+def status_for(err: DomainError) -> int:
+    """The HTTP status of a domain error: pages that re-render a form take it from here too."""
+    return next(s for cls, s in STATUS if isinstance(err, cls))
+
+
 def domain_error(err: DomainError):
-    status = next(s for cls, s in STATUS if isinstance(err, cls))
+    status = status_for(err)
     return _respond(err.code, str(err), status, getattr(err, "fields", None))
 
 

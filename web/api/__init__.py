@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Flask, g, request
 
 from engine import accounts
-from engine.errors import BadRequest, Unauthorized
+from engine.errors import Unauthorized
 from engine.models import User
 
 from ..extensions import db
@@ -31,36 +29,6 @@ def authenticate() -> None:
 
 def actor() -> User:
     return g.actor
-
-
-def body() -> dict[str, Any]:
-    """The JSON object of the request, or a 400 saying why not."""
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise BadRequest("请求体应为 JSON 对象（Content-Type: application/json）")
-    return data
-
-
-def query_int(name: str, default: int, low: int = 0, high: int = 10_000) -> int:
-    raw = request.args.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadRequest(f"参数 {name} 应为整数") from None
-    return max(low, min(high, value))
-
-
-def query_bool(name: str) -> bool | None:
-    raw = (request.args.get(name) or "").lower()
-    if raw in ("", None):
-        return None
-    if raw in ("1", "true", "yes"):
-        return True
-    if raw in ("0", "false", "no"):
-        return False
-    raise BadRequest(f"参数 {name} 应为 true 或 false")
 
 
 @api.get("/openapi.json")

@@ -18,6 +18,7 @@ from engine import money, notices, orgs
 from engine.errors import Conflict, DomainError, Invalid, NotFound, TooManyRequests
 from engine.models import Notice
 
+from ..errors import status_for
 from ..extensions import db
 from ..i18n import LOCAL_TZ
 
@@ -96,7 +97,7 @@ def objection_submit(notice_id: int):
         notices.object_to(db.session, notice_id, values["reason"], values["contact"],
                           values["name"], request.remote_addr or "unknown")
     except Invalid as err:  # the form again, with what was typed and each field's problem
-        return _form(shown, values, err.fields, _("请按提示修改后重新提交"), 422)
+        return _form(shown, values, err.fields, _("请按提示修改后重新提交"), status_for(err))
     except TooManyRequests:
         return _form(shown, values, None, _("提交过于频繁，请一小时后再试"), 429)
     return render_template("public/thanks.html", notice=shown)

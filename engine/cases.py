@@ -192,14 +192,8 @@ def extend(db: Session, actor: User, case_id: int, reason: str,
 
 
 def visible(db: Session, actor: User, case_id: int) -> Case:
-    case = db.scalar(
-        select(Case)
-        .options(joinedload(Case.village), joinedload(Case.procedure))
-        .where(Case.id == case_id, scope.case_filter(actor))
-    )
-    if case is None:
-        raise NotFound("案件不存在")
-    return case
+    return scope.visible_case(db, actor, case_id, joinedload(Case.village),
+                              joinedload(Case.procedure))
 
 
 def detail(db: Session, actor: User, case_id: int) -> CaseDetail:

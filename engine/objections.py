@@ -14,20 +14,12 @@ from sqlalchemy.orm import Session
 
 from . import audit, clock, scope
 from .errors import Conflict, Forbidden, Invalid, NotFound
-from .models import Case, Objection, User
+from .models import Objection, User
 from .uow import unit_of_work
 
 # The third-party assessor checks facts for a step; answering the public is the government's.
 REPLY_ROLES = ("clerk", "village", "township", "district", "admin")
 MAX_REPLY = 2000
-
-
-def _visible_case(db: Session, actor: User, case_id: int) -> Case:
-    case = db.scalar(select(Case).where(Case.id == case_id, scope.case_filter(actor))
-                     ) if 0 < case_id < 2**31 else None  # PostgreSQL integer range
-    if case is None:
-        raise NotFound("案件不存在")
-    return case
 
 
 def of_case(db: Session, case_id: int) -> list[Objection]:
@@ -42,8 +34,8 @@ def reply(db: Session, actor: User, case_id: int, objection_id: int, text: str,
     now = now or clock.now()
     text = (text or "").strip()
     with unit_of_work(db):
-        case = _visible_case(db, actor, case_id)
-        objection = db.get(Objection, objection_id) if 0 < objection_id < 2**31 else None
+        case = scope.visible_case(db, actor, case_id)
+        objection = db.get(Objection, objection_id)
         if objection is None or objection.case_id != case.id:
             raise NotFound("异议不存在")
         if actor.role not in REPLY_ROLES:

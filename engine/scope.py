@@ -8,9 +8,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, select, true
+from typing import Any
 
-from .errors import Forbidden
+from sqlalchemy import ColumnElement, select, true
+from sqlalchemy.orm import Session
+
+from .errors import Forbidden, NotFound
 from .models import OFFICIAL_ROLES, Case, HumanTask, OrgUnit, User
 
 
@@ -27,6 +30,16 @@ def case_filter(actor: User) -> ColumnElement[bool]:
     if actor.org.path == "/":
         return true()
     return Case.org_path.startswith(actor.org.path, autoescape=True)
+
+
+def visible_case(db: Session, actor: User, case_id: int, *options: Any) -> Case:
+    """The case if the actor may see it; NotFound otherwise (never "forbidden": a case the
+    actor may not see is one they may not know exists)."""
+    case = db.scalar(select(Case).options(*options)
+                     .where(Case.id == case_id, case_filter(actor)))
+    if case is None:
+        raise NotFound("案件不存在")
+    return case
 
 
 def can_work(actor: User, task: HumanTask) -> bool:

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
 
-from . import clock, instances, procedures, spiff
+from . import clock, instances, procedures, scope, spiff
 from .errors import Conflict, Forbidden
 from .models import Case, ProcedureVersion, ProcessInstance, User
 from .uow import unit_of_work
@@ -159,8 +159,7 @@ def failing(db: Session, actor: User, limit: int = 200) -> list[FailingTimer]:
         select(ProcessInstance, Case.id, ProcedureVersion.key)
         .join(Case, Case.id == ProcessInstance.case_id)
         .join(ProcedureVersion, ProcedureVersion.id == Case.procedure_version_id)
-        .where(ProcessInstance.timer_attempts > 0,
-               Case.org_path.startswith(actor.org.path, autoescape=True))
+        .where(ProcessInstance.timer_attempts > 0, scope.case_filter(actor))
         .order_by(ProcessInstance.timer_attempts.desc(), ProcessInstance.id)
         .limit(limit)
     ).all()

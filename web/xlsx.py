@@ -11,10 +11,11 @@ marked quote-prefixed, so it stays text even when an official edits it.
 from __future__ import annotations
 
 import io
-from urllib.parse import quote
 
 from flask import Response
 from openpyxl import Workbook
+
+from . import downloads
 
 MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMULA_STARTS = ("=", "+", "-", "@")
@@ -39,7 +40,5 @@ def to_bytes(book: Workbook) -> bytes:
 
 def response(book: Workbook, filename: str) -> Response:
     """The workbook as a download named `filename` (any characters, RFC 5987)."""
-    return Response(to_bytes(book), mimetype=MIMETYPE, headers={
-        "Content-Disposition":
-            f"attachment; filename=ledger.xlsx; filename*=UTF-8''{quote(filename)}"
-    })
+    return Response(to_bytes(book), mimetype=MIMETYPE,
+                    headers={"Content-Disposition": downloads.disposition(filename)})

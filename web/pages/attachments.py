@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
-from urllib.parse import quote
 
 from flask import send_file
 from werkzeug.datastructures import FileStorage
-from werkzeug.utils import secure_filename
 
 from engine import attachments
 
+from .. import downloads
 from ..auth import actor
 from ..extensions import db
 from . import pages
@@ -36,22 +34,13 @@ def attachment_name(att_id: str, case_id: int | None = None) -> str | None:
     return attachments.describe(db.session, case_id, att_id)
 
 
-def disposition(filename: str) -> str:
-    """`attachment` with a plain ASCII name for old clients and the real one per RFC 5987."""
-    suffix = PurePosixPath(filename).suffix.lower()
-    fallback = secure_filename(filename)
-    if not fallback or fallback == suffix.lstrip("."):
-        fallback = f"attachment{suffix}"
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
-
-
 @pages.get("/cases/<int:case_id>/attachments/<att_id>")
 def attachment(case_id: int, att_id: str):
     """The file, for officials who may see its case: always a download, never rendered."""
     found = attachments.for_case(db.session, actor(), case_id, att_id)
     response = send_file(io.BytesIO(found.data), mimetype=found.content_type,
                          etag=found.sha256, max_age=0)
-    response.headers["Content-Disposition"] = disposition(found.filename)
+    response.headers["Content-Disposition"] = downloads.disposition(found.filename)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -37,18 +37,24 @@ _KIND_NAMES = {
 }
 
 
-def _local(tag: str) -> str:
+def local_name(tag: str) -> str:
+    """An XML tag without its namespace (BPMN and DMN alike)."""
     return tag.rsplit("}", 1)[-1]
 
 
+def element_label(file_name: str, element_id: str | None, name: str | None) -> str:
+    """How a problem names a diagram element, the form the designer page marks."""
+    name = (name or "").strip()
+    return f"{file_name} 中的 {element_id}{f'（{name}）' if name else ''}"
+
+
 def _describe(file_name: str, node) -> str:
-    name = (node.get("name") or "").strip()
-    return f"{file_name} 中的 {node.get('id')}{f'（{name}）' if name else ''}"
+    return element_label(file_name, node.get("id"), node.get("name"))
 
 
 def _needs(node) -> tuple[bool, bool]:
     """(needs incoming, needs outgoing) by BPMN's rules for the element's kind."""
-    kind = _local(node.tag)
+    kind = local_name(node.tag)
     if kind == "subProcess" and node.get("triggeredByEvent") == "true":
         return False, False
     if node.get("isForCompensation") == "true":
@@ -84,10 +90,10 @@ def check_bpmn(file_name: str, root) -> list[str]:
     in_lanes = {(ref.text or "").strip() for ref in lane_refs}
     for process in root.xpath(".//bpmn:process", namespaces=NS):
         for node in process.iter():
-            if not isinstance(node.tag, str) or _local(node.tag) not in _KIND_NAMES:
+            if not isinstance(node.tag, str) or local_name(node.tag) not in _KIND_NAMES:
                 continue
             where = _describe(file_name, node)
-            kind = _local(node.tag)
+            kind = local_name(node.tag)
             needs_in, needs_out = _needs(node)
             if needs_in and node.get("id") not in targets:
                 problems.append(f"{where}：{_KIND_NAMES[kind]}没有流入的顺序流，流程永远到达不了它")

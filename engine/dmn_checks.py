@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import re
 
-from . import sandbox
+from . import expressions
+from .bpmn_checks import local_name
 
 _FEEL_WORDS = re.compile(r"\b(true|false|null)\b")
 _QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'")
@@ -28,11 +29,7 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
 def _children(node, name: str) -> list:
-    return [c for c in node if isinstance(c.tag, str) and etree_local(c.tag) == name]
-
-
-def etree_local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
+    return [c for c in node if isinstance(c.tag, str) and local_name(c.tag) == name]
 
 
 def _text(node) -> str:
@@ -50,16 +47,6 @@ def _top_level_comma(source: str) -> bool:
         elif ch == "," and depth == 0:
             return True
     return False
-
-
-def _compile_problem(source: str, mode: str = "eval") -> str | None:
-    try:
-        sandbox.check(source, mode)
-    except SyntaxError as exc:
-        return f"语法错误（{exc.msg}）"
-    except sandbox.UnsafeScript as exc:
-        return f"不安全：{exc}"
-    return None
 
 
 def _feel_problem(entry: str) -> str | None:
@@ -85,11 +72,11 @@ def _input_entry_problem(entry: str) -> str | None:
         return feel
     unquoted = _QUOTED.sub('""', entry)
     if "?" in unquoted:
-        return _compile_problem(entry.replace("?", "dmninputexpr"))
-    problem = _compile_problem(entry)
+        return expressions.problem(entry.replace("?", "dmninputexpr"))
+    problem = expressions.problem(entry)
     if problem is None or not problem.startswith("语法错误"):
         return problem
-    return _compile_problem(f"dmninputexpr {entry}")
+    return expressions.problem(f"dmninputexpr {entry}")
 
 
 def _is_catch_all(rule) -> bool:
@@ -100,11 +87,11 @@ def check_dmn(file_name: str, root) -> list[str]:
     """Every problem found in one DMN file (root: its lxml root element)."""
     problems: list[str] = []
     for decision in root.iter():
-        if not isinstance(decision.tag, str) or etree_local(decision.tag) != "decision":
+        if not isinstance(decision.tag, str) or local_name(decision.tag) != "decision":
             continue
         did = decision.get("id", "")
         if _children(decision, "informationRequirement") or any(
-                isinstance(n.tag, str) and etree_local(n.tag) == "requiredDecision"
+                isinstance(n.tag, str) and local_name(n.tag) == "requiredDecision"
                 for n in decision.iter()):
             problems.append(f"{file_name} 中的决策 {did}：不支持引用其他决策（requiredDecision），"
                             "请用多个业务规则任务依次调用")
@@ -128,12 +115,12 @@ def _check_table(file_name: str, table) -> list[str]:
     inputs = _children(table, "input")
     outputs = _children(table, "output")
     for i, node in enumerate(inputs, 1):
-        expressions = _children(node, "inputExpression")
-        source = _text(expressions[0]) if expressions else ""
+        found = _children(node, "inputExpression")
+        source = _text(found[0]) if found else ""
         if not source:
             problems.append(f"{where} 第 {i} 个输入（{node.get('label', '')}）：缺少输入表达式")
             continue
-        problem = _compile_problem(source)
+        problem = expressions.problem(source)
         if problem:
             problems.append(f"{where} 第 {i} 个输入表达式“{source}”{problem}")
     for i, node in enumerate(outputs, 1):
@@ -166,7 +153,7 @@ def _check_table(file_name: str, table) -> list[str]:
                 continue
             problem = _feel_problem(source) if _FEEL_WORDS.search(
                 _QUOTED.sub('""', source)) else None
-            problem = problem or _compile_problem(source)
+            problem = problem or expressions.problem(source)
             if problem:
                 problems.append(f"{at} 第 {i} 个输出“{source}”：{problem}")
     if policy == "UNIQUE" and rules and not _is_catch_all(rules[-1]):

@@ -379,3 +379,15 @@ def check(source: str, mode: str = "eval") -> None:
     not checked against the data (a form may supply them), only against Python's builtins
     that lead out of the sandbox; calling an unknown function fails when the case runs."""
     parsed(source, mode)
+
+
+
+def problem(source: str, mode: str = "eval") -> str | None:
+    """Why `source` is refused, in Chinese, or None: the one wording of check and deploy."""
+    try:
+        check(source, mode)
+    except SyntaxError as exc:
+        return f"语法错误（{exc.msg}）"
+    except UnsafeScript as exc:
+        return f"不安全：{exc}"
+    return None

@@ -141,11 +141,7 @@ class Interpreter(simpleeval.SimpleEval):
     # -- names, calls, attributes
 
     def _eval_name(self, node: ast.Name) -> Any:
-        name = node.id
-        for scope in self.scopes:
-            if name in scope:
-                return scope[name]
-        return self._lookup(name)
+        return self._lookup(node.id)
 
     def _lookup(self, name: str) -> Any:
         for scope in self.scopes:

@@ -5,7 +5,7 @@ Every condition, script, timer, service parameter and DMN entry SpiffWorkflow ev
 through `SandboxEnvironment` (expressions.py defines the language, interpreter.py runs it).
 Scripts write what they assign into the task data only when they finish, and only plain data.
 `ScriptEngine` reports failures in Chinese, naming the expression or script line. The names
-other modules used from here (`check`, `UnsafeScript`, `fen`, `step_budget`…) stay available.
+other modules used from here (`check`, `UnsafeScript`, `step_budget`…) stay available.
 """
 
 from __future__ import annotations
@@ -27,14 +27,13 @@ from .expressions import (
     LimitExceeded,
     UnsafeScript,
     check,
-    fen,
     measure,
     parsed,
 )
 from .interpreter import MAX_STORED, Interpreter, step_budget, storable
 
 __all__ = ["ExpressionError", "LimitExceeded", "SandboxEnvironment", "ScriptEngine",
-           "UnsafeScript", "check", "fen", "step_budget"]
+           "UnsafeScript", "check", "step_budget"]
 
 
 # ---------------------------------------------------------------- SpiffWorkflow environment

@@ -45,7 +45,7 @@ from SpiffWorkflow.spiff.parser import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 
-from . import bpmn_checks, calendar, clock, dmn_checks, money, operations, sandbox
+from . import bpmn_checks, calendar, clock, dmn_checks, expressions, money, operations, sandbox
 from .errors import BundleInvalid, ModelError
 
 LEVEL_ALIASES: dict[str, str] = {}
@@ -59,8 +59,7 @@ for _level, _names in {
         LEVEL_ALIASES[_name] = _level
 
 END_STATUSES = ("approved", "rejected", "withdrawn", "exited")
-BPMN_NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
-           "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core"}
+BPMN_NS = bpmn_checks.NS
 SUPPORTED_HIT_POLICIES = ("UNIQUE", "COLLECT")
 
 SCRIPT_ENGINE = operations.ScriptEngine(
@@ -153,8 +152,7 @@ def _int_property(props: dict, name: str, where: str, problems: list[str]) -> in
 
 
 def _describe(task_spec: BpmnTaskSpec, file_name: str) -> str:
-    name = task_spec.bpmn_name or ""
-    return f"{file_name} 中的 {task_spec.bpmn_id}{f'（{name}）' if name else ''}"
+    return bpmn_checks.element_label(file_name, task_spec.bpmn_id, task_spec.bpmn_name)
 
 
 def _model_from_spec(key: str, spec, subs: dict, file_of: dict[str, str],
@@ -175,17 +173,14 @@ def _model_from_spec(key: str, spec, subs: dict, file_of: dict[str, str],
         if isinstance(task_spec, StartEvent) and task_spec in spec.task_specs.values():
             start_form = start_form or props.get("formKey", "")
         elif isinstance(task_spec, UserTask):
+            # A missing lane or formKey is refused earlier, from the XML (bpmn_checks).
             level = LEVEL_ALIASES.get((task_spec.lane or "").strip())
-            if task_spec.lane is None:
-                problems.append(f"{where}：用户任务必须放在表示层级的泳道中")
-            elif level is None:
+            if task_spec.lane is not None and level is None:
                 problems.append(
                     f"{where}：泳道“{task_spec.lane}”不是已知层级"
                     "（village/township/district/assessor 或 村级/镇级/区级/第三方）"
                 )
             form_key = props.get("formKey", "")
-            if not form_key:
-                problems.append(f"{where}：用户任务缺少 formKey 属性（表单）")
             steps[task_spec.bpmn_id] = Step(
                 id=task_spec.bpmn_id,
                 name=task_spec.bpmn_name or task_spec.bpmn_id,
@@ -295,12 +290,9 @@ def _check_expressions(file_name: str, root, problems: list[str]) -> None:
             if not source:
                 continue
             where = f"{file_name} 中的 {_owner_id(found)}"
-            try:
-                sandbox.check(source, mode)
-            except SyntaxError as exc:
-                problems.append(f"{where}：{what}“{source}”语法错误（{exc.msg}）")
-            except sandbox.UnsafeScript as exc:
-                problems.append(f"{where}：{what}“{source}”不安全：{exc}")
+            problem = expressions.problem(source, mode)
+            if problem:
+                problems.append(f"{where}：{what}“{source}”{problem}")
 
 
 def _check_dmn(file_name: str, root, problems: list[str]) -> None:

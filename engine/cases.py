@@ -126,7 +126,7 @@ def open_case(db: Session, actor: User | None, version: ProcedureVersion, villag
         opened_at=now,
         opened_by_id=actor.id if actor else None,
     )
-    case.due_at, unknown_due = _case_due(db, case, now, model.due_working_days)
+    case.due_at, unknown_due = instances.due_or_unknown(db, case, now, model.due_working_days)
     households.link(db, case, version, village, clean, now)  # 动态管理: one query
     db.add(case)
     db.flush()
@@ -142,15 +142,6 @@ def open_case(db: Session, actor: User | None, version: ProcedureVersion, villag
     _record_unknown_due(db, case, now, unknown_due)
     instances.save(db, case, instance, model, wf, instances.EMPTY, [], now)
     return case
-
-
-def _case_due(db: Session, case: Case, opened: datetime,
-              days: int | None) -> tuple[datetime | None, str]:
-    """The case's due time, or None and why (a year the calendar does not cover yet)."""
-    try:
-        return calendar.due_at(opened, days, None, instances.region_codes(case), db), ""
-    except calendar.YearNotCovered as exc:
-        return None, str(exc)
 
 
 def _record_unknown_due(db: Session, case: Case, opened: datetime, reason: str) -> None:
@@ -183,7 +174,8 @@ def extend(db: Session, actor: User, case_id: int, reason: str,
         model = procedures.model_of(case.procedure)
         if not model.max_working_days:
             raise Invalid({"reason": ["该流程未规定最长办理期限，无法延期"]})
-        case.due_at, unknown_due = _case_due(db, case, case.opened_at, model.max_working_days)
+        case.due_at, unknown_due = instances.due_or_unknown(db, case, case.opened_at,
+                                                           model.max_working_days)
         _record_unknown_due(db, case, case.opened_at, unknown_due)
         case.extension_reason = reason[:2000]
         audit.record(db, now, actor, "case.extended", case=case, comment=reason,

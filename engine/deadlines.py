@@ -18,15 +18,6 @@ from . import audit, calendar, instances, procedures
 from .models import Case, HumanTask, User
 
 
-def _due(opened: datetime, working_days: int | None, calendar_days: int | None,
-         case: Case, db: Session) -> datetime | None:
-    try:
-        return calendar.due_at(opened, working_days, calendar_days,
-                               instances.region_codes(case), db)
-    except calendar.YearNotCovered:
-        return None  # still beyond the calendar: stays unknown until that year is imported
-
-
 def _text(due: datetime) -> str:
     last_day = calendar.local_date(due) - timedelta(days=1)  # due: the midnight ending it
     return f"工作日历已导入，办理期限确定为 {last_day:%Y-%m-%d}"
@@ -52,7 +43,8 @@ def _date_tasks(db: Session, now: datetime, actor: User | None) -> int:
         step = procedures.model_of(task.case.procedure).steps.get(task.step)
         if step is None or not (step.due_working_days or step.due_days):
             continue  # a step without a limit: nothing was missing
-        due = _due(task.created_at, step.due_working_days, step.due_days, task.case, db)
+        due, _ = instances.due_or_unknown(db, task.case, task.created_at, step.due_working_days,
+                                          step.due_days)
         if due is not None:
             task.due_at = due
             audit.record(db, now, actor, "deadline.set", case=task.case, task=task,
@@ -69,7 +61,7 @@ def _date_cases(db: Session, now: datetime, actor: User | None) -> int:
     ).all()
     for case in cases:
         days = procedures.model_of(case.procedure).due_working_days
-        due = _due(case.opened_at, days, None, case, db) if days else None
+        due = instances.due_or_unknown(db, case, case.opened_at, days)[0] if days else None
         if due is not None:
             case.due_at = due
             audit.record(db, now, actor, "deadline.set", case=case, comment=_text(due))

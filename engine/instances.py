@@ -48,6 +48,16 @@ def region_codes(case: Case) -> tuple[str, ...]:
     return tuple(c for c in case.org_path.split("/") if c)
 
 
+def due_or_unknown(db: Session, case: Case, start: datetime, working_days: int | None,
+                   calendar_days: int | None = None) -> tuple[datetime | None, str]:
+    """A due time on the case's calendar, or None and why (a year not covered yet: the
+    import of that year dates it later, engine/deadlines.py)."""
+    try:
+        return calendar.due_at(start, working_days, calendar_days, region_codes(case), db), ""
+    except calendar.YearNotCovered as exc:
+        return None, str(exc)
+
+
 @contextmanager
 def running(db: Session, case: Case, now: datetime) -> Iterator[None]:
     """What a workflow step of this case runs under: its instant, calendar, regions and the
@@ -88,13 +98,10 @@ def open_rows_for(db: Session, case: Case, model: spiff.ProcessModel, ready: lis
                 f"步骤“{step.name}”需由{LEVEL_NAMES.get(step.level or '', step.level)}办理，"
                 "但案件所在村的上级中没有该层级机构（第三方需在区下登记评估机构）"
             ]}, "机构设置不完整，无法流转")
-        try:
-            due = calendar.due_at(now, step.due_working_days, step.due_days,
-                                  region_codes(case), db)
-        except calendar.YearNotCovered as exc:
-            due = None
+        due, unknown = due_or_unknown(db, case, now, step.due_working_days, step.due_days)
+        if unknown:
             audit.record(db, now, None, "deadline.unknown", case=case, step=step.id,
-                         comment=str(exc))
+                         comment=unknown)
         row = HumanTask(
             case_id=case.id,
             workflow_task_id=str(task.id),

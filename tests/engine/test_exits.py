@@ -99,8 +99,8 @@ def test_linzi_review_that_keeps_the_household_keeps_its_benefit(world, client):
                    {"home_visit": True, "income_changed": False, "members_changed": False,
                     "conclusion": "continue", "findings": "情况无变化"}, now=at)
     task = open_task(world.db, review.id)
-    if task is not None:
-        tasks.complete(world.db, world.user("town1"), task.id, {"decision": "approve"}, now=at)
+    assert task.level == "township"
+    tasks.complete(world.db, world.user("town1"), task.id, {"decision": "approve"}, now=at)
     world.db.refresh(review)
     assert review.status == "approved"
     assert_kept(world, client, ident, amount)

@@ -45,6 +45,9 @@ def adjust(world, application: dict, at: datetime):
     return case
 
 
+FUXIN_2017_DOCUMENT = "阜政办发〔2017〕30号：农村低保标准（数额为假定，文件未给出，见 README）"
+
+
 def test_fuxin_adjustment_recalculation_and_review_stay_on_the_new_standard(world):
     """The bug: 600 → 800 after the adjustment, and the review set it back to 599.99 with the
     3,400/yr still written in income.dmn."""
@@ -186,7 +189,7 @@ def test_api_lists_standards_newest_first_and_refuses_an_unknown_region(world, c
         {"region": "D1", "scheme": "dibao", "from": "2026-07-01", "amount": 350.0,
          "period": "month", "document": "阜政发〔2026〕12号"},
         {"region": "D1", "scheme": "dibao", "from": "2017-01-01", "amount": 3400.0,
-         "period": "year", "document": standards.history(world.db, "D1")[1].document}]
+         "period": "year", "document": FUXIN_2017_DOCUMENT}]
     assert client.get("/api/standards?region=X9", headers=headers).status_code == 404
     assert client.get("/api/standards", headers=headers).status_code == 422
     assert client.get("/api/standards?region=D1").status_code == 401

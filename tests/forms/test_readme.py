@@ -41,6 +41,10 @@ def test_the_guide_has_an_example_per_type():
         assert f"### `{ftype}`" in README
 
 
+def test_the_guide_keeps_its_examples():
+    assert len(BLOCKS) >= 25  # a changed fence style must not silently empty the test below
+
+
 @pytest.mark.parametrize("block", BLOCKS, ids=[f"example{i}" for i in range(len(BLOCKS))])
 def test_each_example_loads(block):
     example = yaml.safe_load(block)

@@ -107,8 +107,8 @@ def test_unknown_and_impossible_usernames_lock_too_without_a_server_error(world,
         for _ in range(5):
             assert api_sign_in(client, "nobody", "wrong").status_code == 401
         assert api_sign_in(client, "nobody", "wrong").status_code == 429
-        for name in ("a\x00b", "x" * 2000):
-            assert api_sign_in(client, name, "wrong", "10.0.0.9").status_code in (401, 422, 429)
+        assert api_sign_in(client, "a\x00b", "wrong", "10.0.0.9").status_code == 422  # input guard
+        assert api_sign_in(client, "x" * 2000, "wrong", "10.0.0.9").status_code == 401
 
 
 def test_fifty_failures_from_one_address_lock_that_address_only(world, client):

@@ -32,6 +32,15 @@ DAY = "2026-03-02"
 _ids = itertools.count(300)
 
 
+EXPECTED_PROCEDURES = {
+    "fuxin": ["fuxin_identification", "fuxin_review", "fuxin_standard_adjustment"],
+    "generic": ["generic_poverty_registration", "generic_exit"],
+    "jiangmen": ["jiangmen_identification", "jiangmen_list_adjustment",
+                 "jiangmen_standard_adjustment", "jiangmen_exit"],
+    "linzi": ["linzi_identification", "linzi_review", "linzi_exit"],
+}
+
+
 def procedure_keys(bundle: str) -> list[str]:
     """The bundle's procedures: identification first, exits last (a household must be in)."""
     source = procedures.bundle_from_files(procedures.read_bundle_dir(ROOT / "bpmn" / bundle))
@@ -174,4 +183,4 @@ def test_every_task_of_the_bundle_opens_for_its_official(world, client, app, bun
         assert walked[key], f"{key} reached no task"
         sign_in(client, "dist")
         assert client.get(f"/cases/{case.id}").status_code == 200
-    assert len(walked) == len(procedure_keys(bundle))
+    assert list(walked) == EXPECTED_PROCEDURES[bundle]  # written out: a dropped one shows

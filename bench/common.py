@@ -33,8 +33,10 @@ from sqlalchemy import Engine, create_engine, event, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from engine import accounts, cases, procedures  # noqa: E402
-from engine.models import HumanTask, User  # noqa: E402
+from engine.casework import cases  # noqa: E402
+from engine.people import accounts  # noqa: E402
+from engine.store.models import HumanTask, User  # noqa: E402
+from engine.workflow import procedures  # noqa: E402
 from tests.factories import WORKER, make_world, valid_application  # noqa: E402
 from tests.forms.samples import HEAD_BIRTH, make_id_number  # noqa: E402
 from web import create_app  # noqa: E402

@@ -54,7 +54,8 @@ from SpiffWorkflow.spiff.parser import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG
 from sqlalchemy import event
 
-from engine import accounts, clock
+from engine.people import accounts
+from engine.time import clock
 from tests.factories import WORKER, valid_application, valid_step_data
 from web.extensions import db as flask_db
 

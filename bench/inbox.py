@@ -38,8 +38,9 @@ from common import (
 )
 from sqlalchemy import insert, select, text
 
-from engine import accounts, tasks
-from engine.models import Case, HumanTask, OrgUnit, ProcedureVersion
+from engine.casework import tasks
+from engine.people import accounts
+from engine.store.models import Case, HumanTask, OrgUnit, ProcedureVersion
 from web.extensions import db as flask_db
 
 TARGET_TASKS, TARGET_DISTRICT = 1_000_000, 50_000

@@ -39,8 +39,9 @@ from common import (
 )
 from sqlalchemy import select
 
-from engine import procedures, spiff, tasks, timers
-from engine.models import Case, ProcedureVersion, ProcessInstance
+from engine.casework import tasks, timers
+from engine.store.models import Case, ProcedureVersion, ProcessInstance
+from engine.workflow import procedures, spiff
 from tests.factories import WORKER, valid_step_data
 from web.extensions import db as flask_db
 

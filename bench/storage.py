@@ -36,8 +36,8 @@ from common import (
 )
 from sqlalchemy import JSON, Column, LargeBinary, Text, func, select, text
 
-from engine import tasks, timers
-from engine.models import Base, Case
+from engine.casework import tasks, timers
+from engine.store.models import Base, Case
 from tests.factories import WORKER, valid_step_data
 from web.extensions import db as flask_db
 

@@ -13,10 +13,12 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.casework import cases, escalation, tasks, timers
+from engine.people import accounts, orgs
+from engine.store.models import HumanTask, OrgUnit, User
+from engine.time import clock
+from engine.workflow import procedures
 from forms.idcard import check_char
-
-from . import accounts, cases, clock, escalation, orgs, procedures, tasks, timers
-from .models import HumanTask, OrgUnit, User
 
 BUNDLES = Path(__file__).resolve().parent.parent / "bpmn"
 DISTRICT = "370305"

@@ -4,7 +4,7 @@ on that database too (PostgreSQL in CI), in the same pytest invocation.
 No test depends on today's date: every test starts with the engine's clock at `TEST_NOW`
 (ticking on from there), and the calendar holds the national years up to
 `CALENDAR_LAST_YEAR` only, whatever `chinesecalendar` release is installed. A test that needs
-another instant passes `now=` or uses `engine.clock.frozen(...)`; one that needs a later year
+another instant passes `now=` or uses `engine.time.clock.frozen(...)`; one that needs a later year
 imports its own rows (`calendar.import_csv`).
 """
 
@@ -17,8 +17,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import text
 
-from engine import calendar, clock, procedures
-from engine.models import Base
+from engine.store.models import Base
+from engine.time import calendar, clock
+from engine.workflow import procedures
 from web import create_app
 from web.cli import upgrade_schema
 from web.extensions import db as flask_db

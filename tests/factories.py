@@ -9,8 +9,11 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import accounts, clock, orgs, procedures, tasks, timers
-from engine.models import HumanTask, User
+from engine.casework import tasks, timers
+from engine.people import accounts, orgs
+from engine.store.models import HumanTask, User
+from engine.time import clock
+from engine.workflow import procedures
 from tests.forms.samples import valid_application, valid_step_data
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
-from engine.db import engine_options
+from engine.store.db import engine_options
 
 from .extensions import db, migrate
 

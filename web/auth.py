@@ -36,9 +36,10 @@ from flask_login import (
 )
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from engine import accounts, workspace
-from engine.errors import Invalid, TooManyRequests, Unauthorized
-from engine.models import User
+from engine.casework import workspace
+from engine.people import accounts
+from engine.store.errors import Invalid, TooManyRequests, Unauthorized
+from engine.store.models import User
 
 from .errors import status_for
 from .extensions import db

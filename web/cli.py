@@ -10,23 +10,15 @@ from pathlib import Path
 import click
 from flask import Flask
 
-from engine import (
-    accounts,
-    audit,
-    benefits,
-    calendar,
-    clock,
-    demo,
-    designer,
-    escalation,
-    orgs,
-    procedures,
-    reviews,
-    standards,
-    timers,
-)
-from engine.errors import DomainError, Invalid
-from engine.models import ROLES
+from engine import demo
+from engine.casework import escalation, reviews, timers
+from engine.money import benefits, standards
+from engine.people import accounts, orgs
+from engine.store import audit
+from engine.store.errors import DomainError, Invalid
+from engine.store.models import ROLES
+from engine.time import calendar, clock
+from engine.workflow import designer, procedures
 
 from . import create_app
 from .extensions import db

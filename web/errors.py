@@ -7,7 +7,7 @@ import logging
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
-from engine.errors import (
+from engine.store.errors import (
     BadRequest,
     Conflict,
     DomainError,

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage, MultiDict
 
 import forms
-from engine.errors import Invalid
+from engine.store.errors import Invalid
 from forms.model import FieldDef
 
 # Keeps an uploaded file and returns the id the form stores (or raises Invalid).

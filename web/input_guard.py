@@ -15,7 +15,7 @@ from typing import Any
 from flask import Flask, request
 from werkzeug.routing import IntegerConverter
 
-from engine.errors import BadRequest, Invalid
+from engine.store.errors import BadRequest, Invalid
 
 MAX_ID = 2**31 - 1  # PostgreSQL INTEGER, the type of every id column
 NUL_MESSAGE = "不能包含空字符（\\0）"

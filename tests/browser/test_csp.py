@@ -3,7 +3,7 @@ diagram and the bpmn-js / dmn-js modelers (which draw and edit under that policy
 
 from __future__ import annotations
 
-from engine import procedures
+from engine.workflow import procedures
 from tests.browser.test_pages import sign_in
 from tests.factories import ROOT, make_world, valid_application
 
@@ -31,7 +31,7 @@ def watch(page) -> list[str]:
 
 
 def test_main_pages_and_the_case_diagram_report_no_csp_violation(db, live_url, page):
-    from engine import cases
+    from engine.casework import cases
 
     world = make_world(db)
     case = cases.start(db, world.user("clerk1"), "linzi_identification", "V11",

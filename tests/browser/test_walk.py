@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from engine import clock
+from engine.time import clock
 from tests.factories import PASSWORD, WORKER, after_notice, make_world, open_task
 from tests.forms.samples import valid_application, valid_step_data
 

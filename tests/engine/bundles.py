@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine import procedures
+from engine.workflow import procedures
 from tests.factories import LINZI
 
 

@@ -7,9 +7,11 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from engine import attachments, cases, clock, procedures, tasks
-from engine.errors import Invalid
-from engine.models import Attachment, ProcedureVersion
+from engine.casework import attachments, cases, tasks
+from engine.store.errors import Invalid
+from engine.store.models import Attachment, ProcedureVersion
+from engine.time import clock
+from engine.workflow import procedures
 from forms import FieldDef
 from tests.factories import make_world, open_task, valid_application, valid_step_data
 from tests.forms.samples import HEAD_BIRTH, make_id_number

@@ -16,9 +16,10 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import sessionmaker
 
-from engine import audit, cases, tasks
-from engine.errors import Conflict
-from engine.models import AuditChain, AuditEvent
+from engine.casework import cases, tasks
+from engine.store import audit
+from engine.store.errors import Conflict
+from engine.store.models import AuditChain, AuditEvent
 from tests.conftest import DATABASES
 from tests.factories import (
     WORKER,

@@ -1,5 +1,5 @@
 """`yimen check` and deploy refuse what SpiffWorkflow never sees: a user task outside a lane or
-without a form, and elements missing the flows BPMN requires (engine/bpmn_checks.py)."""
+without a form, and elements missing the flows BPMN requires (engine/workflow/bpmn_checks.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from engine import designer, procedures
-from engine.errors import BundleInvalid
+from engine.store.errors import BundleInvalid
+from engine.workflow import designer, procedures
 from tests.factories import make_world
 from web import cli
 

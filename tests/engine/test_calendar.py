@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from engine import calendar
-from engine.errors import Invalid
+from engine.store.errors import Invalid
+from engine.time import calendar
 from tests.factories import ORGS
 
 
@@ -50,7 +50,7 @@ def test_a_bad_calendar_file_imports_nothing(db):
 
 
 def test_a_region_adds_local_days_for_cases_under_it_only(db):
-    from engine import orgs
+    from engine.people import orgs
 
     orgs.import_csv(db, ORGS)
     calendar.import_csv(db, "date,is_workday,note\n2026-11-02,false,地方节日\n", region_code="T1")
@@ -59,7 +59,7 @@ def test_a_region_adds_local_days_for_cases_under_it_only(db):
 
 
 def test_api_add_working_days(client, db):
-    from engine import accounts, orgs
+    from engine.people import accounts, orgs
 
     orgs.import_csv(db, ORGS)
     user = accounts.add_user(db, "u1", "village", "V11", "long-enough")

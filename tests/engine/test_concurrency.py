@@ -6,9 +6,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-from engine import accounts, cases, spiff, tasks
-from engine.errors import Conflict
-from engine.models import AuditEvent, HumanTask
+from engine.casework import cases, tasks
+from engine.people import accounts
+from engine.store.errors import Conflict
+from engine.store.models import AuditEvent, HumanTask
+from engine.workflow import spiff
 from tests.factories import make_world, open_task, valid_application, valid_step_data
 from web.extensions import db as flask_db
 

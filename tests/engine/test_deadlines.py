@@ -7,8 +7,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import accounts, calendar, cases, orgs
-from engine.models import AuditEvent, CalendarDay, CalendarYear, HumanTask
+from engine.casework import cases
+from engine.people import accounts, orgs
+from engine.store.models import AuditEvent, CalendarDay, CalendarYear, HumanTask
+from engine.time import calendar
 from tests.factories import ORGS, make_world, open_task, valid_application
 
 # Monday 28 December 2026, 10:00 in Beijing: five working days run into 2027.

@@ -5,9 +5,9 @@ import io
 import pytest
 from sqlalchemy import func, select
 
-from engine import procedures
-from engine.errors import BundleInvalid, Forbidden
-from engine.models import ProcedureVersion
+from engine.store.errors import BundleInvalid, Forbidden
+from engine.store.models import ProcedureVersion
+from engine.workflow import procedures
 from tests.engine.bundles import linzi_edited
 from tests.factories import LINZI, make_world
 
@@ -108,7 +108,7 @@ def test_bundle_form_overrides_the_shared_one(world):
 
 
 def test_api_deploy_multipart(client, world):
-    from engine import accounts
+    from engine.people import accounts
 
     token = accounts.issue_token(world.db, world.user("designer"))
     data = {"region": "D1", "files": [(io.BytesIO(v), k) for k, v in linzi_files().items()]}

@@ -10,10 +10,12 @@ import pytest
 from lxml import etree
 from sqlalchemy import select
 
-from engine import cases, procedures, standards
-from engine.dmn_checks import check_dmn
-from engine.errors import BundleInvalid
-from engine.models import ProcedureVersion
+from engine.casework import cases
+from engine.money import standards
+from engine.store.errors import BundleInvalid
+from engine.store.models import ProcedureVersion
+from engine.workflow import procedures
+from engine.workflow.dmn_checks import check_dmn
 from tests.engine.test_regions import BPMN, household, work, workflow_data
 from tests.factories import make_world
 
@@ -64,7 +66,7 @@ def test_deploy_refuses_hit_policy_first(world):
     assert "只能使用 UNIQUE 或 COLLECT" in message
 
 
-# ---------------------------------------------------------------- engine/dmn_checks.py
+# ---------------------------------------------------------------- engine/workflow/dmn_checks.py
 
 
 def _root(path):

@@ -7,9 +7,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from engine import accounts, benefits, cases, clock, households, reviews, tasks, timers
-from engine.errors import Conflict, Forbidden
-from engine.models import Case, Household, Job
+from engine.casework import cases, reviews, tasks, timers
+from engine.money import benefits, households
+from engine.people import accounts
+from engine.store.errors import Conflict, Forbidden
+from engine.store.models import Case, Household, Job
+from engine.time import clock
 from tests.factories import after_notice, make_world, open_task, valid_application, walk
 from tests.forms.samples import HEAD_BIRTH, make_id_number
 

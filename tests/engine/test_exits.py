@@ -10,9 +10,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from engine import accounts, benefits, cases, procedures, reviews, tasks
-from engine.errors import BundleInvalid, Invalid
-from engine.models import Case, Household
+from engine.casework import cases, reviews, tasks
+from engine.money import benefits
+from engine.people import accounts
+from engine.store.errors import BundleInvalid, Invalid
+from engine.store.models import Case, Household
+from engine.workflow import procedures
 from tests.engine.test_regions import BPMN, DAY, deployed, start, work
 from tests.factories import LINZI, after_notice, make_world, open_task, walk
 from tests.forms.samples import HEAD_BIRTH, make_id_number, valid_application

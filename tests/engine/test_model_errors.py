@@ -3,9 +3,10 @@
 import pytest
 from sqlalchemy import func, select
 
-from engine import cases, procedures, tasks
-from engine.errors import ModelError
-from engine.models import AuditEvent, ProcessInstance
+from engine.casework import cases, tasks
+from engine.store.errors import ModelError
+from engine.store.models import AuditEvent, ProcessInstance
+from engine.workflow import procedures
 from tests.factories import LINZI, make_world, open_task, valid_application, valid_step_data
 
 
@@ -36,7 +37,7 @@ def test_a_failing_condition_is_reported_and_changes_nothing(world, client):
     assert world.db.scalar(select(func.count()).select_from(AuditEvent).where(
         AuditEvent.action == "task.completed")) == 0
 
-    from engine import accounts
+    from engine.people import accounts
     token = accounts.issue_token(world.db, world.user("vil11"))
     res = client.post(f"/api/tasks/{task.id}/complete",
                       json={"data": valid_step_data("village_evaluation")},

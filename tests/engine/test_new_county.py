@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from engine import benefits, clock
-from engine.models import Case
+from engine.money import benefits
+from engine.store.models import Case
+from engine.time import clock
 from tests.engine.test_regions import BPMN, FORM_DATA, NO_DECISION
 from tests.forms.samples import valid_application
 from web import cli

@@ -6,9 +6,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from engine import cases, clock, notices, timers
-from engine.errors import Conflict, Invalid, TooManyRequests
-from engine.models import AuditEvent, Notice, Notification, Objection
+from engine.casework import cases, notices, timers
+from engine.store.errors import Conflict, Invalid, TooManyRequests
+from engine.store.models import AuditEvent, Notice, Notification, Objection
+from engine.time import clock
 from tests.factories import make_world, open_task, valid_application, walk
 
 

@@ -5,9 +5,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from engine import calendar, cases, clock, tasks, timers
-from engine.errors import Conflict, Forbidden, Invalid
-from engine.models import AuditEvent, HumanTask, ProcessInstance
+from engine.casework import cases, tasks, timers
+from engine.store.errors import Conflict, Forbidden, Invalid
+from engine.store.models import AuditEvent, HumanTask, ProcessInstance
+from engine.time import calendar, clock
 from tests.factories import after_notice, make_world, open_task, valid_application, walk
 
 STEPS = ["village_evaluation", "township_review", "district_crosscheck",

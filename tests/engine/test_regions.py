@@ -11,9 +11,12 @@ import pytest
 from SpiffWorkflow import TaskState
 from sqlalchemy import select
 
-from engine import benefits, cases, clock, procedures, spiff, standards, tasks
-from engine.errors import ModelError
-from engine.models import Benefit, Case, HumanTask, Job, ProcedureVersion, ProcessInstance
+from engine.casework import cases, tasks
+from engine.money import benefits, standards
+from engine.store.errors import ModelError
+from engine.store.models import Benefit, Case, HumanTask, Job, ProcedureVersion, ProcessInstance
+from engine.time import clock
+from engine.workflow import procedures, spiff
 from tests.factories import ROOT, after_notice, make_world, open_task
 from tests.forms.samples import valid_application, valid_step_data
 

@@ -15,8 +15,9 @@ from datetime import UTC, datetime
 import pytest
 from SpiffWorkflow.bpmn.specs.bpmn_task_spec import _BpmnCondition
 
-from engine import clock, interpreter, sandbox, spiff
-from engine.errors import BundleInvalid, ModelError
+from engine.store.errors import BundleInvalid, ModelError
+from engine.time import clock
+from engine.workflow import interpreter, sandbox, spiff
 
 SAFETY_SECONDS = 2.0  # a safety bound, not a benchmark
 CANARY = "yimen-canary-7d41c0"
@@ -459,8 +460,10 @@ def test_form_defaults_are_data_never_evaluated(tmp_path, monkeypatch):
 def test_a_runaway_condition_in_a_deployed_procedure_is_a_quick_model_error(db, client):
     from sqlalchemy import func, select
 
-    from engine import accounts, cases, procedures, tasks
-    from engine.models import AuditEvent, ProcessInstance
+    from engine.casework import cases, tasks
+    from engine.people import accounts
+    from engine.store.models import AuditEvent, ProcessInstance
+    from engine.workflow import procedures
     from tests.factories import LINZI, make_world, open_task, valid_application, valid_step_data
 
     world = make_world(db, deploy=False)

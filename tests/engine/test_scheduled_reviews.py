@@ -10,8 +10,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from engine import benefits, procedures, reviews, standards, tasks, timers
-from engine.models import Benefit, Case, Job
+from engine.casework import reviews, tasks, timers
+from engine.money import benefits, standards
+from engine.store.models import Benefit, Case, Job
+from engine.workflow import procedures
 from tests.engine.test_concurrency import race
 from tests.engine.test_regions import BPMN, DAY, household, start, work, workflow_data
 from tests.factories import make_world, open_task

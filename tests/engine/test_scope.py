@@ -2,8 +2,8 @@
 
 import pytest
 
-from engine import cases, tasks
-from engine.errors import Forbidden, NotFound
+from engine.casework import cases, tasks
+from engine.store.errors import Forbidden, NotFound
 from tests.factories import make_world, open_task, valid_application, walk
 
 
@@ -34,7 +34,7 @@ def test_township_sees_township_tasks_of_its_own_villages_only(world):
     c = start(world, "V21", "clerk2")
     assert inbox_ids(world, "town1") == set(), "village evaluation is not a township task"
     walk(world, a.id, ["approve"])
-    from engine import clock
+    from engine.time import clock
     from tests.factories import after_notice
     after_notice(world.db, clock.now())
     assert inbox_ids(world, "town1") == {a.id}

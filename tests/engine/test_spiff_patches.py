@@ -2,10 +2,10 @@
 library still has exactly what is patched, so an upgrade that moves it fails here by name
 rather than silently in a running case; (b) the patched behaviour still works.
 
-The patches: the timer module's `datetime` (engine/clock.py), `DMNEngine` swapped for
+The patches: the timer module's `datetime` (engine/time/clock.py), `DMNEngine` swapped for
 `StrictDMNEngine` by `__class__`, `Task._children` / `Task._parent` rewired by
 `_prune_history`, and `_LeanWorkflowConverter`, a re-implementation of the library's
-workflow converter (engine/spiff.py).
+workflow converter (engine/workflow/spiff/storage.py).
 """
 
 from __future__ import annotations
@@ -32,8 +32,10 @@ from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG
 from SpiffWorkflow.spiff.specs.defaults import BusinessRuleTask
 from SpiffWorkflow.task import Task
 
-from engine import clock, spiff
-from engine.errors import ModelError
+from engine.store.errors import ModelError
+from engine.time import clock
+from engine.workflow import spiff
+from engine.workflow.spiff import decisions, parsing, storage
 
 HEAD = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -125,7 +127,7 @@ def test_the_exact_spiffworkflow_release_is_installed():
     assert version("SpiffWorkflow") == "3.2.0"
 
 
-# ---------------------------------------------------------------- timer clock (engine/clock.py)
+# ------------------------------------------------------------ timer clock (engine/time/clock.py)
 
 
 def test_the_timer_module_still_reads_now_from_its_own_datetime_name():
@@ -182,20 +184,20 @@ def test_dmn_engine_still_has_what_strict_dmn_engine_overrides_and_replaces():
 
 
 def test_a_decision_that_matches_no_rule_is_an_error_not_an_empty_result():
-    engines = spiff._decision_engines(parser_with(RULED, DMN))
+    engines = parsing._decision_engines(parser_with(RULED, DMN))
     assert type(engines["big"]) is spiff.StrictDMNEngine
     model = SimpleNamespace(decisions=engines)
     assert spiff.decide(model, ["big"], {"size": 3}) == {"size": 3, "big": True}
     with pytest.raises(ModelError, match="big"):
         spiff.decide(model, ["big"], {"size": 2})
     assert DMNEngine(engines["big"].decision_table).result(
-        spiff._Facts("big", {"size": 2})) == {}  # what the library alone would have said
+        decisions._Facts("big", {"size": 2})) == {}  # what the library alone would have said
 
 
 def test_a_business_rule_task_whose_table_matches_nothing_stops_the_workflow():
     parser = parser_with(RULED, DMN)
     spec, subs = parser.get_spec("ruled"), parser.get_subprocess_specs("ruled")
-    model = spiff._model_from_spec("ruled", spec, subs, {}, [])
+    model = parsing._model_from_spec("ruled", spec, subs, {}, [])
     assert type(spec.task_specs["rule"].dmnEngine) is spiff.StrictDMNEngine
     assert spiff.start(model, {"size": 5}).is_completed()
     with pytest.raises(ModelError, match="没有与输入匹配的规则"):
@@ -261,7 +263,7 @@ def test_the_library_converter_still_has_what_the_lean_one_reuses():
         assert callable(getattr(BpmnWorkflowConverter, name)), name
     assert "deserializing" in inspect.getsource(BpmnWorkflowConverter.from_dict)
     lean = spiff.REGISTRY.convert_to_dict["BpmnWorkflow"].args[1].__self__
-    assert isinstance(lean, spiff._LeanWorkflowConverter)
+    assert isinstance(lean, storage._LeanWorkflowConverter)
     assert spiff.REGISTRY.convert_from_dict["BpmnWorkflow"].args[0].__self__ is lean
 
 
@@ -269,7 +271,7 @@ def test_the_lean_converter_stores_all_the_library_does_except_the_spec(loop_mod
     wf = started(loop_model)
     do_work(wf, redo=True, lap=0)
     library = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(DEFAULT_CONFIG))
-    full, lean = library.to_dict(wf), spiff._SERIALIZER.to_dict(wf)
+    full, lean = library.to_dict(wf), storage._SERIALIZER.to_dict(wf)
     assert set(full) - set(lean) == {"spec", "subprocess_specs"}
     assert set(lean) <= set(full)
     assert {k: v for k, v in full.items() if k in lean} == lean

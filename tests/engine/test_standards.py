@@ -1,5 +1,6 @@
 """Each region's standard is dated data, the one source identification, reviews and
-recalculation read (engine/standards.py); money is exact, rounded once (engine/money.py)."""
+recalculation read (engine/money/standards.py); money is exact, rounded once
+(engine/store/amounts.py)."""
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -7,9 +8,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from engine import accounts, benefits, cases, procedures, reviews, standards, tasks
-from engine.errors import Conflict, Forbidden, Invalid, ModelError, NotFound
-from engine.models import Benefit, Standard
+from engine.casework import cases, reviews, tasks
+from engine.money import benefits, standards
+from engine.people import accounts
+from engine.store.errors import Conflict, Forbidden, Invalid, ModelError, NotFound
+from engine.store.models import Benefit, Standard
+from engine.workflow import procedures
 from tests.engine.test_regions import BPMN, DAY, household, start, work, workflow_data
 from tests.factories import make_world, open_task
 

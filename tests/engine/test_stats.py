@@ -9,9 +9,12 @@ from decimal import Decimal
 
 import pytest
 
-from engine import accounts, cases, procedures, spiff, stats, tasks
-from engine.errors import Forbidden, Invalid
-from engine.models import Benefit, Case
+from engine.casework import cases, tasks
+from engine.money import stats
+from engine.people import accounts
+from engine.store.errors import Forbidden, Invalid
+from engine.store.models import Benefit, Case
+from engine.workflow import procedures, spiff
 from tests.engine.test_regions import BPMN, DAY, household, start, work
 from tests.factories import after_notice, make_world, open_task
 from tests.forms.samples import HEAD_BIRTH, make_id_number

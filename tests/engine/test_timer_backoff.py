@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from engine import cases, procedures, timers
-from engine.models import AuditEvent, ProcessInstance
+from engine.casework import cases, timers
+from engine.store.models import AuditEvent, ProcessInstance
+from engine.workflow import procedures
 from tests.factories import LINZI, make_world, open_task, valid_application, walk
 
 T0 = datetime(2026, 6, 1, 1, 0, tzinfo=UTC)  # a Monday; calendar rows of 2026 are seeded

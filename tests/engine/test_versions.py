@@ -5,9 +5,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from engine import cases, clock, procedures, tasks, versions
-from engine.errors import Conflict, Forbidden
-from engine.models import AuditEvent, Case, HumanTask, ProcessInstance
+from engine.casework import cases, tasks
+from engine.store.errors import Conflict, Forbidden
+from engine.store.models import AuditEvent, Case, HumanTask, ProcessInstance
+from engine.time import clock
+from engine.workflow import procedures, versions
 from tests.engine.bundles import linzi_edited
 from tests.factories import (
     PASSWORD,

@@ -7,9 +7,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-from engine import cases, clock, escalation, overdue, spiff, timers
-from engine.errors import Forbidden
-from engine.models import AuditEvent, HumanTask, Notification
+from engine.casework import cases, escalation, overdue, timers
+from engine.store.errors import Forbidden
+from engine.store.models import AuditEvent, HumanTask, Notification
+from engine.time import clock
+from engine.workflow import spiff
 from tests.factories import make_world, open_task, valid_application, walk
 from web.extensions import db as flask_db
 
@@ -110,7 +112,7 @@ def test_reminders_and_supervision_are_sent_once(world):
 
 
 def test_overdue_lists_oldest_first_with_working_days(world, client):
-    from engine import accounts
+    from engine.people import accounts
 
     now = clock.now()
     older = start(world, now - timedelta(days=30))

@@ -11,9 +11,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from engine import accounts, clock
-from engine.errors import Unauthorized
-from engine.models import LoginFailure
+from engine.people import accounts
+from engine.store.errors import Unauthorized
+from engine.store.models import LoginFailure
+from engine.time import clock
 from tests.factories import PASSWORD
 from tests.web.conftest import BrowserClient, csrf_token, post_form, sign_in, text
 from web import cli

@@ -8,7 +8,8 @@ from datetime import timedelta
 from flask import render_template_string
 from flask_login import login_user
 
-from engine import calendar, cases, clock, notices
+from engine.casework import cases, notices
+from engine.time import calendar, clock
 from tests.factories import open_task, valid_application, walk
 from tests.web.conftest import csrf_token, post_form, sign_in, text
 from web.auth import Official

@@ -8,8 +8,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy import text as sql
 
-from engine import audit, cases, procedures, timers
-from engine.models import AuditEvent
+from engine.casework import cases, timers
+from engine.store import audit
+from engine.store.models import AuditEvent
+from engine.workflow import procedures
 from tests.engine.test_audit_chain import attacker
 from tests.engine.test_timer_backoff import broken_bundle
 from tests.factories import walk

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from engine import clock
+from engine.time import clock
 from tests.factories import PASSWORD, USERS, make_world, valid_application, valid_step_data
 
 WORKERS = {"village_evaluation": "vil11", "township_review": "town1",

@@ -7,8 +7,9 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import func, select
 
-from engine import cases, clock, tasks
-from engine.models import Attachment, HumanTask
+from engine.casework import cases, tasks
+from engine.store.models import Attachment, HumanTask
+from engine.time import clock
 from tests.factories import open_task, valid_step_data
 from tests.web.conftest import as_post, household, post_form, sign_in, text
 

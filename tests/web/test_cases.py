@@ -1,6 +1,7 @@
 """Case search and the case page with its diagram."""
 
-from engine import cases, clock
+from engine.casework import cases
+from engine.time import clock
 from tests.web.conftest import household, sign_in, text
 
 

@@ -5,7 +5,7 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from engine import accounts
+from engine.people import accounts
 from tests.factories import LINZI, ORGS
 from web import cli
 

@@ -10,9 +10,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from engine import accounts, orgs, procedures
-from engine.errors import Forbidden
-from engine.models import AuditEvent, OrgUnit, ProcedureVersion
+from engine.people import accounts, orgs
+from engine.store.errors import Forbidden
+from engine.store.models import AuditEvent, OrgUnit, ProcedureVersion
+from engine.workflow import procedures
 from tests.factories import LINZI, PASSWORD
 from tests.web.conftest import csrf_token, sign_in, text
 from web import cli

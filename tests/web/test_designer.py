@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import re
 
-from engine import procedures
+from engine.workflow import procedures
 from tests.factories import LINZI
 from tests.web.conftest import csrf_token, sign_in, text
 

@@ -1,6 +1,7 @@
 """403 and 404 as pages in Chinese, inside the layout."""
 
-from engine import cases, clock
+from engine.casework import cases
+from engine.time import clock
 from tests.factories import open_task, valid_application
 from tests.web.conftest import sign_in, text
 
@@ -39,7 +40,8 @@ def test_a_district_approver_may_not_take_in_applications(world, client):
 
 
 def test_a_task_claimed_by_a_colleague_is_a_chinese_409(world, client):
-    from engine import accounts, tasks
+    from engine.casework import tasks
+    from engine.people import accounts
     from tests.factories import PASSWORD
     from tests.web.conftest import csrf_token
 

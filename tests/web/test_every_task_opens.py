@@ -18,9 +18,11 @@ import pytest
 from sqlalchemy import select
 
 import forms
-from engine import accounts, cases, orgs, procedures, spiff, tasks, timers
-from engine.errors import Forbidden
-from engine.models import ROLE_TASK_LEVEL, Case, HumanTask, ProcessInstance, User
+from engine.casework import cases, tasks, timers
+from engine.people import accounts, orgs
+from engine.store.errors import Forbidden
+from engine.store.models import ROLE_TASK_LEVEL, Case, HumanTask, ProcessInstance, User
+from engine.workflow import procedures, spiff
 from tests.factories import ROOT, make_world
 from tests.forms.samples import HEAD_BIRTH, make_id_number, valid_application, valid_step_data
 from tests.web.conftest import sign_in

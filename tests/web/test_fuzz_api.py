@@ -19,7 +19,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from engine import accounts, cases, clock
+from engine.casework import cases
+from engine.people import accounts
+from engine.time import clock
 from tests.factories import make_world, valid_application
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,

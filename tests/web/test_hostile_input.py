@@ -7,8 +7,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from engine import accounts, cases, clock, spiff
-from engine.models import AuditEvent, Case, HumanTask
+from engine.casework import cases
+from engine.people import accounts
+from engine.store.models import AuditEvent, Case, HumanTask
+from engine.time import clock
+from engine.workflow import spiff
 from tests.factories import open_task, valid_application, valid_step_data
 from tests.web.conftest import household, sign_in, text
 

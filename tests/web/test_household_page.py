@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from engine import cases, procedures, tasks
+from engine.casework import cases, tasks
+from engine.workflow import procedures
 from tests.engine.test_exits import AT, enrolled, jiangmen_exit_report
 from tests.engine.test_regions import BPMN, DAY
 from tests.factories import after_notice, make_world, open_task

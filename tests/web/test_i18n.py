@@ -1,7 +1,7 @@
 """Chinese by default; ?lang=en switches to English and stays for the session."""
 
-from engine import clock
-from engine.models import Job
+from engine.store.models import Job
+from engine.time import clock
 from tests.web.conftest import sign_in, text
 
 

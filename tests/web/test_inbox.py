@@ -5,7 +5,8 @@ from datetime import timedelta
 
 import pytest
 
-from engine import cases, clock, tasks, timers
+from engine.casework import cases, tasks, timers
+from engine.time import clock
 from tests.factories import open_task, valid_step_data
 from tests.web.conftest import csrf_token, household, sign_in, text
 

@@ -2,7 +2,7 @@
 
 from sqlalchemy import select
 
-from engine.models import Case
+from engine.store.models import Case
 from tests.factories import valid_application
 from tests.web.conftest import as_post, post_form, sign_in, text
 

@@ -8,8 +8,10 @@ from datetime import timedelta
 from flask import render_template_string
 from flask_login import login_user
 
-from engine import cases, clock, orgs, reviews
-from engine.models import Job
+from engine.casework import cases, reviews
+from engine.people import orgs
+from engine.store.models import Job
+from engine.time import clock
 from tests.factories import valid_application
 from tests.web.conftest import sign_in, text
 from web.auth import Official

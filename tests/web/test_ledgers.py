@@ -4,7 +4,8 @@ import io
 
 from openpyxl import load_workbook
 
-from engine import cases, clock
+from engine.casework import cases
+from engine.time import clock
 from tests.factories import after_notice, walk
 from tests.web.conftest import household, sign_in
 

@@ -7,8 +7,11 @@ from decimal import Decimal
 import pytest
 from click.testing import CliRunner
 
-from engine import accounts, cases, clock, standards, tasks
-from engine.errors import Invalid
+from engine.casework import cases, tasks
+from engine.money import standards
+from engine.people import accounts
+from engine.store.errors import Invalid
+from engine.time import clock
 from tests.engine.test_dynamic import ALL_HAVE, ALL_STANDARDS, approved
 from tests.factories import after_notice, open_task, valid_application, valid_step_data, walk
 from tests.web.conftest import sign_in, text

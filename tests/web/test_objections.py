@@ -8,8 +8,9 @@ import json
 import pytest
 from sqlalchemy import select
 
-from engine import cases, clock, notices
-from engine.models import AuditEvent, Notice, Objection
+from engine.casework import cases, notices
+from engine.store.models import AuditEvent, Notice, Objection
+from engine.time import clock
 from tests.factories import PASSWORD, open_task, walk
 from tests.web.conftest import household, post_form, sign_in, text
 from web import create_app

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from engine import cases, clock, notices
-from engine.models import Notice, Objection
+from engine.casework import cases, notices
+from engine.store.models import Notice, Objection
+from engine.time import clock
 from tests.factories import valid_application, walk
 from tests.web.conftest import csrf_token, post_form, text
 from web.i18n import LOCAL_TZ

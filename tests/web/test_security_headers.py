@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine.models import LoginFailure
+from engine.store.models import LoginFailure
 from tests.web.conftest import sign_in
 from web import create_app
 

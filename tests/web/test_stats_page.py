@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from engine import procedures
+from engine.workflow import procedures
 from tests.engine.test_regions import BPMN
 from tests.engine.test_stats import enrol
 from tests.factories import make_world

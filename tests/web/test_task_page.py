@@ -1,6 +1,7 @@
 """The task page: the step's form, the case beside it, and errors inline in Chinese."""
 
-from engine import cases, clock
+from engine.casework import cases
+from engine.time import clock
 from tests.factories import open_task, valid_application, valid_step_data, walk
 from tests.forms.samples import make_id_number
 from tests.web.conftest import as_post, post_form, sign_in, text

@@ -3,8 +3,9 @@
 import re
 from datetime import timedelta
 
-from engine import clock, timers
-from engine.models import Case
+from engine.casework import timers
+from engine.store.models import Case
+from engine.time import clock
 from tests.factories import open_task, valid_application, valid_step_data
 from tests.web.conftest import as_post, post_form, sign_in, sign_out, text
 

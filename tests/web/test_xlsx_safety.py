@@ -5,7 +5,8 @@ import io
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from engine import cases, clock
+from engine.casework import cases
+from engine.time import clock
 from tests.web.conftest import household, sign_in
 from web import xlsx
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Flask, g, request
 
-from engine import accounts
-from engine.errors import Unauthorized
-from engine.models import User
+from engine.people import accounts
+from engine.store.errors import Unauthorized
+from engine.store.models import User
 
 from ..extensions import db
 from . import spec

@@ -1,7 +1,7 @@
 """Working-day arithmetic for clients that need the same deadlines as the engine."""
 
-from engine import calendar
-from engine.orgs import by_code
+from engine.people.orgs import by_code
+from engine.time import calendar
 
 from ..extensions import db
 from . import api, schemas

@@ -1,6 +1,6 @@
 """Cases: start one, search, read one with its history."""
 
-from engine import cases
+from engine.casework import cases
 
 from ..extensions import db
 from . import actor, api, schemas, views

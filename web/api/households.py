@@ -1,6 +1,7 @@
 """Households (动态管理): a household's cases across identification, review, exit, re-entry."""
 
-from engine import households, reviews
+from engine.casework import reviews
+from engine.money import households
 
 from ..extensions import db
 from . import actor, api, schemas, views

@@ -1,6 +1,6 @@
 """Progress of bulk jobs (such as recalculating top-ups after a standard changes)."""
 
-from engine import jobs
+from engine.casework import jobs
 
 from ..extensions import db
 from . import actor, api, schemas, views

@@ -2,7 +2,7 @@
 
 from flask import request
 
-from engine import notices
+from engine.casework import notices
 
 from ..extensions import db
 from . import api, schemas, views

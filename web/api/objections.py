@@ -1,6 +1,6 @@
 """Officials answer the public's objections to a case's notices."""
 
-from engine import objections
+from engine.casework import objections
 
 from ..extensions import db
 from . import actor, api, schemas, views

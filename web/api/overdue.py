@@ -1,6 +1,7 @@
 """Overdue steps and the caller's notifications."""
 
-from engine import clock, notifications, overdue
+from engine.casework import notifications, overdue
+from engine.time import clock
 
 from ..extensions import db
 from . import actor, api, schemas, views

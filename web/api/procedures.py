@@ -1,7 +1,7 @@
 """Deployed procedures: list, details with start form and steps, deploy a bundle."""
 
-from engine import procedures
-from engine.errors import BundleInvalid
+from engine.store.errors import BundleInvalid
+from engine.workflow import procedures
 
 from ..extensions import db
 from . import actor, api, schemas, views

@@ -16,7 +16,7 @@ from marshmallow import ValidationError
 from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import CombinedMultiDict
 
-from engine.errors import BadRequest, Invalid
+from engine.store.errors import BadRequest, Invalid
 
 from . import schemas
 

@@ -1,6 +1,6 @@
 """Regional standards (低保标准): GET /api/standards?region=CODE, newest first."""
 
-from engine import standards
+from engine.money import standards
 
 from ..extensions import db
 from . import api, schemas, views

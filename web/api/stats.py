@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from engine import money, stats
+from engine.money import stats
+from engine.store import amounts
 
 from ..extensions import db
 from . import actor, api, schemas
 
 
 def _level(line: stats.TopupLevel) -> dict:
-    shown = money.fen(line.standard_monthly) if line.standard_monthly is not None else None
+    shown = amounts.fen(line.standard_monthly) if line.standard_monthly is not None else None
     return {"households": line.households, "persons": line.persons,
             "amount_total": line.amount_total, "avg_topup_per_person": line.avg_per_person,
             "standard_monthly": shown, "level_ratio": line.ratio}

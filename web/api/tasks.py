@@ -1,6 +1,7 @@
 """The inbox and the work on one task."""
 
-from engine import clock, tasks
+from engine.casework import tasks
+from engine.time import clock
 
 from ..extensions import db
 from . import actor, api, schemas, views

@@ -2,7 +2,7 @@
 
 from flask import request
 
-from engine import accounts
+from engine.people import accounts
 
 from ..extensions import db
 from . import actor, api, schemas, views

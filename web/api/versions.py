@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from engine import versions
+from engine.workflow import versions
 
 from ..extensions import db
 from . import actor, api, schemas, views

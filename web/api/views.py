@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from engine import clock
-from engine.cases import CaseDetail
-from engine.models import (
+from engine.casework.cases import CaseDetail
+from engine.store.models import (
     AuditEvent,
     Case,
     HumanTask,
@@ -17,7 +16,8 @@ from engine.models import (
     Standard,
     User,
 )
-from engine.spiff import ProcessModel
+from engine.time import clock
+from engine.workflow.spiff import ProcessModel
 
 
 def iso(value: datetime | date | None) -> str | None:

@@ -13,9 +13,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine import audit, calendar, clock, jobs, notifications, overdue, stats, timers
-from engine.errors import Invalid
-from engine.models import Job
+from engine.casework import jobs, notifications, overdue, timers
+from engine.money import stats
+from engine.store import audit
+from engine.store.errors import Invalid
+from engine.store.models import Job
+from engine.time import calendar, clock
 
 from ..auth import actor, require_login
 from ..extensions import db

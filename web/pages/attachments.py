@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from flask import send_file
 from werkzeug.datastructures import FileStorage
 
-from engine import attachments
+from engine.casework import attachments
 
 from .. import downloads
 from ..auth import actor

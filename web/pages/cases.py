@@ -8,10 +8,12 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from engine import cases, households, objections, procedures, workspace
-from engine.cases import CaseDetail
-from engine.errors import Invalid
-from engine.models import CASE_STATUSES
+from engine.casework import cases, objections, workspace
+from engine.casework.cases import CaseDetail
+from engine.money import households
+from engine.store.errors import Invalid
+from engine.store.models import CASE_STATUSES
+from engine.workflow import procedures
 
 from ..auth import actor
 from ..extensions import db

@@ -1,7 +1,7 @@
 """The process designers' workspace: the bpmn-js / dmn-js modeler over deployed bundles,
 validation without deploying, deploy, download and upload, and the version list.
 
-Thin routes over `engine.designer`; the role rule (designer, admin) lives there.
+Thin routes over `engine.workflow.designer`; the role rule (designer, admin) lives there.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from engine import designer as engine_designer
-from engine import procedures, versions
-from engine.errors import BadRequest, BundleInvalid
+from engine.store.errors import BadRequest, BundleInvalid
+from engine.workflow import designer as engine_designer
+from engine.workflow import procedures, versions
 
 from ..auth import actor, require_login
 from ..extensions import db

@@ -7,7 +7,9 @@ from datetime import date, datetime, time, timedelta
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine import clock, procedures, tasks, workspace
+from engine.casework import tasks, workspace
+from engine.time import clock
+from engine.workflow import procedures
 
 from ..auth import actor
 from ..extensions import db

@@ -7,9 +7,10 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine import cases, procedures, workspace
-from engine.errors import Forbidden, Invalid
-from engine.models import OrgUnit
+from engine.casework import cases, workspace
+from engine.store.errors import Forbidden, Invalid
+from engine.store.models import OrgUnit
+from engine.workflow import procedures
 
 from .. import forms_render
 from ..auth import actor

@@ -14,9 +14,12 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from engine import calendar, cases, clock, ledgers, procedures
-from engine.models import CASE_STATUSES
-from engine.models import Case as CaseModel
+from engine.casework import cases
+from engine.data import ledgers
+from engine.store.models import CASE_STATUSES
+from engine.store.models import Case as CaseModel
+from engine.time import calendar, clock
+from engine.workflow import procedures
 
 from .. import xlsx
 from ..auth import actor

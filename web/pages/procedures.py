@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import render_template
 
-from engine import procedures
+from engine.workflow import procedures
 
 from ..extensions import db
 from . import pages

@@ -14,9 +14,11 @@ from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
-from engine import money, notices, orgs
-from engine.errors import Conflict, DomainError, Invalid, NotFound, TooManyRequests
-from engine.models import Notice
+from engine.casework import notices
+from engine.people import orgs
+from engine.store import amounts
+from engine.store.errors import Conflict, DomainError, Invalid, NotFound, TooManyRequests
+from engine.store.models import Notice
 
 from ..errors import status_for
 from ..extensions import db
@@ -59,8 +61,8 @@ def cn_date(value: datetime | date | None) -> str:
 
 @public.app_template_filter("money")
 def money_text(value: Any) -> str:
-    """An amount as pages show it: to the fen by the one rule (engine.money.fen), grouped."""
-    return "—" if value is None else f"{money.fen(value):,.2f}"
+    """An amount as pages show it: to the fen by the one rule (amounts.fen), grouped."""
+    return "—" if value is None else f"{amounts.fen(value):,.2f}"
 
 
 @public.app_template_filter("yuan")

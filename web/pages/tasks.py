@@ -7,8 +7,9 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine import cases, procedures, tasks
-from engine.errors import Invalid
+from engine.casework import cases, tasks
+from engine.store.errors import Invalid
+from engine.workflow import procedures
 
 from .. import forms_render
 from ..auth import actor

@@ -6,14 +6,14 @@ Revises: fd4e670ada6f
 Create Date: 2026-11-30 21:30:00
 
 Events already present are chained here, in id order per case (and one chain for events
-without a case), with engine.audit's hash, so an upgraded database verifies clean.
+without a case), with engine.store.audit's hash, so an upgraded database verifies clean.
 """
 from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from engine.audit import GENESIS, NO_CASE, event_hash
-from engine.models import UTCDateTime
+from engine.store.audit import GENESIS, NO_CASE, event_hash
+from engine.store.models import UTCDateTime
 
 
 revision = '8e4b2c7d19a6'

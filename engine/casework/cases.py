@@ -1,0 +1,225 @@
+"""Cases: starting one for a household, finding them, reading one with its history."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, contains_eager, joinedload
+
+import forms
+from engine.casework import attachments, instances, objections
+from engine.money import benefits, households
+from engine.people import scope
+from engine.people.orgs import by_code
+from engine.store import audit
+from engine.store.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
+from engine.store.models import (
+    CASE_STATUSES,
+    AuditEvent,
+    Case,
+    HumanTask,
+    Notice,
+    Objection,
+    OrgUnit,
+    ProcedureVersion,
+    ProcessInstance,
+    User,
+)
+from engine.store.uow import unit_of_work
+from engine.time import calendar, clock
+from engine.workflow import procedures, spiff
+
+
+@dataclass
+class CaseDetail:
+    case: Case
+    version: ProcedureVersion
+    village: OrgUnit
+    open_tasks: list[HumanTask]
+    done_tasks: list[HumanTask]
+    history: list[AuditEvent]
+    completed_steps: set[str]
+    current_steps: set[str]
+    # Objections to the case's notices with the objector's name and contact: officials only.
+    objections: list[Objection] = field(default_factory=list)
+
+
+def validate_form(form: forms.Form, data: Any, now: datetime | None = None) -> dict[str, Any]:
+    """Validate submitted data with a form; a bad value becomes `Invalid` with field paths.
+
+    Date rules ("not after today") compare with the engine clock's day in China."""
+    if not isinstance(data, dict):
+        raise Invalid({"data": ["提交内容应为对象（JSON object）"]})
+    try:
+        return form.validate(data, today=calendar.local_date(now or clock.now()))
+    except forms.FormInvalid as exc:
+        raise Invalid(exc.fields) from None
+
+
+def _household(application: dict[str, Any]) -> tuple[str, int]:
+    """Name and size for lists and public notices, by the documented field convention."""
+    members = application.get("members")
+    size = len(members) if isinstance(members, list) else 0
+    return str(application.get("head_name", ""))[:100], size
+
+
+def start(db: Session, actor: User, procedure_key: str, village_code: str,
+          application: Any, comment: str = "", now: datetime | None = None,
+          uploads: Sequence[attachments.Upload] = ()) -> Case:
+    """Open a case for a household of a village and run its procedure to the first step;
+    `uploads` are the files the application names, stored with the case."""
+    now = now or clock.now()
+    if not procedure_key or not village_code:
+        raise BadRequest("需要提供 procedure 和 village")
+    with unit_of_work(db):
+        try:
+            village = by_code(db, village_code)
+        except NotFound:
+            raise Invalid({"village": [f"村代码 {village_code} 不存在"]}) from None
+        if not scope.can_start_case_in(actor, village):
+            raise Forbidden("您无权为该村受理申请")
+        version = procedures.newest_for(db, procedure_key, village)
+        model = procedures.model_of(version)
+        form = procedures.form_of(version, model.start_form)
+        clean = validate_form(form, application, now)
+        case = open_case(db, actor, version, village, clean, comment, now)
+        attachments.attach(db, actor, case, form, clean, uploads, now)
+        if model.exits and benefits.in_force(db, case) is None:  # rolls the case back
+            raise Invalid({households.HEAD_FIELD: [
+                "该户没有正在享受的待遇（未查到此户主身份证号码的在保家庭），不能办理退出或复核"]})
+    return case
+
+
+def application_digest(application: dict[str, Any]) -> str:
+    text = json.dumps(application, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def open_case(db: Session, actor: User | None, version: ProcedureVersion, village: OrgUnit,
+              clean: dict[str, Any], comment: str, now: datetime) -> Case:
+    """Open a case with a validated application, in the caller's transaction (no scope
+    check): `start` for one household, the yearly review job (engine.casework.reviews) for many."""
+    model = procedures.model_of(version)
+    name, size = _household(clean)
+    case = Case(
+        procedure_version_id=version.id,
+        village_id=village.id,
+        org_path=village.path,
+        status="running",
+        applicant_name=name,
+        household_size=size,
+        application=clean,
+        opened_at=now,
+        opened_by_id=actor.id if actor else None,
+    )
+    case.due_at, unknown_due = instances.due_or_unknown(db, case, now, model.due_working_days)
+    households.link(db, case, version, village, clean, now)  # 动态管理: one query
+    db.add(case)
+    db.flush()
+    with instances.running(db, case, now):
+        wf = spiff.start(model, clean)
+    instance = ProcessInstance(case_id=case.id, state=b"", serializer_version="",
+                               updated_at=now)
+    db.add(instance)
+    # The application is kept once, on the case (never rewritten); the audit entry holds its
+    # digest, which shows it unchanged since it was submitted.
+    audit.record(db, now, actor, "case.opened", case=case, step=model.start_form,
+                 comment=comment, changes={"application_sha256": application_digest(clean)})
+    _record_unknown_due(db, case, now, unknown_due)
+    instances.save(db, case, instance, model, wf, instances.EMPTY, [], now)
+    return case
+
+
+def _record_unknown_due(db: Session, case: Case, opened: datetime, reason: str) -> None:
+    if reason:
+        audit.record(db, opened, None, "deadline.unknown", case=case, comment=reason)
+
+
+EXTENDERS = ("township", "district", "admin")
+
+
+def extend(db: Session, actor: User, case_id: int, reason: str,
+           now: datetime | None = None) -> Case:
+    """Extend a case to its procedure's maximum limit (e.g. 45 working days), once, with a reason.
+
+    The 2021 rules allow it for a notice objection, 人户分离, filing away from home, or a hard
+    investigation; the reason is recorded in the case and its audit trail.
+    """
+    now = now or clock.now()
+    reason = (reason or "").strip()
+    with unit_of_work(db):
+        case = visible(db, actor, case_id)
+        if actor.role not in EXTENDERS:
+            raise Forbidden("只有镇（街道）、区级人员可以延长办理期限")
+        if not reason:
+            raise Invalid({"reason": ["延期须说明理由"]})
+        if case.status != "running":
+            raise Conflict("案件已办结，无需延期")
+        if case.extension_reason:
+            raise Conflict("该案件已延期一次，不能再次延期")
+        model = procedures.model_of(case.procedure)
+        if not model.max_working_days:
+            raise Invalid({"reason": ["该流程未规定最长办理期限，无法延期"]})
+        case.due_at, unknown_due = instances.due_or_unknown(db, case, case.opened_at,
+                                                           model.max_working_days)
+        _record_unknown_due(db, case, case.opened_at, unknown_due)
+        case.extension_reason = reason[:2000]
+        audit.record(db, now, actor, "case.extended", case=case, comment=reason,
+                     changes={"due_at": case.due_at.isoformat() if case.due_at else None})
+    return case
+
+
+def visible(db: Session, actor: User, case_id: int) -> Case:
+    return scope.visible_case(db, actor, case_id, joinedload(Case.village),
+                              joinedload(Case.procedure))
+
+
+def detail(db: Session, actor: User, case_id: int) -> CaseDetail:
+    case = visible(db, actor, case_id)
+    tasks = db.scalars(
+        select(HumanTask).where(HumanTask.case_id == case.id).order_by(HumanTask.id)
+    ).all()
+    history = db.scalars(
+        select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.id)
+    ).all()
+    open_tasks = [t for t in tasks if t.completed_at is None]
+    done = [t for t in tasks if t.completed_at is not None and t.outcome != "cancelled"]
+    posted = db.scalars(select(Notice).where(Notice.case_id == case.id)).all()
+    current = {t.step for t in open_tasks} | {n.step for n in posted if n.closed_at is None}
+    completed = ({t.step for t in done} | {n.step for n in posted if n.closed_at}) - current
+    return CaseDetail(case, case.procedure, case.village, open_tasks, done, list(history),
+                      completed, current, objections.of_case(db, case.id))
+
+
+def search_query(actor: User, status: str | None = None, village: str | None = None,
+                 q: str | None = None):
+    """Cases the actor may see, filtered by status, village code or a name (unordered)."""
+    if status and status not in CASE_STATUSES:
+        raise Invalid({"status": [f"状态应为 {', '.join(CASE_STATUSES)} 之一"]})
+    query = (
+        select(Case)
+        .join(Case.village)
+        .options(contains_eager(Case.village), joinedload(Case.procedure))
+        .where(scope.case_filter(actor))
+    )
+    if status:
+        query = query.where(Case.status == status)
+    if village:
+        query = query.where(OrgUnit.code == village)
+    if q:
+        like = f"%{q.strip()}%"
+        query = query.where(or_(Case.applicant_name.like(like), OrgUnit.name.like(like)))
+    return query
+
+
+def search(db: Session, actor: User, status: str | None = None, village: str | None = None,
+           q: str | None = None, limit: int = 50, offset: int = 0) -> list[Case]:
+    """Cases the actor may see, newest first, filtered by status, village code or name."""
+    query = search_query(actor, status, village, q)
+    return list(db.scalars(query.order_by(Case.id.desc()).limit(min(limit, 200)).offset(offset)))

@@ -1,0 +1,156 @@
+"""Keeping a case's rows in step with its workflow after every move.
+
+After SpiffWorkflow runs, the ready manual tasks are the open human tasks: rows are closed
+for tasks that left READY and opened (with level, org and due date) for new ones; the
+state, next timer and case status are written on the same objects, in the caller's
+transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from engine.casework import notices
+from engine.money import benefits, standards
+from engine.store import audit
+from engine.store.errors import Invalid
+from engine.store.models import LEVEL_NAMES, Case, HumanTask, OrgUnit, ProcessInstance
+from engine.time import calendar, clock
+from engine.workflow import operations, spiff
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a workflow was waiting on before a move: to tell what the move opened and closed."""
+
+    ready: frozenset[str]
+    notices: frozenset[str]
+
+
+EMPTY = Snapshot(frozenset(), frozenset())
+
+
+def snapshot(wf) -> Snapshot:
+    return Snapshot(frozenset(str(t.id) for t in spiff.ready_user_tasks(wf)),
+                    frozenset(spiff.waiting_notices(wf)))
+
+
+def open_rows(db: Session, case: Case) -> list[HumanTask]:
+    return list(db.scalars(select(HumanTask).where(
+        HumanTask.case_id == case.id, HumanTask.completed_at.is_(None))))
+
+
+def region_codes(case: Case) -> tuple[str, ...]:
+    """The case's ancestors, outermost first: whose local calendar days apply to it."""
+    return tuple(c for c in case.org_path.split("/") if c)
+
+
+def due_or_unknown(db: Session, case: Case, start: datetime, working_days: int | None,
+                   calendar_days: int | None = None) -> tuple[datetime | None, str]:
+    """A due time on the case's calendar, or None and why (a year not covered yet: the
+    import of that year dates it later, engine/casework/deadlines.py)."""
+    try:
+        return calendar.due_at(start, working_days, calendar_days, region_codes(case), db), ""
+    except calendar.YearNotCovered as exc:
+        return None, str(exc)
+
+
+@contextmanager
+def running(db: Session, case: Case, now: datetime) -> Iterator[None]:
+    """What a workflow step of this case runs under: its instant, calendar, regions and the
+    standard in force for it that day."""
+    with (clock.frozen(now), calendar.bound(db), calendar.regions(region_codes(case)),
+          operations.bound(db, case, now), standards.bound(db, case.org_path, now)):
+        yield
+
+
+def _orgs_by_level(db: Session, org_path: str) -> dict[str, OrgUnit]:
+    """The case's ancestors by level and its district's assessor org, in one query."""
+    codes = [c for c in org_path.split("/") if c]
+    districts = select(OrgUnit.id).where(OrgUnit.code.in_(codes), OrgUnit.level == "district")
+    rows = db.scalars(
+        select(OrgUnit)
+        .where(or_(OrgUnit.code.in_(codes),
+                   and_(OrgUnit.level == "assessor", OrgUnit.parent_id.in_(districts))))
+        .order_by(OrgUnit.id)
+    ).all()
+    out: dict[str, OrgUnit] = {}
+    for org in rows:
+        out.setdefault(org.level, org)
+    return out
+
+
+def open_rows_for(db: Session, case: Case, model: spiff.ProcessModel, ready: list,
+                  now: datetime, orgs) -> list[HumanTask]:
+    """New human-task rows for ready workflow tasks, routed to the org of their lane."""
+    if not ready:
+        return []
+    orgs = orgs()
+    rows = []
+    for task in ready:
+        step = model.steps[task.task_spec.bpmn_id]
+        org = orgs.get(step.level or "")
+        if org is None:
+            raise Invalid({"org": [
+                f"步骤“{step.name}”需由{LEVEL_NAMES.get(step.level or '', step.level)}办理，"
+                "但案件所在村的上级中没有该层级机构（第三方需在区下登记评估机构）"
+            ]}, "机构设置不完整，无法流转")
+        due, unknown = due_or_unknown(db, case, now, step.due_working_days, step.due_days)
+        if unknown:
+            audit.record(db, now, None, "deadline.unknown", case=case, step=step.id,
+                         comment=unknown)
+        row = HumanTask(
+            case_id=case.id,
+            workflow_task_id=str(task.id),
+            step=step.id,
+            name=step.name,
+            form_key=step.form_key or "",
+            level=step.level or "",
+            org=org,
+            created_at=now,
+            due_at=due,
+        )
+        db.add(row)
+        rows.append(row)
+    return rows
+
+
+def save(db: Session, case: Case, instance: ProcessInstance, model: spiff.ProcessModel, wf,
+         before: Snapshot, open_before: list[HumanTask], now: datetime,
+         notice_outcome: str = "passed") -> list[HumanTask]:
+    """Write the workflow back and sync task and notice rows; returns the case's open tasks."""
+    orgs = cache(lambda: _orgs_by_level(db, case.org_path))
+    ready_now = {str(t.id): t for t in spiff.ready_user_tasks(wf)}
+    waiting = spiff.waiting_notices(wf)
+    if ready_now.keys() - before.ready or waiting.keys() - before.notices:
+        with db.no_autoflush:  # read before writing: one flush at commit, not two
+            orgs()
+    still_open = []
+    for row in open_before:
+        if row.workflow_task_id in ready_now and row.completed_at is None:
+            still_open.append(row)
+        elif row.completed_at is None:
+            row.completed_at, row.outcome = now, "cancelled"
+    new = [t for tid, t in ready_now.items() if tid not in before.ready]
+    opened = open_rows_for(db, case, model, new, now, orgs)
+    notices.sync(db, case, model, before.notices, waiting, now, orgs, notice_outcome)
+    instance.state = spiff.dump(wf)
+    instance.serializer_version = spiff.SERIALIZER_VERSION
+    instance.next_timer_at = spiff.next_timer_at(wf)
+    instance.updated_at = now
+    status = spiff.final_status(wf)
+    if status and case.status == "running":
+        case.status, case.closed_at = status, now
+        audit.record(db, now, None, f"case.{status}", case=case)
+        if status == "approved":
+            benefits.on_approved(db, case, spiff.final_data(wf), now, model.decision_names)
+        elif status == "exited":  # every exit stops the household's benefit
+            benefits.end_for(db, case, now)
+    return still_open + opened

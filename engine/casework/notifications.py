@@ -1,0 +1,35 @@
+"""In-app notifications as an official sees them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.store.models import Notification, User
+from engine.store.uow import unit_of_work
+from engine.time import clock
+
+
+def _mine(actor: User):
+    query = select(Notification).where(Notification.org_id == actor.org_id)
+    if actor.role != "admin":
+        query = query.where(Notification.level == (actor.task_level or actor.org.level))
+    return query
+
+
+def recent(db: Session, actor: User, limit: int = 50) -> list[Notification]:
+    return list(db.scalars(_mine(actor).order_by(Notification.id.desc()).limit(limit)))
+
+
+def unread_count(db: Session, actor: User) -> int:
+    query = _mine(actor)
+    if actor.notifications_seen_at is not None:
+        query = query.where(Notification.created_at > actor.notifications_seen_at)
+    return db.scalar(select(func.count()).select_from(query.subquery()))
+
+
+def mark_seen(db: Session, actor: User, now: datetime | None = None) -> None:
+    with unit_of_work(db):
+        db.merge(actor).notifications_seen_at = now or clock.now()

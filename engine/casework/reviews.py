@@ -1,0 +1,175 @@
+"""Reviews of every enrolled household, started in bulk: yearly (年度复核) or every half year.
+
+临办发〔2018〕34号 二.5: 每年12月份，对所有困难家庭进行全面核查，根据核查情况进行动态调整;
+阜政办发〔2017〕30号: 对已经在册的家庭每年至少进行一次复核; 江府〔2018〕6号: 每半年调整一次名单.
+A review procedure declares its months in the process property `reviewMonths` ("12", "1,7"), and
+the worker queues it on its first pass in such a month for each region it is deployed to
+(`start_scheduled`). A district official (or an admin) can also start one by hand
+(`start_yearly`). Either way a Job (kind "start_reviews") lists every active household
+(approved case with a benefit not ended) and the worker opens one review case per household in
+batches (`run_batch`), showing progress on the job. A region's review of a procedure happens
+once a month at most (the job's unique key). Each review case starts from the household's last
+application. A household that already has a running case is skipped and counted.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload
+
+from engine.casework import cases
+from engine.money import benefits
+from engine.people.orgs import by_code
+from engine.store import audit
+from engine.store.errors import Conflict, Forbidden, NotFound
+from engine.store.models import Case, Job, OrgUnit, ProcedureVersion, User
+from engine.store.uow import unit_of_work
+from engine.time import calendar, clock
+from engine.workflow import procedures
+
+KIND = "start_reviews"
+BATCH = 100
+STARTERS = ("district", "admin")
+
+
+def _households(org_path: str):
+    """The active benefit cases (one per household) under a region, by case id."""
+    return benefits._active(org_path).where(Case.household_id.is_not(None))
+
+
+def _period_key(region: OrgUnit, procedure_key: str, now: datetime) -> str:
+    return f"{KIND}:{region.path}:{procedure_key}:{calendar.local_date(now):%Y-%m}"
+
+
+def _queue(db: Session, actor: User | None, region: OrgUnit, procedure_key: str,
+           now: datetime, how: str, unique_key: str | None = None) -> Job:
+    """Add the job of one region's review (the caller commits)."""
+    running = [job_id for job_id, params in db.execute(select(Job.id, Job.params).where(
+        Job.kind == KIND, Job.status.in_(("pending", "running")), Job.org_path == region.path))
+        if params.get("procedure_key") == procedure_key]
+    if running:
+        raise Conflict(f"该地区的复核正在发起中（任务 {running[0]}）")
+    total = db.scalar(select(func.count()).select_from(_households(region.path).subquery()))
+    local = calendar.local_date(now)
+    job = Job(kind=KIND, org_path=region.path, total=total, created_at=now, unique_key=unique_key,
+              params={"procedure_key": procedure_key, "actor_id": actor.id if actor else None,
+                      "year": local.year, "period": f"{local:%Y-%m}", "region": region.code})
+    db.add(job)
+    db.flush()
+    audit.record(db, now, actor, "job.created",
+                 comment=f"{how}发起 {region.name} {local:%Y年%m月} 复核，共 {total} 户",
+                 changes={"job_id": job.id, "procedure": procedure_key})
+    return job
+
+
+def start_yearly(db: Session, actor: User, region_code: str,
+                 procedure_key: str = "linzi_review", now: datetime | None = None) -> Job:
+    """Queue the review of every active household under a region, by hand (it may be
+    repeated: households whose review is still running are skipped)."""
+    now = now or clock.now()
+    with unit_of_work(db):
+        if actor.role not in STARTERS:
+            raise Forbidden("只有区级人员或管理员可以发起年度复核")
+        try:
+            region = by_code(db, region_code)
+        except NotFound:
+            raise NotFound(f"机构代码 {region_code} 不存在") from None
+        if not actor.org.covers(region):
+            raise Forbidden("您无权对该地区发起年度复核")
+        procedures.newest_for(db, procedure_key, region)  # deployed here, or NotFound
+        job = _queue(db, actor, region, procedure_key, now, "")
+    return job
+
+
+def _started_this_month(db: Session, region: OrgUnit, procedure_key: str,
+                        now: datetime) -> bool:
+    """Whether this region's review of the procedure was queued this month, by the schedule
+    or by hand (a hand-started review in the month stands for the scheduled one)."""
+    first = calendar.local_date(now).replace(day=1)
+    since = calendar.end_of_day(first - timedelta(days=1))
+    params = db.scalars(select(Job.params).where(
+        Job.kind == KIND, Job.org_path == region.path, Job.created_at >= since))
+    return any(p.get("procedure_key") == procedure_key for p in params)
+
+
+def _newest_versions(db: Session) -> list[ProcedureVersion]:
+    newest: dict[tuple[str, int], ProcedureVersion] = {}
+    for version in db.scalars(select(ProcedureVersion)):
+        held = newest.get((version.key, version.region_id))
+        if held is None or version.version > held.version:
+            newest[(version.key, version.region_id)] = version
+    return list(newest.values())
+
+
+def start_scheduled(db: Session, now: datetime | None = None) -> list[Job]:
+    """Queue this month's reviews: every deployed procedure whose reviewMonths include the
+    month, once per region. Returns the jobs queued by this call."""
+    now = now or clock.now()
+    month = calendar.local_date(now).month
+    queued = []
+    for version in _newest_versions(db):
+        if month not in procedures.model_of(version).review_months:
+            continue
+        if _started_this_month(db, version.region, version.key, now):
+            continue
+        try:
+            with unit_of_work(db):
+                queued.append(_queue(db, None, version.region, version.key, now, "按计划自动",
+                                     _period_key(version.region, version.key, now)))
+        except Conflict:  # another worker queued it, or a review is still being started
+            continue
+    return queued
+
+
+def run_batch(db: Session, now: datetime | None = None) -> int:
+    """Open review cases for the next batch of the oldest review job; returns households
+    handled (0: nothing to do)."""
+    now = now or clock.now()
+    with unit_of_work(db):
+        query = (select(Job).where(Job.status.in_(("pending", "running")), Job.kind == KIND)
+                 .order_by(Job.id))
+        if db.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        job = db.scalars(query.limit(1)).first()
+        if job is None:
+            return 0
+        actor = db.get(User, job.params["actor_id"]) if job.params.get("actor_id") else None
+        key = job.params["procedure_key"]
+        holders = list(db.scalars(
+            select(Case).options(joinedload(Case.village))
+            .where(Case.id.in_(_households(job.org_path).where(Case.id > job.cursor)
+                               .order_by(Case.id).limit(BATCH)))
+            .order_by(Case.id)))
+        busy = set(db.scalars(select(Case.household_id).where(
+            Case.household_id.in_([h.household_id for h in holders]),
+            Case.status == "running")))
+        versions: dict[int, ProcedureVersion] = {}
+        for holder in holders:
+            village: OrgUnit = holder.village
+            if holder.household_id in busy:  # a running case (e.g. an earlier review)
+                job.skipped += 1
+                continue
+            try:  # both raise before anything is written for this household
+                version = versions.get(village.id)
+                if version is None:
+                    version = versions[village.id] = procedures.newest_for(db, key, village)
+            except NotFound:
+                job.skipped += 1
+                continue
+            period = job.params.get("period") or job.params.get("year", "")
+            cases.open_case(db, actor, version, village, dict(holder.application),
+                            f"{period} 复核（批量发起，任务 {job.id}）", now)
+            busy.add(holder.household_id)
+            job.done += 1
+        job.cursor = holders[-1].id if holders else job.cursor
+        job.status = "running" if len(holders) == BATCH else "done"
+        if job.status == "done":
+            job.finished_at = now
+        return len(holders) or 1  # 1: an empty job was just finished
+
+
+def run_jobs(db: Session, now: datetime | None = None, max_batches: int = 20) -> int:
+    """The worker's share: a few batches per pass."""
+    return benefits.drain(run_batch, db, now, max_batches)

@@ -1,0 +1,197 @@
+"""Human tasks: the inbox, claiming, and completing a step (one transaction per action)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload
+
+import forms
+from engine.casework import attachments, instances
+from engine.casework.cases import validate_form
+from engine.people import scope
+from engine.store import audit
+from engine.store.errors import Conflict, Forbidden, NotFound
+from engine.store.models import Case, HumanTask, OrgUnit, ProcessInstance, User
+from engine.store.uow import unit_of_work
+from engine.time import clock
+from engine.workflow import procedures, spiff
+
+
+@dataclass
+class TaskDetail:
+    task: HumanTask
+    case: Case
+    form: forms.Form
+    earlier: list[HumanTask]
+    # What the case's decision tables gave (eligible, proposed_amount…), for the deciding step.
+    decisions: dict[str, Any] = field(default_factory=dict)
+
+
+def inbox_query(actor: User, step: str | None = None, overdue: bool | None = None,
+                now: datetime | None = None, village: str | None = None,
+                due_before: datetime | None = None, mine: bool = False):
+    """Open tasks the actor's org works at the actor's level, soonest due first.
+
+    Served by ix_human_task_inbox (org_id, level, due_at) WHERE completed_at IS NULL.
+    """
+    now = now or clock.now()
+    query = select(HumanTask).where(
+        HumanTask.org_id == actor.org_id,
+        HumanTask.level == (actor.task_level or "-"),
+        HumanTask.completed_at.is_(None),
+    )
+    if step:
+        query = query.where(HumanTask.step == step)
+    if overdue is True:
+        query = query.where(HumanTask.due_at < now)
+    elif overdue is False:
+        query = query.where((HumanTask.due_at >= now) | HumanTask.due_at.is_(None))
+    if due_before:
+        query = query.where(HumanTask.due_at < due_before)
+    if mine:
+        query = query.where(HumanTask.assignee_id == actor.id)
+    if village:
+        query = query.join(Case, Case.id == HumanTask.case_id).join(
+            OrgUnit, OrgUnit.id == Case.village_id).where(OrgUnit.code == village)
+    return query
+
+
+def inbox(db: Session, actor: User, limit: int = 50, offset: int = 0, **filters) -> list[HumanTask]:
+    scope.require_official(actor)
+    query = inbox_query(actor, **filters)
+    return list(db.scalars(
+        query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)
+        .limit(min(limit, 500)).offset(offset)
+    ))
+
+
+def inbox_counts(db: Session, actor: User,
+                 now: datetime | None = None) -> dict[str, tuple[int, int]]:
+    """{step: (open, overdue)} for the actor's inbox."""
+    now = now or clock.now()
+    base = inbox_query(actor, now=now).subquery()
+    rows = db.execute(
+        select(base.c.step, func.count(), func.count().filter(base.c.due_at < now))
+        .group_by(base.c.step)
+    ).all()
+    return {step: (total, late) for step, total, late in rows}
+
+
+def _load(db: Session, actor: User, task_id: int, *, for_work: bool) -> HumanTask:
+    """The task with its case, instance, version and village in one query.
+
+    A task whose case the actor may not see is "not found"; one they may see but not work
+    is "forbidden".
+    """
+    task = db.scalar(
+        select(HumanTask)
+        .options(
+            joinedload(HumanTask.case).joinedload(Case.instance),
+            joinedload(HumanTask.case).joinedload(Case.procedure),
+            joinedload(HumanTask.case).joinedload(Case.village),
+        )
+        .where(HumanTask.id == task_id)
+    )
+    if task is None:
+        raise NotFound("待办事项不存在")
+    if scope.can_work(actor, task):
+        return task
+    visible = db.scalar(select(Case.id).where(Case.id == task.case_id, scope.case_filter(actor)))
+    if visible is None:
+        raise NotFound("待办事项不存在")
+    if for_work:
+        raise Forbidden("该事项不属于您的办理范围")
+    return task
+
+
+def detail(db: Session, actor: User, task_id: int) -> TaskDetail:
+    task = _load(db, actor, task_id, for_work=True)
+    case = task.case
+    earlier = db.scalars(
+        select(HumanTask)
+        .where(HumanTask.case_id == case.id, HumanTask.completed_at.is_not(None),
+               HumanTask.outcome != "cancelled")
+        .order_by(HumanTask.completed_at)
+    ).all()
+    form = procedures.form_of(case.procedure, task.form_key)
+    return TaskDetail(task, case, form, list(earlier), _decisions(case, task))
+
+
+def _decisions(case: Case, task: HumanTask) -> dict[str, Any]:
+    model = procedures.model_of(case.procedure)
+    if not model.decisions or task.completed_at is not None or case.instance is None:
+        return {}
+    wf = spiff.load(case.instance.state, model)
+    return spiff.decisions_at(wf, task.workflow_task_id, model)
+
+
+def claim(db: Session, actor: User, task_id: int, now: datetime | None = None) -> HumanTask:
+    now = now or clock.now()
+    with unit_of_work(db):
+        task = _load(db, actor, task_id, for_work=True)
+        if task.completed_at is not None:
+            raise Conflict("该事项已办结")
+        if task.assignee_id not in (None, actor.id):
+            raise Conflict("该事项已被他人认领")
+        if task.assignee_id is None:
+            task.assignee = actor
+            audit.record(db, now, actor, "task.claimed", case=task.case, task=task)
+    return task
+
+
+def unclaim(db: Session, actor: User, task_id: int, now: datetime | None = None) -> HumanTask:
+    now = now or clock.now()
+    with unit_of_work(db):
+        task = _load(db, actor, task_id, for_work=True)
+        if task.completed_at is not None:
+            raise Conflict("该事项已办结")
+        if task.assignee_id not in (None, actor.id):
+            raise Conflict("该事项已被他人认领，只有认领人可以退回")
+        if task.assignee_id is not None:
+            task.assignee = None
+            audit.record(db, now, actor, "task.unclaimed", case=task.case, task=task)
+    return task
+
+
+def complete(db: Session, actor: User, task_id: int, data: Any, comment: str = "",
+             now: datetime | None = None,
+             uploads: Sequence[attachments.Upload] = ()) -> tuple[Case, list[HumanTask]]:
+    """Validate the step's form, run the workflow, write state, task rows, files and audit at
+    once; `uploads` are the files this submission's form names (see engine.casework.attachments)."""
+    now = now or clock.now()
+    with unit_of_work(db):
+        task = _load(db, actor, task_id, for_work=True)
+        if task.completed_at is not None:
+            raise Conflict("该事项已办结")
+        if task.assignee_id not in (None, actor.id):
+            raise Conflict("该事项已被他人认领")
+        case: Case = task.case
+        version = case.procedure
+        form = procedures.form_of(version, task.form_key)
+        clean = validate_form(form, data, now)
+        attachments.attach(db, actor, case, form, clean, uploads, now)
+        model = procedures.model_of(version)
+        instance: ProcessInstance = case.instance
+        wf = spiff.load(instance.state, model)
+        before = instances.snapshot(wf)
+        with instances.running(db, case, now):
+            if not spiff.complete(wf, task.workflow_task_id, clean):
+                raise Conflict("该事项已办结")
+        others = []
+        if len(before.ready) > 1:  # parallel branches: the case has other open rows
+            others = list(db.scalars(select(HumanTask).where(
+                HumanTask.case_id == case.id, HumanTask.completed_at.is_(None),
+                HumanTask.id != task.id)))
+        task.assignee = actor
+        task.completed_at, task.completed_by_id = now, actor.id
+        task.outcome = str(clean.get("decision", "done"))
+        task.data = clean
+        audit.record(db, now, actor, "task.completed", case=case, task=task,
+                     comment=comment, changes=clean)
+        open_tasks = instances.save(db, case, instance, model, wf, before, others, now)
+    return case, open_tasks

@@ -1,0 +1,57 @@
+"""Ledgers (台账): every case an official's org may see, with the figures a ledger lists.
+
+Unlike `cases.search` (a page of 200 at most), a ledger walks all matching cases, in id
+order and in batches, so that a district's export does not hold every row in memory at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.casework import cases
+from engine.store.models import Case, HumanTask, OrgUnit, User
+
+BATCH = 500
+
+
+@dataclass
+class LedgerRow:
+    case: Case
+    township: str
+    # Each completed step's form key and data, later completions winning (a returned step
+    # done twice counts once): {step: (form key, data)}.
+    steps: dict[str, tuple[str, dict[str, Any]]]
+
+
+def rows(db: Session, actor: User, status: str | None = None, village: str | None = None,
+         q: str | None = None) -> Iterator[LedgerRow]:
+    """Matching visible cases, oldest first, with their township names and step data."""
+    query = cases.search_query(actor, status, village, q)
+    townships: dict[int, str] = {}
+    last_id = 0
+    while True:
+        batch = list(db.scalars(query.where(Case.id > last_id).order_by(Case.id).limit(BATCH)))
+        if not batch:
+            return
+        last_id = batch[-1].id
+        parents = {c.village.parent_id for c in batch} - set(townships) - {None}
+        if parents:
+            for org in db.scalars(select(OrgUnit).where(OrgUnit.id.in_(parents))):
+                townships[org.id] = org.name
+        steps: dict[int, dict[str, tuple[str, dict[str, Any]]]] = {}
+        done = db.scalars(
+            select(HumanTask)
+            .where(HumanTask.case_id.in_([c.id for c in batch]),
+                   HumanTask.completed_at.is_not(None), HumanTask.outcome != "cancelled")
+            .order_by(HumanTask.completed_at)
+        )
+        for task in done:
+            steps.setdefault(task.case_id, {})[task.step] = (task.form_key, task.data or {})
+        for case in batch:
+            yield LedgerRow(case, townships.get(case.village.parent_id or 0, ""),
+                            steps.get(case.id, {}))

@@ -1,0 +1,7 @@
+"""Households and money: the roll, each region's dated standard, benefits, statistics.
+
+Owns: `households` (the roll, 动态管理), `standards` (低保标准 by region and date),
+`standard_operations` (the service task that publishes one), `benefits` (top-ups recorded at
+approval and recalculated in bulk), `stats` (补差水平 and the monthly figures).
+May import: engine.store, engine.time, engine.people, engine.workflow.
+"""

@@ -1,0 +1,316 @@
+"""Household top-ups (补差): recorded at approval, recalculated in bulk when a standard changes.
+
+A recalculation runs the region's own rules when the procedure names them: the decision
+tables listed in the service task's `decisions` parameter are evaluated again for every
+household, on the facts kept with its benefit (its incomes, members, area…), seeing the
+standard in force for the household on the date the change takes effect
+(`standard_monthly`, `standard_yearly`, engine/money/standards.py); the last table's
+`proposed_amount` is the new top-up. Without `decisions` it falls back to the national formula
+(民发〔2012〕220号 Art. 27): (standard − per-capita income) × household members, per month, never
+negative. A household whose facts are unknown, or for which the rules fail, is skipped and
+counted, not guessed. Every amount is exact (Decimal) and rounded once, to the fen, half up
+(engine/store/amounts.py).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.money import households, standards
+from engine.store import audit
+from engine.store.amounts import Amount, fen, number
+from engine.store.errors import ModelError
+from engine.store.models import Benefit, Case, Job, ProcedureVersion
+from engine.store.uow import unit_of_work
+from engine.time import calendar, clock
+from engine.workflow import spiff
+from engine.workflow.operations import operation
+
+BATCH = 200
+
+
+def topup(standard_monthly: Decimal, per_capita_income_yearly: Decimal | float,
+          size: int) -> Amount:
+    """The national formula, exact, rounded once at the end."""
+    gap = Amount(standard_monthly) - Amount(per_capita_income_yearly) / 12
+    return fen(max(Amount(0), gap) * size)
+
+
+_number = number
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool | Decimal)
+
+
+def _json_scalar(value: Any) -> Any:
+    """Facts are JSON: an exact amount is kept as its decimal text's float (two decimals at
+    most in what forms produce), never as binary noise."""
+    return float(value) if isinstance(value, Decimal) else value
+
+
+def facts_of(data: dict[str, Any], names: frozenset[str] | set[str]) -> dict[str, Any]:
+    """The scalar values of `data` that the bundle's decision tables read (never the
+    standard: a recalculation must read the one in force then)."""
+    return {name: _json_scalar(data[name]) for name in sorted(names)
+            if name not in standards.NAMES and _scalar(data.get(name))}
+
+
+def _standard_on(db: Session, case: Case, day: date) -> Decimal | None:
+    found = standards.in_force(db, case.org_path, day)
+    return fen(standards.monthly(found)) if found is not None else None
+
+
+def on_approved(db: Session, case: Case, data: dict[str, Any], now: datetime,
+                decision_names: frozenset[str] = frozenset()) -> None:
+    """The first benefit row of an approved household, from the procedure's `amount`."""
+    amount = _number(data.get("amount"))
+    if amount is None:
+        return
+    income = _number(data.get("per_capita_income"))
+    day = calendar.local_date(now)
+    db.add(Benefit(case_id=case.id, monthly_amount=fen(amount),
+                   standard=_standard_on(db, case, day),
+                   per_capita_income=fen(income) if income is not None else None,
+                   household_size=case.household_size, effective_from=day,
+                   source="approval", created_at=now,
+                   facts=facts_of(data, decision_names) or None))
+
+
+def _active(org_path: str):
+    """Approved households under a region that have a benefit not ended by an exit."""
+    return select(Case.id).where(
+        Case.status == "approved", Case.org_path.startswith(org_path, autoescape=True),
+        Case.id.in_(select(Benefit.case_id)),
+        Case.id.not_in(select(Benefit.case_id).where(Benefit.source.like("exit:%"))))
+
+
+def _decision_ids(decisions: Any) -> list[str]:
+    if decisions is None:
+        return []
+    if not isinstance(decisions, str):
+        raise ValueError(f"decisions 应为以逗号分隔的决策表编号，实际为 {decisions!r}")
+    return [d.strip() for d in decisions.replace("，", ",").split(",") if d.strip()]
+
+
+def _effective_date(effective_from: Any, now: datetime) -> date:
+    if effective_from in (None, ""):
+        return calendar.local_date(now)
+    try:
+        return date.fromisoformat(str(effective_from)[:10])
+    except ValueError:
+        raise ValueError(f"生效日期应为 YYYY-MM-DD，实际为 {effective_from!r}") from None
+
+
+@operation("recalculate_topups")
+def start_recalculation(db: Session, case: Case, now: datetime, effective_from: Any = None,
+                        decisions: Any = None) -> dict[str, Any]:
+    """Service task: queue the recalculation of every active household of the case's region,
+    by the decision tables named in `decisions` (of the case's own bundle) or else by the
+    national formula, each with the standard in force for it from `effective_from`."""
+    from engine.workflow.procedures import model_of
+
+    rules = _decision_ids(decisions)
+    if rules:
+        version = db.get(ProcedureVersion, case.procedure_version_id)
+        missing = [d for d in rules if d not in model_of(version).decisions]
+        if missing:
+            raise ValueError(f"流程包中没有决策表：{'、'.join(missing)}")
+    effective = _effective_date(effective_from, now)
+    standard = standards.in_force(db, case.org_path, effective)
+    if standard is None:
+        raise ValueError(f"本地区在 {effective} 没有有效的低保标准，无法重新核算")
+    region = case.org_path
+    total = db.scalar(select(func.count()).select_from(_active(region).subquery()))
+    job = Job(kind="recalculate_topups", org_path=region, case_id=case.id, total=total,
+              params={"effective_from": effective.isoformat(),
+                      "decisions": rules, "version_id": case.procedure_version_id},
+              created_at=now)
+    db.add(job)
+    db.flush()
+    how = (f"按决策表 {'、'.join(rules)}" if rules else
+           f"按标准 {standard.amount} {standards.PERIODS[standard.period]}")
+    audit.record(db, now, None, "job.created", case=case,
+                 comment=f"{how}重新核算 {total} 户补差（{effective} 起）")
+    return {"job_id": job.id, "households": total}
+
+
+def _by_formula(db: Session, case: Case, effective: date, old: Benefit) -> Benefit | None:
+    """The national formula with the standard in force for the household from `effective`."""
+    found = standards.in_force(db, case.org_path, effective)
+    if old.per_capita_income is None or found is None:
+        return None
+    monthly = standards.monthly(found)
+    return Benefit(standard=fen(monthly), per_capita_income=old.per_capita_income,
+                   household_size=old.household_size, facts=old.facts,
+                   monthly_amount=topup(monthly, old.per_capita_income, old.household_size))
+
+
+def _by_rules(db: Session, case: Case, effective: date, job: Job, old: Benefit,
+              model) -> Benefit | None:
+    """Run the region's decision tables again on the household's facts, seeing the standard
+    in force for the household from `effective`."""
+    if not old.facts:
+        return None
+    try:
+        with standards.bound(db, case.org_path, effective):
+            result = spiff.decide(model, job.params["decisions"],
+                                  {**old.facts, "standard_date": effective.isoformat()})
+    except standards.NoStandard as exc:
+        raise ModelError(str(exc)) from exc
+    amount = _number(result.get("proposed_amount"))
+    if amount is None or amount < 0:
+        raise ModelError(f"决策表没有给出有效的 proposed_amount：{result.get('proposed_amount')!r}")
+    income = _number(result.get("per_capita_income"))
+    return Benefit(standard=_standard_on(db, case, effective),
+                   per_capita_income=fen(income) if income is not None else None,
+                   household_size=old.household_size, monthly_amount=fen(amount),
+                   facts={k: _json_scalar(result[k]) for k in old.facts
+                          if _scalar(result.get(k))})
+
+
+def run_batch(db: Session, now: datetime | None = None) -> int:
+    """Advance the oldest unfinished job by one batch; returns households handled."""
+    now = now or clock.now()
+    with unit_of_work(db):
+        query = (select(Job).where(Job.status.in_(("pending", "running")),
+                                   Job.kind == "recalculate_topups").order_by(Job.id))
+        if db.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        job = db.scalars(query.limit(1)).first()
+        if job is None:
+            return 0
+        ids = list(db.scalars(_active(job.org_path).where(Case.id > job.cursor)
+                              .order_by(Case.id).limit(BATCH)))
+        latest: dict[int, Benefit] = {}
+        for benefit in db.scalars(select(Benefit).where(Benefit.case_id.in_(ids))
+                                  .order_by(Benefit.id)):
+            latest[benefit.case_id] = benefit
+        effective = date.fromisoformat(job.params["effective_from"])
+        model = _job_model(db, job)
+        holders = {c.id: c for c in db.scalars(select(Case).where(Case.id.in_(ids)))}
+        for case_id in ids:
+            old, holder = latest[case_id], holders[case_id]
+            try:
+                new = (_by_rules(db, holder, effective, job, old, model) if model
+                       else _by_formula(db, holder, effective, old))
+            except ModelError as exc:
+                new = None
+                job.params = {**job.params, "last_error": f"案件 {case_id}：{exc}"}
+            if new is None:
+                job.skipped += 1
+                continue
+            new.case_id, new.effective_from = case_id, effective
+            new.source, new.created_at = f"job:{job.id}", now
+            db.add(new)
+            job.done += 1
+        job.cursor = ids[-1] if ids else job.cursor
+        job.status = "running" if len(ids) == BATCH else "done"
+        if job.status == "done":
+            job.finished_at = now
+        return len(ids)
+
+
+def _job_model(db: Session, job: Job):
+    """The process model whose decision tables the job runs, or None for the formula."""
+    from engine.workflow.procedures import model_of
+
+    if not job.params.get("decisions"):
+        return None
+    return model_of(db.get(ProcedureVersion, job.params["version_id"]))
+
+
+def drain(run_batch_fn, db: Session, now: datetime | None = None, max_batches: int = 50) -> int:
+    """The worker's share of a kind of job: batches until none is left or the pass is full."""
+    handled = 0
+    for _ in range(max_batches):
+        n = run_batch_fn(db, now)
+        if n == 0:
+            break
+        handled += n
+    return handled
+
+
+def run_jobs(db: Session, now: datetime | None = None, max_batches: int = 50) -> int:
+    return drain(run_batch, db, now, max_batches)
+
+
+def current(db: Session, case_id: int) -> Benefit | None:
+    """The newest benefit row of an approved case."""
+    return households.latest_benefit(db, case_id)
+
+
+# ---------------------------------------------------------------- dynamic management (动态管理)
+# A household's benefit rows stay on the case that first approved it; a yearly review or an
+# exit appends to that case's rows, so that current() and the recalculation stay meaningful.
+
+
+def _household_benefit(db: Session, case: Case) -> Benefit | None:
+    """The current benefit of the household of `case` (held by its approved case)."""
+    return None if case.household_id is None else households.current_benefit(db,
+                                                                              case.household_id)
+
+
+def in_force(db: Session, case: Case) -> Benefit | None:
+    """The household's benefit row now in force, or None (no household, none, or ended)."""
+    old = _household_benefit(db, case)
+    return None if old is None or old.exit_case_id is not None else old
+
+
+def end_for(db: Session, case: Case, now: datetime) -> Benefit | None:
+    """End the benefit of the household of `case` (an exit): a 0 row, source "exit:<case>".
+    Idempotent: a household whose benefit already ended gets no second row."""
+    old = in_force(db, case)
+    if old is None:
+        return None
+    ended = Benefit(case_id=old.case_id, monthly_amount=Decimal("0.00"), standard=old.standard,
+                    per_capita_income=old.per_capita_income, household_size=old.household_size,
+                    effective_from=calendar.local_date(now), source=f"{Benefit.EXIT}{case.id}",
+                    created_at=now, facts=old.facts)
+    db.add(ended)
+    audit.record(db, now, None, "benefit.ended", case=case,
+                 comment=f"家庭退出，案件 {old.case_id} 的补差自 {calendar.local_date(now)} 停发")
+    return ended
+
+
+@operation("end_benefit")
+def end_benefit(db: Session, case: Case, now: datetime) -> dict[str, Any]:
+    """Service task: stop the benefit before the case ends (a case ending `exited` stops it
+    in any case, see engine.casework.instances.save)."""
+    ended = end_for(db, case, now)
+    return {"ended": True, "benefit_case_id": ended.case_id} if ended else {"ended": False}
+
+
+@operation("adjust_benefit", with_data=True)
+def adjust_benefit(db: Session, case: Case, now: datetime, amount: Any,
+                   per_capita_income: Any = None,
+                   data: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Service task: the yearly review adjusts the household's monthly top-up; the facts the
+    review's decision tables read (this year's incomes, members) replace the kept ones."""
+    from engine.workflow.procedures import model_of
+
+    value = _number(amount)
+    if value is None or value < 0:
+        raise ValueError(f"调整后的月补差金额应为非负数，实际为 {amount!r}")
+    value = fen(value)
+    old = in_force(db, case)
+    if old is None:
+        raise ValueError("该户没有在保的补差记录，无法调整")
+    income = _number(per_capita_income)
+    names = model_of(db.get(ProcedureVersion, case.procedure_version_id)).decision_names
+    facts = facts_of(data or {}, names)
+    day = calendar.local_date(now)
+    db.add(Benefit(case_id=old.case_id, monthly_amount=value,
+                   standard=_standard_on(db, case, day) or old.standard,
+                   per_capita_income=fen(income) if income is not None else old.per_capita_income,
+                   household_size=case.household_size or old.household_size,
+                   effective_from=calendar.local_date(now), source=f"review:{case.id}",
+                   created_at=now, facts=facts or old.facts))
+    audit.record(db, now, None, "benefit.adjusted", case=case,
+                 comment=f"年度复核调整补差：{old.monthly_amount} → {value} 元/月")
+    return {"adjusted": True, "benefit_case_id": old.case_id, "amount": float(value)}

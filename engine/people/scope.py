@@ -1,0 +1,59 @@
+"""Who may see and work what. Every read and write of a case or task asks here.
+
+- Village, township and district officials (and clerks, and admins) see the cases of villages
+  under their own org unit.
+- Third-party assessors see only cases their org has been given a task in.
+- A task may be worked by users of its org whose role works its level (its BPMN lane).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, select, true
+from sqlalchemy.orm import Session
+
+from engine.store.errors import Forbidden, NotFound
+from engine.store.models import OFFICIAL_ROLES, Case, HumanTask, OrgUnit, User
+
+
+def require_official(actor: User) -> None:
+    if actor.role not in OFFICIAL_ROLES:
+        raise Forbidden("只有经办人员可以查看案件")
+
+
+def case_filter(actor: User) -> ColumnElement[bool]:
+    """A WHERE clause on Case selecting what the actor may see."""
+    require_official(actor)
+    if actor.role == "assessor":
+        return Case.id.in_(select(HumanTask.case_id).where(HumanTask.org_id == actor.org_id))
+    if actor.org.path == "/":
+        return true()
+    return Case.org_path.startswith(actor.org.path, autoescape=True)
+
+
+def visible_case(db: Session, actor: User, case_id: int, *options: Any) -> Case:
+    """The case if the actor may see it; NotFound otherwise (never "forbidden": a case the
+    actor may not see is one they may not know exists)."""
+    case = db.scalar(select(Case).options(*options)
+                     .where(Case.id == case_id, case_filter(actor)))
+    if case is None:
+        raise NotFound("案件不存在")
+    return case
+
+
+def can_work(actor: User, task: HumanTask) -> bool:
+    return task.org_id == actor.org_id and task.level == actor.task_level
+
+
+def can_start_case_in(actor: User, org: OrgUnit) -> bool:
+    """Clerks start household cases for their township's villages, village officials for
+    their own village; district officials and admins start region procedures (such as a
+    standard adjustment) at a non-village org they cover."""
+    if actor.role == "village":
+        return org.id == actor.org_id and org.level == "village"
+    if actor.role == "clerk":
+        return org.level == "village" and actor.org.covers(org)
+    if actor.role in ("district", "admin"):
+        return org.level != "village" and actor.org.covers(org)
+    return False

@@ -1,0 +1,72 @@
+"""The persistent model: plain SQLAlchemy 2 declarative classes, shared with Flask-SQLAlchemy.
+
+One module per room (base, people, casework, money, records); import from this package.
+
+Levels of the org tree and the roles that work at each level are defined here too, because
+every scope rule in the engine is phrased in them.
+"""
+
+
+from engine.store.models.base import (
+    CASE_STATUSES,
+    LEVEL_NAMES,
+    LEVELS,
+    OFFICIAL_ROLES,
+    ROLE_NAMES,
+    ROLE_ORG_LEVEL,
+    ROLE_TASK_LEVEL,
+    ROLES,
+    Base,
+    JSONType,
+    Money,
+    UTCDateTime,
+)
+from engine.store.models.casework import (
+    Attachment,
+    Case,
+    HumanTask,
+    Job,
+    Notice,
+    Notification,
+    Objection,
+    ProcedureVersion,
+    ProcessInstance,
+)
+from engine.store.models.money import Benefit, Household, Standard
+from engine.store.models.people import ApiToken, LoginFailure, OrgUnit, User
+from engine.store.models.records import AuditChain, AuditEvent, CalendarDay, CalendarYear
+
+__all__ = [
+    "ApiToken",
+    "Attachment",
+    "AuditChain",
+    "AuditEvent",
+    "Base",
+    "Benefit",
+    "CASE_STATUSES",
+    "CalendarDay",
+    "CalendarYear",
+    "Case",
+    "Household",
+    "HumanTask",
+    "JSONType",
+    "Job",
+    "LEVELS",
+    "LEVEL_NAMES",
+    "LoginFailure",
+    "Money",
+    "Notice",
+    "Notification",
+    "OFFICIAL_ROLES",
+    "Objection",
+    "OrgUnit",
+    "ProcedureVersion",
+    "ProcessInstance",
+    "ROLES",
+    "ROLE_NAMES",
+    "ROLE_ORG_LEVEL",
+    "ROLE_TASK_LEVEL",
+    "Standard",
+    "UTCDateTime",
+    "User",
+]

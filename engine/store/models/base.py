@@ -1,0 +1,81 @@
+"""The declarative base, column types, and the levels and roles every scope rule is phrased in."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Numeric,
+    TypeDecorator,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, registry
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+# Money in yuan, exact to the fen (engine/store/amounts.py rounds before it is stored).
+Money = Numeric(12, 2, asdecimal=True)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC in and out, also on SQLite, which stores no offset."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime: the engine works in aware UTC")
+            value = value.astimezone(UTC)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+LEVELS = ("province", "city", "district", "township", "village", "assessor")
+LEVEL_NAMES = {
+    "province": "省",
+    "city": "市",
+    "district": "区（县）",
+    "township": "镇（街道）",
+    "village": "村（居）",
+    "assessor": "第三方评估机构",
+}
+ROLES = ("clerk", "village", "township", "district", "assessor", "admin", "designer")
+ROLE_NAMES = {
+    "clerk": "镇（街道）受理窗口",
+    "village": "村级经办人",
+    "township": "镇（街道）审核人",
+    "district": "区级审批人",
+    "assessor": "第三方评估人员",
+    "admin": "系统管理员",
+    "designer": "流程设计人员",
+}
+# The level of org a user of each role must belong to; None means any level.
+ROLE_ORG_LEVEL = {
+    "clerk": "township",
+    "village": "village",
+    "township": "township",
+    "district": "district",
+    "assessor": "assessor",
+    "admin": None,
+    "designer": None,
+}
+# The task level (BPMN lane) each role works.
+ROLE_TASK_LEVEL = {
+    "village": "village",
+    "township": "township",
+    "district": "district",
+    "assessor": "assessor",
+}
+OFFICIAL_ROLES = ("clerk", "village", "township", "district", "assessor", "admin")
+CASE_STATUSES = ("running", "approved", "rejected", "withdrawn", "exited")
+
+
+class Base(DeclarativeBase):
+    registry = registry(type_annotation_map={dict[str, Any]: JSONType, list[Any]: JSONType})

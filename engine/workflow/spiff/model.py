@@ -1,0 +1,141 @@
+"""What a parsed procedure is: its steps, levels, limits and decision tables.
+
+Also the few facts read off a spec that parsing and running both need (which step is a
+notice, which end event means which case status) and the strict DMN engine."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.specs.defaults import EventBasedGateway
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import IntermediateCatchEvent
+from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
+from SpiffWorkflow.dmn.specs.model import HitPolicy
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+
+from engine.store.errors import ModelError
+from engine.time import calendar
+from engine.workflow import bpmn_checks, operations, sandbox
+
+LEVEL_ALIASES: dict[str, str] = {}
+for _level, _names in {
+    "village": ("village", "村级", "村", "村（居）", "村居"),
+    "township": ("township", "镇级", "镇", "镇（街道）", "镇（街道）级", "街道", "乡镇"),
+    "district": ("district", "区级", "县级", "区县", "区（县）", "区"),
+    "assessor": ("assessor", "第三方", "第三方评估", "第三方评估机构"),
+}.items():
+    for _name in _names:
+        LEVEL_ALIASES[_name] = _level
+
+END_STATUSES = ("approved", "rejected", "withdrawn", "exited")
+BPMN_NS = bpmn_checks.NS
+SUPPORTED_HIT_POLICIES = ("UNIQUE", "COLLECT")
+
+SCRIPT_ENGINE = operations.ScriptEngine(
+    environment=sandbox.SandboxEnvironment(calendar.EXPRESSION_HELPERS))
+
+
+@dataclass(frozen=True)
+class Step:
+    """A step of a procedure as officials see it: a user task or a notice period."""
+
+    id: str
+    name: str
+    kind: str  # "user" | "notice"
+    level: str | None = None
+    form_key: str | None = None
+    due_working_days: int | None = None
+    due_days: int | None = None
+
+
+@dataclass(frozen=True)
+class ProcessModel:
+    key: str
+    name: str
+    spec: Any
+    subprocess_specs: dict[str, Any]
+    start_form: str
+    steps: dict[str, Step] = field(default_factory=dict)
+    # Whole-case limits from process properties: caseDueWorkingDays, caseMaxWorkingDays.
+    due_working_days: int | None = None
+    max_working_days: int | None = None
+    # The bundle's decision tables by decision id, for evaluation outside a running case
+    # (a bulk recalculation), and every variable name they read.
+    decisions: dict[str, Any] = field(default_factory=dict)
+    decision_names: frozenset[str] = frozenset()
+    # Months (1–12) in which the worker starts this procedure for every enrolled household
+    # of each region it is deployed to: process property reviewMonths, e.g. "12" or "1,7".
+    review_months: tuple[int, ...] = ()
+    # Whether an end event ends the case `exited`: such a case must name its household
+    # (start form field `head_id_number`), whose benefit ends with it.
+    exits: bool = False
+    # The region's target for its average top-up per person, as a share of the standard, by
+    # the `area` the decision tables read (补差水平指标): process property topupLevelTargets,
+    # e.g. "town:0.75,village:0.5". An indicator to report against, never a per-household rule.
+    topup_level_targets: dict[str, Decimal] = field(default_factory=dict)
+
+    @property
+    def form_keys(self) -> set[str]:
+        keys = {s.form_key for s in self.steps.values() if s.form_key}
+        return keys | {self.start_form}
+
+
+class StrictDMNEngine(DMNEngine):
+    """A UNIQUE decision that matches no rule is an error, not a silently empty result."""
+
+    def result(self, task):
+        table = self.decision_table
+        if table.hit_policy == HitPolicy.UNIQUE.value and not self.decide(task):
+            raise WorkflowTaskException(
+                f"决策表 {table.name or table.id} 没有与输入匹配的规则", task=task)
+        return super().result(task)
+
+
+@contextmanager
+def model_errors() -> Iterator[None]:
+    """Errors raised by the model (conditions, scripts, decisions) as a domain error."""
+    try:
+        with sandbox.step_budget():
+            yield
+    except SpiffWorkflowException as exc:
+        where = getattr(getattr(exc, "task", None), "task_spec", None)
+        name = getattr(where, "bpmn_name", None) or getattr(where, "bpmn_id", None)
+        raise ModelError(f"{name}：{exc}" if name else str(exc)) from exc
+
+
+
+def is_notice(task_spec) -> bool:
+    """A public notice: a timer catch event whose id ends in `_notice` (bpmn/README.md), on
+    its own or behind an event-based gateway (where SpiffWorkflow blanks its definition)."""
+    return (isinstance(task_spec, IntermediateCatchEvent)
+            and (task_spec.bpmn_id or "").endswith("_notice"))
+
+
+def _definitions(task) -> list:
+    """The event definitions a waiting task listens for (several behind an event gateway)."""
+    definition = getattr(task.task_spec, "event_definition", None)
+    return list(getattr(definition, "event_definitions", None) or
+                ([definition] if definition is not None else []))
+
+
+def _notice_of(task) -> str | None:
+    """The notice step a waiting task stands for: the timer itself, or the event gateway
+    in front of it."""
+    if is_notice(task.task_spec):
+        return task.task_spec.bpmn_id
+    if isinstance(task.task_spec, EventBasedGateway):
+        for output in task.task_spec.outputs:
+            if is_notice(output):
+                return output.bpmn_id
+    return None
+
+
+def end_status(bpmn_id: str) -> str | None:
+    """The case status an end event stands for: its id, or its id's first `_` part."""
+    head = bpmn_id.split("_", 1)[0]
+    return bpmn_id if bpmn_id in END_STATUSES else head if head in END_STATUSES else None

@@ -32,6 +32,9 @@ from engine.workflow import spiff
 from engine.workflow.operations import operation
 
 BATCH = 200
+# Decided values kept with every benefit besides what the tables read: the category the
+# procedure decided (认定类别 / 分类施保类别), for the monthly statistics (engine/money/monthly.py).
+KEPT = frozenset({"category"})
 
 
 def topup(standard_monthly: Decimal, per_capita_income_yearly: Decimal | float,
@@ -79,7 +82,7 @@ def on_approved(db: Session, case: Case, data: dict[str, Any], now: datetime,
                    per_capita_income=fen(income) if income is not None else None,
                    household_size=case.household_size, effective_from=day,
                    source="approval", created_at=now,
-                   facts=facts_of(data, decision_names) or None))
+                   facts=facts_of(data, decision_names | KEPT) or None))
 
 
 def _active(org_path: str):
@@ -303,14 +306,16 @@ def adjust_benefit(db: Session, case: Case, now: datetime, amount: Any,
         raise ValueError("该户没有在保的补差记录，无法调整")
     income = _number(per_capita_income)
     names = model_of(db.get(ProcedureVersion, case.procedure_version_id)).decision_names
-    facts = facts_of(data or {}, names)
+    read = facts_of(data or {}, names)
+    kept = {k: v for k, v in (old.facts or {}).items() if k in KEPT}
+    facts = {**({**kept, **read} if read else (old.facts or {})), **facts_of(data or {}, KEPT)}
     day = calendar.local_date(now)
     db.add(Benefit(case_id=old.case_id, monthly_amount=value,
                    standard=_standard_on(db, case, day) or old.standard,
                    per_capita_income=fen(income) if income is not None else old.per_capita_income,
                    household_size=case.household_size or old.household_size,
                    effective_from=calendar.local_date(now), source=f"review:{case.id}",
-                   created_at=now, facts=facts or old.facts))
+                   created_at=now, facts=facts or None))
     audit.record(db, now, None, "benefit.adjusted", case=case,
                  comment=f"年度复核调整补差：{old.monthly_amount} → {value} 元/月")
     return {"adjusted": True, "benefit_case_id": old.case_id, "amount": float(value)}

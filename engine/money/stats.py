@@ -106,19 +106,27 @@ def level(rows: list[Benefit], area: str, target: Decimal | None,
     return TopupLevel(area, len(rows), persons, total, avg, standard_monthly, ratio, target)
 
 
-def topup_levels(db: Session, actor: User, region: OrgUnit, on: date) -> list[TopupLevel]:
-    """The whole region first, then one line per area (each target area, even if empty)."""
+def check_viewer(actor: User, region: OrgUnit) -> None:
     if actor.role not in VIEWER_ROLES:
         raise Forbidden("只有管理员、区级和镇（街道）人员可以查看统计")
     if not actor.org.covers(region):
         raise Forbidden("您无权查看该地区的统计")
-    rows = in_force(db, region, on)
-    goals = targets(db, region)
+
+
+def levels_of(db: Session, region: OrgUnit, on: date, rows: list[Benefit],
+              goals: dict[str, Decimal]) -> list[TopupLevel]:
+    """The whole region first, then one line per area (each target area, even if empty)."""
     found = standards.in_force(db, region.path, on)
     standard = standards.monthly(found) if found else None
     areas = sorted({_area(b) for b in rows} - {ALL} | set(goals))
     return [level(rows, ALL, None, standard)] + [
         level([b for b in rows if _area(b) == a], a, goals.get(a), standard) for a in areas]
+
+
+def topup_levels(db: Session, actor: User, region: OrgUnit, on: date) -> list[TopupLevel]:
+    """The whole region first, then one line per area (each target area, even if empty)."""
+    check_viewer(actor, region)
+    return levels_of(db, region, on, in_force(db, region, on), targets(db, region))
 
 
 @dataclass(frozen=True)
@@ -140,16 +148,36 @@ def _day(month: str | None, today: date) -> tuple[str, date]:
     return month, min(last, today) if first <= today else last
 
 
+def _region(db: Session, region_code: str) -> OrgUnit:
+    try:
+        return by_code(db, region_code)
+    except NotFound:
+        raise Invalid({"region": [f"机构代码 {region_code} 不存在"]}) from None
+
+
+def resolve(db: Session, actor: User, region_code: str | None, month: str | None,
+            now: datetime) -> tuple[OrgUnit, str, date]:
+    """The region (default: the actor's own org) the actor may see, the month's label and
+    its report day (default: today; a past month: its last day)."""
+    label, on = _day(month, calendar.local_date(now))
+    region = _region(db, region_code) if region_code else actor.org
+    check_viewer(actor, region)
+    return region, label, on
+
+
+def public_region(db: Session, region_code: str, levels: tuple[str, ...], month: str | None,
+                  now: datetime) -> tuple[OrgUnit, str, date]:
+    """A region whose figures anyone may see (信息公开), only at these levels; NotFound else."""
+    label, on = _day(month, calendar.local_date(now))
+    region = by_code(db, region_code)
+    if region.level not in levels:
+        raise NotFound("该机构没有公开的统计")
+    return region, label, on
+
+
 def report(db: Session, actor: User, region_code: str | None = None, month: str | None = None,
            now: datetime | None = None) -> Report:
     """The top-up levels of a region (default: the actor's own org) for a month (default:
     today's benefits; a past month: those in force on its last day)."""
-    today = calendar.local_date(now or clock.now())
-    label, on = _day(month, today)
-    region = actor.org
-    if region_code:
-        try:
-            region = by_code(db, region_code)
-        except NotFound:
-            raise Invalid({"region": [f"机构代码 {region_code} 不存在"]}) from None
+    region, label, on = resolve(db, actor, region_code, month, now or clock.now())
     return Report(region, label, on, topup_levels(db, actor, region, on))

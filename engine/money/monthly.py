@@ -244,3 +244,12 @@ def public(db: Session, region_code: str, month: str | None = None,
     new, exited = movements(db, region, on.replace(day=1), on)
     return Public(region, label, on, whole.households, whole.persons, whole.amount_total,
                   whole.avg_per_person, whole.standard_monthly, by_category(rows), new, exited)
+
+
+def public_home(db: Session, org: OrgUnit) -> str | None:
+    """The code of the district (or, failing one, the city or province) whose public figures
+    cover `org`: the page a village's notice list links to."""
+    codes = org.path_codes()
+    found = {o.level: o.code for o in db.scalars(select(OrgUnit).where(
+        OrgUnit.code.in_(codes), OrgUnit.level.in_(PUBLIC_LEVELS)))}
+    return next((found[level] for level in PUBLIC_LEVELS if level in found), None)

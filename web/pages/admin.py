@@ -213,21 +213,6 @@ def jobs_page():
                            unfinished=any(j.status != "done" for j in found))
 
 
-# ---------------------------------------------------------------- statistics
-
-
-AREA = {stats.ALL: _l("全区（合计）"), "town": _l("城镇"), "village": _l("农村")}
-
-
-@admin.get("/admin/stats")
-def stats_page():
-    """The region's top-up level (补差水平) beside the targets its bundle sets."""
-    found = stats.report(db.session, actor(), request.args.get("region") or None,
-                         request.args.get("month") or None)
-    return render_template("admin/stats.html", report=found,
-                           areas={k: str(v) for k, v in AREA.items()})
-
-
 # ---------------------------------------------------------------- notifications
 
 
@@ -267,3 +252,6 @@ def health_page():
 def health_verify():
     """Run the audit verification and show its result on the same page."""
     return _health_page(audit.verify_as(db.session, actor()))
+
+
+from . import stats as _stats_routes  # noqa: E402,F401  (routes register on `admin`)

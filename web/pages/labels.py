@@ -36,6 +36,17 @@ ACTION = {
     "benefit.adjusted": _l("调整保障金额"),
     "benefit.ended": _l("停发保障金"),
 }
+CATEGORY = {  # the categories the bundles decide (认定类别, 分类施保类别)
+    "dibao": _l("低保"),
+    "poverty": _l("建档立卡贫困户"),
+    "both": _l("低保贫困户"),
+    "severe_disability": _l("重度残疾"),
+    "serious_illness": _l("重病"),
+    "elderly": _l("老年人"),
+    "minor": _l("未成年人"),
+    "none": _l("一般"),
+    "": _l("未分类"),
+}
 ROLE = {
     "clerk": _l("镇（街道）受理窗口"),
     "village": _l("村级经办人"),
@@ -59,6 +70,10 @@ OUTCOME = {
     "reject": _l("不同意"),
     "done": _l("已办理"),
 }
+
+
+def category_label(category: str) -> str:
+    return str(CATEGORY.get(category, category))
 
 
 def role_label(role: str) -> str:

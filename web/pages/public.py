@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
 from engine.casework import notices
+from engine.money import monthly
 from engine.people import orgs
 from engine.store import amounts
 from engine.store.errors import Conflict, DomainError, Invalid, NotFound, TooManyRequests
@@ -75,7 +76,18 @@ def notice_list(org_code: str):
     org = orgs.by_code(db.session, org_code)
     found = [_shown(n) for n in notices.public_list(db.session, org_code)]
     return render_template("public/list.html", notices=found, org_code=org.code,
-                           org_name=org.name)
+                           org_name=org.name, stats_code=monthly.public_home(db.session, org))
+
+
+@public.get("/<org_code>/stats")
+def district_stats(org_code: str):
+    """信息公开: a district's month in counts and amounts, never a household."""
+    month = request.args.get("month") or None
+    try:
+        shown = monthly.public(db.session, org_code, month)
+    except Invalid as err:
+        return _public_error(400, "；".join(m for ms in err.fields.values() for m in ms))
+    return render_template("public/stats.html", s=shown)
 
 
 def _form(notice: PublicNotice, values: dict[str, str] | None = None,

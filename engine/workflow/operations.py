@@ -82,4 +82,4 @@ class ScriptEngine(sandbox.ScriptEngine):
 
 
 # Modules that register operations; imported last so that they can import `operation`.
-from engine.money import benefits, standard_operations  # noqa: E402,F401
+from engine.money import benefits, programs, standard_operations  # noqa: E402,F401

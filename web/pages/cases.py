@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from engine.casework import cases, objections, workspace
 from engine.casework.cases import CaseDetail
-from engine.money import households
+from engine.money import households, programs
 from engine.store.errors import Invalid
 from engine.store.models import CASE_STATUSES
 from engine.workflow import procedures
@@ -64,7 +64,8 @@ def _case_page(case_id: int, reply_errors: dict[int, list[str]] | None = None,
     d = cases.detail(db.session, actor(), case_id)
     done = [(t, procedures.form_of(d.version, t.form_key)) for t in d.done_tasks]
     return render_template("pages/case.html", done=done, reply_errors=reply_errors or {},
-                           replies=replies or {}, **case_context(d)), status
+                           replies=replies or {}, matches=programs.for_case(db.session, case_id),
+                           **case_context(d)), status
 
 
 @pages.post("/cases/<int:case_id>/objections/<int:objection_id>/reply")
@@ -92,7 +93,8 @@ def household(household_id: int):
     """A household (动态管理): whether it is in, its benefit now, and every case of it."""
     found = households.summary(db.session, actor(), household_id)
     return render_template("pages/household.html", h=found,
-                           status=str(HOUSEHOLD_STATUS.get(found.status, found.status)))
+                           status=str(HOUSEHOLD_STATUS.get(found.status, found.status)),
+                           matches=programs.for_household(db.session, found.household.id))
 
 
 @pages.get("/cases/<int:case_id>/diagram.bpmn")

@@ -6,6 +6,7 @@ page prints as it shows.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -16,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from engine.money import monthly, stats
+from engine.money import monthly, programs, stats
 
 from .. import xlsx
 from ..auth import actor
@@ -130,3 +131,23 @@ def stats_xlsx():
     found = _report()
     return xlsx.response(workbook(found), _("统计月报-%(region)s-%(month)s.xlsx",
                                             region=found.region.name, month=found.month))
+
+
+@admin.get("/admin/programs.xlsx")
+def programs_xlsx():
+    """The district's list per support program (民生保障项目名单): one sheet per program, the
+    members of enrolled households who qualify, ID numbers masked."""
+    region, found = programs.district_list(db.session, actor(),
+                                           request.args.get("region") or None)
+    book = Workbook()
+    book.remove(book.active)
+    head = [_("村（居）"), _("户主姓名"), _("家庭成员"), _("身份证号码"), _("匹配依据"),
+            _("案件编号")]
+    for program, rows in found.items():
+        title = re.sub(r"[\\/?*\[\]:]", "_", program)[:31]  # what a sheet name may hold
+        _sheet(book, title, head, [[r.village, r.head_name, r.member_name,
+                                           r.id_number_masked, r.basis, r.case_id]
+                                          for r in rows])
+    if not found:
+        _sheet(book, _("名单"), head, [])
+    return xlsx.response(book, _("民生保障项目名单-%(region)s.xlsx", region=region.name))

@@ -1,6 +1,6 @@
 """The persistent model: plain SQLAlchemy 2 declarative classes, shared with Flask-SQLAlchemy.
 
-One module per room (base, people, casework, money, records); import from this package.
+One module per room (base, people, casework, money, records, programs); import from this package.
 
 Levels of the org tree and the roles that work at each level are defined here too, because
 every scope rule in the engine is phrased in them.
@@ -34,6 +34,7 @@ from engine.store.models.casework import (
 )
 from engine.store.models.money import Benefit, Household, Standard
 from engine.store.models.people import ApiToken, LoginFailure, OrgUnit, User
+from engine.store.models.programs import ProgramMatch
 from engine.store.models.records import AuditChain, AuditEvent, CalendarDay, CalendarYear
 
 __all__ = [
@@ -62,6 +63,7 @@ __all__ = [
     "OrgUnit",
     "ProcedureVersion",
     "ProcessInstance",
+    "ProgramMatch",
     "ROLES",
     "ROLE_NAMES",
     "ROLE_ORG_LEVEL",

@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response, redirect, url_for
 from flask.json.provider import DefaultJSONProvider
 
 from engine.store.db import engine_options
@@ -78,4 +78,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(public)
     app.register_blueprint(admin)
     app.register_blueprint(designer)
+    app.add_url_rule("/favicon.ico", "favicon", _favicon)
     return app
+
+
+def _favicon() -> Response:
+    """Browsers and tools that ask for /favicon.ico get the page icon."""
+    return redirect(url_for("static", filename="favicon.svg"), 301)

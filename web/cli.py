@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import time
 from datetime import datetime
@@ -69,8 +70,21 @@ def init_db() -> None:
     click.echo("数据库已就绪")
 
 
-def _serve(app: Flask, host: str, port: int) -> None:
+def _serve(app: Flask, host: str, port: int, with_worker: bool = False) -> None:
+    """Serve with gunicorn; `with_worker` also runs `yimen worker` beside it (for `yimen demo`,
+    so that notices and deadlines move on by themselves on a one-machine install)."""
     from gunicorn.app.base import BaseApplication
+
+    beside: list[subprocess.Popen] = []
+
+    def start_worker(_server) -> None:
+        beside.append(subprocess.Popen([sys.executable, "-c", "from web.cli import main; main()",
+                                        "worker"]))
+
+    def stop_worker(_server) -> None:
+        for process in beside:
+            process.terminate()
+            process.wait(timeout=10)
 
     class Server(BaseApplication):
         def load_config(self):
@@ -78,6 +92,9 @@ def _serve(app: Flask, host: str, port: int) -> None:
             self.cfg.set("workers", 2)
             self.cfg.set("threads", 4)
             self.cfg.set("accesslog", "-")
+            if with_worker:
+                self.cfg.set("when_ready", start_worker)
+                self.cfg.set("on_exit", stop_worker)
 
         def load(self):
             return app
@@ -98,7 +115,7 @@ def demo_cmd(no_serve: bool, host: str, port: int) -> None:
         loaded = demo.load(db.session)
     click.echo("演示数据已加载" if loaded else "演示数据已存在，保留现有数据")
     if not no_serve:
-        _serve(app, host, port)
+        _serve(app, host, port, with_worker=True)
 
 
 main.add_command(demo_cmd, "demo")

@@ -122,7 +122,7 @@ def read(filename: str, content: bytes, today: date) -> list[Row]:
         try:
             number = normalize_id_number(number, today)
         except IdNumberError as exc:
-            problems.append(f"身份证号码“{number}”{exc.message}" if number
+            problems.append(f"“{number}”：{exc.message}" if number
                             else "身份证号码为空")
         name, finding = _text(cell["name"])[:100], _text(cell["finding"])
         if not name:

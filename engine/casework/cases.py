@@ -23,6 +23,7 @@ from engine.store.models import (
     CASE_STATUSES,
     AuditEvent,
     Case,
+    CaseMember,
     HumanTask,
     Notice,
     Objection,
@@ -216,10 +217,20 @@ def search_query(actor: User, status: str | None = None, village: str | None = N
         query = query.where(Case.status == status)
     if village:
         query = query.where(OrgUnit.code == village)
-    if q:
-        like = f"%{q.strip()}%"
-        query = query.where(or_(Case.applicant_name.like(like), OrgUnit.name.like(like)))
+    if q and q.strip():
+        query = query.where(matches(q))
     return query
+
+
+def matches(q: str):
+    """A member's full ID number, exactly, or part of a name (applicant, member, village)."""
+    text = q.strip()
+    if hits.ID_NUMBER.fullmatch(text.upper()):
+        return Case.id.in_(select(CaseMember.case_id).where(
+            CaseMember.id_number == text.upper()))
+    like = f"%{text}%"
+    return or_(Case.applicant_name.like(like), OrgUnit.name.like(like),
+               Case.id.in_(select(CaseMember.case_id).where(CaseMember.name.like(like))))
 
 
 def search(db: Session, actor: User, status: str | None = None, village: str | None = None,

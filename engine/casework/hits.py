@@ -8,6 +8,7 @@ case's own journey needs, so that casework does not reach up into data/.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -38,6 +39,14 @@ SOURCES: dict[str, str] = {
     "civil_affairs": "民政",
     "poverty_office": "扶贫",
 }
+
+
+ID_NUMBER = re.compile(r"\d{17}[\dX]")
+
+
+def masked(number: str) -> str:
+    """An ID number as lists and pages may show it: region and last four only."""
+    return f"{number[:6]}********{number[-4:]}" if len(number) == 18 else "******"
 
 
 def members_of(application: dict[str, Any]) -> list[dict[str, str]]:
@@ -171,6 +180,8 @@ def prefill(db: Session, case: Case, field_names: set[str]) -> dict[str, Any]:
     """Initial values of the district cross-check step from the hits: a source with a hit is
     "不一致", a source whose current list covers the case without a hit is "一致", and the
     notes list each hit. Fields the form does not have are left out."""
+    if not field_names & SOURCES.keys():  # not a cross-check step
+        return {}
     hits = of_case(db, case.id)
     loaded = set(db.scalars(select(CrosscheckList.source).where(
         current_lists(), literal(case.org_path).startswith(CrosscheckList.region_path))))

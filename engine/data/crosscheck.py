@@ -40,6 +40,7 @@ from engine.store.uow import unit_of_work
 from engine.time import calendar, clock
 from engine.workflow import procedures
 
+SOURCES = hits.SOURCES
 KIND = "crosscheck_match"
 BATCH = 25_000  # list rows per matching statement
 IMPORTERS = ("district", "admin")

@@ -68,6 +68,10 @@ class CaseStart(Request):
     comment = text()
 
 
+class HitExplanation(Request):
+    text = text(metadata={"description": "核实说明"})
+
+
 class CaseExtend(Request):
     reason = text()
 
@@ -310,8 +314,23 @@ class ObjectionRow(Response):
     reply = _opt(fields.Nested(ObjectionReplyText))
 
 
+class CrosscheckHit(Response):
+    """A cross-check hit on the case: a bureau's list names one of its members."""
+
+    id = fields.Integer(required=True)
+    source = fields.String(metadata={"description": "比对来源，如 human_resources"})
+    source_label = _opt(fields.String())
+    member = fields.String(metadata={"description": "成员姓名"})
+    id_number_masked = _opt(fields.String())
+    finding = fields.String()
+    as_of = fields.String(metadata={"description": "名单日期 YYYY-MM-DD"})
+    explained = fields.Boolean()
+    explanation = _opt(fields.String())
+
+
 class CaseDetail(CaseRow):
     application = _opt(fields.Dict())
+    crosscheck = fields.List(fields.Nested(CrosscheckHit))
     objections = fields.List(fields.Nested(ObjectionRow))
     open_tasks = fields.List(fields.Nested(Task))
     steps = fields.List(fields.Nested(DoneStep))

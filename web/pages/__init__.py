@@ -9,7 +9,15 @@ from flask import Blueprint, redirect, url_for
 from flask_login import current_user
 
 from ..auth import require_login
-from .labels import action_label, level_label, nav_for, outcome_label, role_label, status_label
+from .labels import (
+    action_label,
+    level_label,
+    nav_for,
+    outcome_label,
+    relation_label,
+    role_label,
+    status_label,
+)
 
 pages = Blueprint("pages", __name__)
 
@@ -28,7 +36,8 @@ def _label_helpers(state) -> None:
     """Globals, not context, so that imported macro files see them too."""
     state.app.jinja_env.globals.update(
         role_label=role_label, status_label=status_label, action_label=action_label,
-        level_label=level_label, outcome_label=outcome_label)
+        level_label=level_label, outcome_label=outcome_label,
+        relation_label=relation_label)
 
 
 @pages.get("/")
@@ -38,4 +47,4 @@ def home():
     return redirect(url_for(items[0][0]) if items else url_for("pages.cases"))
 
 
-from . import attachments, cases, inbox, intake, ledgers, procedures, tasks  # noqa: E402,F401  (routes register)
+from . import attachments, cases, crosscheck, inbox, intake, ledgers, procedures, tasks  # noqa: E402,F401  (routes register)

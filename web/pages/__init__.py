@@ -8,6 +8,8 @@ from __future__ import annotations
 from flask import Blueprint, redirect, url_for
 from flask_login import current_user
 
+from engine.casework import hits
+
 from ..auth import require_login
 from .labels import (
     action_label,
@@ -37,7 +39,7 @@ def _label_helpers(state) -> None:
     state.app.jinja_env.globals.update(
         role_label=role_label, status_label=status_label, action_label=action_label,
         level_label=level_label, outcome_label=outcome_label,
-        relation_label=relation_label)
+        relation_label=relation_label, masked=hits.masked)
 
 
 @pages.get("/")

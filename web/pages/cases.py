@@ -8,7 +8,7 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from engine.casework import cases, hits, household_file, objections, workspace
+from engine.casework import cases, household_file, objections, workspace
 from engine.casework.cases import CaseDetail
 from engine.data import crosscheck
 from engine.store.errors import Invalid
@@ -30,7 +30,7 @@ def case_context(d: CaseDetail) -> dict[str, Any]:
     step_names.setdefault(d.version.start_form, application_form.title)
     return {"case_detail": d, "case": d.case, "application_form": application_form,
             "step_names": step_names, "can_reply": actor().role in objections.REPLY_ROLES,
-            "can_explain": actor().role == "district", "masked": hits.masked}
+            "can_explain": actor().role == "district"}
 
 
 @pages.get("/cases", endpoint="cases")
@@ -114,7 +114,7 @@ def household(household_id: int):
     """A household (动态管理): whether it is in, its benefit now, and every case of it."""
     found = household_file.read(db.session, actor(), household_id)
     return render_template("pages/household.html", h=found.summary, file=found,
-                           masked=hits.masked, step_names={},
+                           step_names={},
                            status=str(HOUSEHOLD_STATUS.get(found.summary.status,
                                                            found.summary.status)))
 

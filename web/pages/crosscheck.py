@@ -33,7 +33,7 @@ def _page(report: Invalid | None = None, typed: dict[str, str] | None = None,
         sources=hits.SOURCES, report=report, report_rows=rows,
         report_other=[m for k, ms in (report.fields.items() if report else [])
                       if not k.startswith("rows.") for m in ms],
-        typed=typed or {"region": me.org.code}, masked=hits.masked), status
+        typed=typed or {"region": me.org.code}), status
 
 
 @pages.get("/admin/crosscheck", endpoint="crosscheck")

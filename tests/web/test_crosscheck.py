@@ -159,3 +159,27 @@ def test_case_page_shows_a_hit_and_the_task_is_prefilled(world, client):
 def test_only_district_and_admin_load_lists(world, client, username):
     sign_in(client, username)
     assert client.get("/admin/crosscheck").status_code == 403
+
+
+def test_household_page_and_api_show_members_standard_hits_and_history(world, client):
+    case = cases.start(world.db, world.user("clerk1"), "linzi_identification", "V11",
+                       family(17), now=AT)
+    load(world, "vehicles", csv_of(f"{family(17)['head_id_number']},王建国,名下轿车一辆,"))
+    found = client.get(f"/api/households/{case.household_id}", headers=bearer(world, "dist"))
+    assert found.status_code == 200
+    head = family(17)["head_id_number"]
+    assert [(m["name"], m["relation"], m["id_number_masked"]) for m in found.json["members"]] \
+        == [("王建国", "self", head[:6] + "********" + head[-4:]),
+            ("李秀英", "spouse", family(17)["members"][1]["id_number"][:6] + "********"
+             + family(17)["members"][1]["id_number"][-4:]),
+            ("王小明", "child", family(17)["members"][2]["id_number"][:6] + "********"
+             + family(17)["members"][2]["id_number"][-4:])]
+    assert [h["finding"] for h in found.json["crosscheck"]] == ["名下轿车一辆"]
+    assert found.json["standard"] == {"region": "D1", "amount": 4300.0, "period": "year",
+                                      "from": "2018-01-01"}
+    sign_in(client, "dist")
+    body = text(client.get(f"/households/{case.household_id}"))
+    for expected in ("家庭成员", "李秀英", "配偶", "保障标准", "部门比对命中", "名下轿车一辆",
+                     "历史记录", "受理申请"):
+        assert expected in body, expected
+    assert head not in body

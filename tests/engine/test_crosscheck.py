@@ -13,6 +13,7 @@ from engine.casework import cases, hits
 from engine.data import crosscheck
 from engine.store.errors import Forbidden, Invalid
 from engine.store.models import AuditEvent, CaseMember, CrosscheckList, CrosscheckRow, Job
+from engine.time import clock
 from tests.factories import after_notice, make_world, open_task, walk
 from tests.forms.samples import make_id_number, valid_application, valid_step_data
 
@@ -206,3 +207,24 @@ def test_hits_on_enrolled_households_make_a_review_list_that_opens_an_exit(world
     assert again[0].running_case_id == exit_case.id
     with pytest.raises(Forbidden):
         crosscheck.review_list(db, world.user("town1"))
+
+
+def test_the_demo_ships_a_list_with_a_hit_at_the_step_and_one_on_an_enrolled_household(db):
+    from engine import demo
+    from engine.casework import tasks
+    from engine.people import accounts
+    from engine.store.models import HumanTask
+
+    with clock.frozen(datetime(2026, 11, 2, 1, 0, tzinfo=UTC)):  # inside the seeded calendar
+        assert demo.load(db)
+    listed = db.scalars(select(CrosscheckList)).all()
+    assert [(x.source, x.row_count, x.hit_count) for x in listed] == [("human_resources", 2, 2)]
+    district = accounts.by_username(db, "qu_shenpi")
+    at_step = db.scalar(select(HumanTask).where(HumanTask.step == "district_crosscheck",
+                                                HumanTask.completed_at.is_(None))
+                        .order_by(HumanTask.id).limit(1))
+    assert [h.finding for h in hits.of_case(db, at_step.case_id)] == ["在企业就业，月工资 3500 元"]
+    form = tasks.detail(db, district, at_step.id).form
+    assert hits.prefill(db, at_step.case, {f.name for f in form.fields})["human_resources"] \
+        == "inconsistent"
+    assert len(crosscheck.review_list(db, district)) == 1

@@ -250,7 +250,8 @@ def _procedure_for(db: Session, village: OrgUnit, kind: str) -> ProcedureVersion
                 newest[version.key] = version
     for version in sorted(newest.values(), key=lambda v: v.key):
         model = procedures.model_of(version)
-        if (model.exits if kind == "exit" else bool(model.review_months) and not model.exits):
+        # A review may end in an exit too; an exit procedure is one that is not a review.
+        if (model.exits and not model.review_months) if kind == "exit" else model.review_months:
             return version
     raise Invalid({"kind": [f"本地区未部署{FOLLOWUPS[kind]}流程"]})
 

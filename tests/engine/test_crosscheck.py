@@ -209,6 +209,22 @@ def test_hits_on_enrolled_households_make_a_review_list_that_opens_an_exit(world
         crosscheck.review_list(db, world.user("town1"))
 
 
+def test_a_hit_on_an_enrolled_household_opens_a_review(world):
+    db = world.db
+    enrolled = cases.start(db, world.user("clerk1"), "linzi_identification", "V11",
+                           family(10), now=AT)
+    after_notice(db, walk(world, enrolled.id, ["approve"] * 5, AT))
+    spouse = family(10)["members"][1]["id_number"]
+    load(world, "real_estate", csv_of(f"{spouse},李秀英,城区住房一套,"))
+    item = crosscheck.review_list(db, world.user("dist"))[0]
+    review = crosscheck.open_followup(db, world.user("dist"), item.hit.id, "review")
+    shown = cases.detail(db, world.user("dist"), review.id)
+    assert (shown.version.key, review.household_id) == ("linzi_review", enrolled.household_id)
+    with pytest.raises(Invalid) as bad_kind:
+        crosscheck.open_followup(db, world.user("dist"), item.hit.id, "promote")
+    assert list(bad_kind.value.fields) == ["kind"]
+
+
 def test_the_demo_ships_a_list_with_a_hit_at_the_step_and_one_on_an_enrolled_household(db):
     from engine import demo
     from engine.casework import tasks

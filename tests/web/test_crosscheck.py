@@ -51,6 +51,9 @@ def test_hits_in_the_case_explained_before_the_district_approves(world, client):
                                  "explained": False}]
     assert shown[0]["id_number_masked"] == spouse[:6] + "********" + spouse[-4:]
     task = open_task(world.db, case.id)
+    prefill = client.get(f"/api/tasks/{task.id}", headers=dist).json["prefill"]
+    assert prefill == {"human_resources": "inconsistent", "notes":
+                       "人社（养老金、就业）：李秀英 领取企业职工养老金（名单日期 2026-02-28）"}
     refused = client.post(f"/api/tasks/{task.id}/complete", headers=dist,
                           json={"data": valid_step_data("district_crosscheck")})
     assert refused.status_code == 422

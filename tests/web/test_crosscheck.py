@@ -186,3 +186,34 @@ def test_household_page_and_api_show_members_standard_hits_and_history(world, cl
                      "历史记录", "受理申请"):
         assert expected in body, expected
     assert head not in body
+
+
+def test_api_loads_a_list_answers_the_review_list_and_opens_an_exit(world, client):
+    enrolled = cases.start(world.db, world.user("clerk1"), "linzi_identification", "V11",
+                           family(18), now=AT)
+    after_notice(world.db, walk(world, enrolled.id, ["approve"] * 5, AT))
+    dist = bearer(world, "dist")
+    head = family(18)["head_id_number"]
+    bad = client.post("/api/crosscheck/lists", headers=dist, data={
+        "source": "public_security", "region": "D1",
+        "file": (io.BytesIO(csv_of(f"{head},,死亡注销,")), "deaths.csv")})
+    assert bad.status_code == 422
+    assert bad.json["error"]["fields"] == {"rows.2": ["姓名为空"]}
+    loaded = client.post("/api/crosscheck/lists", headers=dist, data={
+        "source": "public_security", "region": "D1",
+        "file": (io.BytesIO(csv_of(f"{head},王建国,死亡注销,2026-02-20")), "deaths.csv")})
+    assert loaded.status_code == 201
+    assert {k: loaded.json[k] for k in ("source", "region", "rows", "hits", "imported_by")} == {
+        "source": "public_security", "region": "D1", "rows": 1, "hits": 1, "imported_by": "dist"}
+    assert [x["id"] for x in client.get("/api/crosscheck/lists", headers=dist).json] == [
+        loaded.json["id"]]
+    review = client.get("/api/crosscheck/review", headers=dist).json
+    assert [(r["finding"], r["case_id"], r["running_case_id"]) for r in review] == [
+        ("死亡注销", enrolled.id, None)]
+    opened = client.post(f"/api/crosscheck/hits/{review[0]['id']}/followup", headers=dist,
+                         json={"kind": "exit"})
+    assert opened.status_code == 201 and opened.json["procedure"] == "linzi_exit"
+    again = client.post(f"/api/crosscheck/hits/{review[0]['id']}/followup", headers=dist,
+                        json={"kind": "exit"})
+    assert again.status_code == 409
+    assert client.get("/api/crosscheck/review", headers=bearer(world, "town1")).status_code == 403

@@ -141,6 +141,18 @@ class DiffQuery(RegionQuery):
     to = fields.Integer(required=True, validate=validate.Range(1, MAX_ID))
 
 
+class CrosscheckImport(Request):
+    """multipart/form-data: the bureau (source key), the region's code and the list file."""
+
+    source = fields.String(load_default="", metadata={"description": "比对来源，如 vehicles"})
+    region = fields.String(load_default="", metadata={"description": "区域组织代码"})
+    file = File(load_default=None, metadata={"description": "CSV 或 xlsx 名单"})
+
+
+class Followup(Request):
+    kind = text(metadata={"description": "review（复核）或 exit（退出）"})
+
+
 class Deploy(Request):
     """multipart/form-data: the region's code and the bundle's files."""
 
@@ -312,6 +324,18 @@ class ObjectionRow(Response):
     contact = _opt(fields.String())
     routed = _opt(fields.Boolean())
     reply = _opt(fields.Nested(ObjectionReplyText))
+
+
+class CrosscheckListRow(Response):
+    id = fields.Integer(required=True)
+    source = fields.String()
+    region = fields.String()
+    rows = fields.Integer()
+    hits = fields.Integer()
+    sha256 = fields.String()
+    imported_at = fields.String()
+    imported_by = fields.String()
+    replaced_at = _opt(fields.String())
 
 
 class CrosscheckHit(Response):

@@ -14,8 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.casework import cases, escalation, tasks, timers
+from engine.data import crosscheck
 from engine.people import accounts, orgs
-from engine.store.models import HumanTask, OrgUnit, User
+from engine.store.models import Case, CaseMember, HumanTask, OrgUnit, User
 from engine.time import clock
 from engine.workflow import procedures
 from forms.idcard import check_char
@@ -176,4 +177,26 @@ def load(db: Session) -> bool:
         _play(db, case.id, decisions, opened)
     timers.run_pass(db, clock.now())
     escalation.run_pass(db, clock.now())
+    _crosscheck_list(db)
     return True
+
+
+def _crosscheck_list(db: Session) -> None:
+    """A 人社 list naming a member of a case at the district cross-check step and of an
+    enrolled household: the case page shows the hit, the step is prefilled, and the review
+    list (/admin/crosscheck) offers a review or an exit."""
+    at_step = db.scalar(select(HumanTask.case_id).where(
+        HumanTask.step == "district_crosscheck", HumanTask.completed_at.is_(None))
+        .order_by(HumanTask.id).limit(1))
+    enrolled = db.scalar(select(Case.id).where(Case.status == "approved")
+                         .order_by(Case.id).limit(1))
+    named = [m for case_id in (at_step, enrolled) if case_id is not None
+             for m in db.scalars(select(CaseMember).where(CaseMember.case_id == case_id)
+                                 .order_by(CaseMember.id.desc()).limit(1))]
+    if not named:
+        return
+    rows = "".join(f"{m.id_number},{m.name},在企业就业，月工资 3500 元,{clock.now():%Y-%m-01}\n"
+                   for m in named)
+    found = crosscheck.import_list(db, None, "human_resources", DISTRICT, "人社就业名单.csv",
+                                   f"id_number,name,finding,as_of\n{rows}".encode())
+    crosscheck.match(db, found)

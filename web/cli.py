@@ -13,6 +13,7 @@ from flask import Flask
 
 from engine import demo
 from engine.casework import escalation, reviews, timers
+from engine.data import crosscheck
 from engine.money import benefits, standards
 from engine.people import accounts, orgs
 from engine.store import audit
@@ -32,6 +33,8 @@ def _app() -> Flask:
 def _fail(err: DomainError) -> None:
     click.echo(f"错误：{err}", err=True)
     for name, messages in (getattr(err, "fields", None) or {}).items():
+        if name.startswith("rows.") and name[5:].isdigit():  # a file's row: 第 N 行
+            name = f"第 {name[5:]} 行"
         for message in messages:
             click.echo(f"  - {name}: {message}" if name not in ("files", "file") else
                        f"  - {message}", err=True)
@@ -253,6 +256,7 @@ def worker(once: bool, now_text: str | None, interval: int) -> None:
             sent = escalation.run_pass(db.session, now)
             reviews.start_scheduled(db.session, now)
             handled = benefits.run_jobs(db.session, now) + reviews.run_jobs(db.session, now)
+            crosscheck.run_jobs(db.session, now)  # a list's matching left unfinished
             click.echo(f"定时器：触发 {result.fired}，跳过 {result.skipped}，失败 {result.failed}；"
                        f"提醒：新待办 {sent.announced}，即将到期 {sent.reminded}，"
                        f"逾期督办 {sent.escalated}；批量处理 {handled} 户")
@@ -305,6 +309,29 @@ def calendar_show(year: int) -> None:
     for day, workday, note, region in view.days:
         where = f" [{region}]" if region else ""
         click.echo(f"{day.isoformat()},{'true' if workday else 'false'},{note}{where}")
+
+
+@main.group("crosscheck")
+def crosscheck_group() -> None:
+    """Cross-checks against other bureaus' lists (区级比对)."""
+
+
+@crosscheck_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--source", required=True, help="the bureau: " + ", ".join(crosscheck.SOURCES))
+@click.option("--region", required=True, help="org code of the district (or township)")
+@click.option("--as", "username", default=None, help="load as this district official or admin")
+def crosscheck_import(file: Path, source: str, region: str, username: str | None) -> None:
+    """Load a list (CSV or xlsx: id_number,name,finding[,as_of]), replacing the source's
+    previous list for the region, and match every running case and enrolled household."""
+    with _app().app_context():
+        actor = accounts.by_username(db.session, username) if username else None
+        found = crosscheck.import_list(db.session, actor, source, region, file.name,
+                                       file.read_bytes())
+        click.echo(f"已导入 {found.row_count} 行（SHA-256 {found.sha256}），开始比对")
+        hits = crosscheck.match(db.session, found, progress=lambda done, total: click.echo(
+            f"  比对进度 {done}/{total}"))
+    click.echo(f"比对完成：命中 {hits} 人次")
 
 
 @main.group("standard")

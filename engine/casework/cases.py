@@ -13,7 +13,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 import forms
-from engine.casework import attachments, instances, objections
+from engine.casework import attachments, hits, instances, objections
 from engine.money import benefits, households
 from engine.people import scope
 from engine.people.orgs import by_code
@@ -23,6 +23,7 @@ from engine.store.models import (
     CASE_STATUSES,
     AuditEvent,
     Case,
+    CaseMember,
     HumanTask,
     Notice,
     Objection,
@@ -48,6 +49,8 @@ class CaseDetail:
     current_steps: set[str]
     # Objections to the case's notices with the objector's name and contact: officials only.
     objections: list[Objection] = field(default_factory=list)
+    # Cross-check hits on current bureau lists (区级比对), oldest first.
+    crosscheck: list[hits.Hit] = field(default_factory=list)
 
 
 def validate_form(form: forms.Form, data: Any, now: datetime | None = None) -> dict[str, Any]:
@@ -122,6 +125,7 @@ def open_case(db: Session, actor: User | None, version: ProcedureVersion, villag
     households.link(db, case, version, village, clean, now)  # 动态管理: one query
     db.add(case)
     db.flush()
+    hits.open_case(db, case, now)  # members indexed, matched against current lists
     with instances.running(db, case, now):
         wf = spiff.start(model, clean)
     instance = ProcessInstance(case_id=case.id, state=b"", serializer_version="",
@@ -194,7 +198,8 @@ def detail(db: Session, actor: User, case_id: int) -> CaseDetail:
     current = {t.step for t in open_tasks} | {n.step for n in posted if n.closed_at is None}
     completed = ({t.step for t in done} | {n.step for n in posted if n.closed_at}) - current
     return CaseDetail(case, case.procedure, case.village, open_tasks, done, list(history),
-                      completed, current, objections.of_case(db, case.id))
+                      completed, current, objections.of_case(db, case.id),
+                      hits.of_case(db, case.id))
 
 
 def search_query(actor: User, status: str | None = None, village: str | None = None,
@@ -212,10 +217,20 @@ def search_query(actor: User, status: str | None = None, village: str | None = N
         query = query.where(Case.status == status)
     if village:
         query = query.where(OrgUnit.code == village)
-    if q:
-        like = f"%{q.strip()}%"
-        query = query.where(or_(Case.applicant_name.like(like), OrgUnit.name.like(like)))
+    if q and q.strip():
+        query = query.where(matches(q))
     return query
+
+
+def matches(q: str):
+    """A member's full ID number, exactly, or part of a name (applicant, member, village)."""
+    text = q.strip()
+    if hits.ID_NUMBER.fullmatch(text.upper()):
+        return Case.id.in_(select(CaseMember.case_id).where(
+            CaseMember.id_number == text.upper()))
+    like = f"%{text}%"
+    return or_(Case.applicant_name.like(like), OrgUnit.name.like(like),
+               Case.id.in_(select(CaseMember.case_id).where(CaseMember.name.like(like))))
 
 
 def search(db: Session, actor: User, status: str | None = None, village: str | None = None,

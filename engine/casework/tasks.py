@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 import forms
-from engine.casework import attachments, instances
+from engine.casework import attachments, hits, instances
 from engine.casework.cases import validate_form
 from engine.people import scope
 from engine.store import audit
@@ -174,6 +174,8 @@ def complete(db: Session, actor: User, task_id: int, data: Any, comment: str = "
         version = case.procedure
         form = procedures.form_of(version, task.form_key)
         clean = validate_form(form, data, now)
+        if task.level == "district" and clean.get("decision") == "approve":
+            hits.require_explained(db, case)  # 区级比对: every hit explained first
         attachments.attach(db, actor, case, form, clean, uploads, now)
         model = procedures.model_of(version)
         instance: ProcessInstance = case.instance

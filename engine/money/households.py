@@ -8,6 +8,7 @@ re-entry (返贫再认定). While a household has a running case, no second case
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -18,11 +19,20 @@ from sqlalchemy.orm import Session, joinedload
 
 from engine.people import scope
 from engine.store.errors import Conflict, NotFound
-from engine.store.models import Benefit, Case, Household, OrgUnit, ProcedureVersion, User
+from engine.store.models import (
+    Benefit,
+    Case,
+    CaseMember,
+    Household,
+    OrgUnit,
+    ProcedureVersion,
+    User,
+)
 
 # The application field that names a household (by its head's ID number). Every case whose
 # application has it is linked to the household; an exit cannot be started without it.
 HEAD_FIELD = "head_id_number"
+ID_NUMBER = re.compile(r"\d{17}[\dX]")
 
 
 def link(db: Session, case: Case, version: ProcedureVersion, village: OrgUnit,
@@ -84,9 +94,16 @@ def search(db: Session, actor: User, q: str | None, limit: int = 50) -> list[Hou
     query = select(Household).where(exists(select(Case.id).where(
         Case.household_id == Household.id, scope.case_filter(actor))))
     if q and q.strip():
+        text = q.strip().upper()
         like = f"%{q.strip()}%"
-        query = query.where(or_(Household.head_name.like(like),
-                                Household.head_id_number.like(like.upper())))
+        members = select(Case.household_id).join(CaseMember, CaseMember.case_id == Case.id)
+        if ID_NUMBER.fullmatch(text):  # any member's full ID number, exactly
+            query = query.where(or_(Household.head_id_number == text, Household.id.in_(
+                members.where(CaseMember.id_number == text))))
+        else:
+            query = query.where(or_(Household.head_name.like(like),
+                                    Household.head_id_number.like(like.upper()),
+                                    Household.id.in_(members.where(CaseMember.name.like(like)))))
     return list(db.scalars(query.order_by(Household.id.desc()).limit(min(limit, 200))))
 
 

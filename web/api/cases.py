@@ -1,6 +1,7 @@
 """Cases: start one, search, read one with its history."""
 
 from engine.casework import cases
+from engine.data import crosscheck
 
 from ..extensions import db
 from . import actor, api, schemas, views
@@ -41,3 +42,13 @@ def extend_case(data, case_id: int):
     """Extend the case to its maximum limit (e.g. 45 working days) with a recorded reason."""
     cases.extend(db.session, actor(), case_id, data["reason"] or "")
     return views.case_detail(cases.detail(db.session, actor(), case_id))
+
+
+@api.post("/cases/<int:case_id>/crosscheck/<int:hit_id>/explanation")
+@api.arguments(schemas.HitExplanation)
+@api.alt_response(200, schema=schemas.CrosscheckHit, success=True)
+def explain_hit(data, case_id: int, hit_id: int):
+    """Explain one cross-check hit in writing (district officials of the case); a district
+    approve is refused (422, field `crosscheck`) while any hit is unexplained."""
+    found = crosscheck.explain(db.session, actor(), case_id, hit_id, data["text"] or "")
+    return views.hit(found)

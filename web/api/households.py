@@ -1,6 +1,7 @@
 """Households (动态管理): a household's cases across identification, review, exit, re-entry."""
 
-from engine.casework import reviews
+from engine.casework import household_file, reviews
+from engine.casework.hits import masked
 from engine.money import households
 
 from ..extensions import db
@@ -26,9 +27,15 @@ def search_households(args):
 def get_household(household_id: int):
     """One household with every case of it, oldest first, and its current benefit (an exit
     leaves it at 0 with `ended` true)."""
-    found = households.summary(db.session, actor(), household_id)
-    benefit = found.benefit
+    file = household_file.read(db.session, actor(), household_id)
+    found, benefit, standard = file.summary, file.summary.benefit, file.standard
     return {**_household(found.household), "status": found.status,
+            "members": [{"name": m.name, "relation": m.relation,
+                         "id_number_masked": masked(m.id_number)} for m in file.members],
+            "standard": None if standard is None else {
+                "region": standard.region.code, "amount": standard.amount,
+                "period": standard.period, "from": standard.effective_from.isoformat()},
+            "crosscheck": [views.hit(h) for h in file.crosscheck],
             "benefit": None if benefit is None else {
                 "case_id": benefit.case_id, "monthly_amount": benefit.monthly_amount,
                 "effective_from": benefit.effective_from.isoformat(), "source": benefit.source,

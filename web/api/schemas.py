@@ -68,6 +68,10 @@ class CaseStart(Request):
     comment = text()
 
 
+class HitExplanation(Request):
+    text = text(metadata={"description": "核实说明"})
+
+
 class CaseExtend(Request):
     reason = text()
 
@@ -135,6 +139,18 @@ class StatsQuery(RegionQuery):
 class DiffQuery(RegionQuery):
     from_ = fields.Integer(required=True, data_key="from", validate=validate.Range(1, MAX_ID))
     to = fields.Integer(required=True, validate=validate.Range(1, MAX_ID))
+
+
+class CrosscheckImport(Request):
+    """multipart/form-data: the bureau (source key), the region's code and the list file."""
+
+    source = fields.String(load_default="", metadata={"description": "比对来源，如 vehicles"})
+    region = fields.String(load_default="", metadata={"description": "区域组织代码"})
+    file = File(load_default=None, metadata={"description": "CSV 或 xlsx 名单"})
+
+
+class Followup(Request):
+    kind = text(metadata={"description": "review（复核）或 exit（退出）"})
 
 
 class Deploy(Request):
@@ -310,8 +326,35 @@ class ObjectionRow(Response):
     reply = _opt(fields.Nested(ObjectionReplyText))
 
 
+class CrosscheckListRow(Response):
+    id = fields.Integer(required=True)
+    source = fields.String()
+    region = fields.String()
+    rows = fields.Integer()
+    hits = fields.Integer()
+    sha256 = fields.String()
+    imported_at = fields.String()
+    imported_by = fields.String()
+    replaced_at = _opt(fields.String())
+
+
+class CrosscheckHit(Response):
+    """A cross-check hit on the case: a bureau's list names one of its members."""
+
+    id = fields.Integer(required=True)
+    source = fields.String(metadata={"description": "比对来源，如 human_resources"})
+    source_label = _opt(fields.String())
+    member = fields.String(metadata={"description": "成员姓名"})
+    id_number_masked = _opt(fields.String())
+    finding = fields.String()
+    as_of = fields.String(metadata={"description": "名单日期 YYYY-MM-DD"})
+    explained = fields.Boolean()
+    explanation = _opt(fields.String())
+
+
 class CaseDetail(CaseRow):
     application = _opt(fields.Dict())
+    crosscheck = fields.List(fields.Nested(CrosscheckHit))
     objections = fields.List(fields.Nested(ObjectionRow))
     open_tasks = fields.List(fields.Nested(Task))
     steps = fields.List(fields.Nested(DoneStep))

@@ -1,6 +1,6 @@
 """The inbox and the work on one task."""
 
-from engine.casework import tasks
+from engine.casework import hits, tasks
 from engine.time import clock
 
 from ..extensions import db
@@ -31,6 +31,9 @@ def get_task(task_id: int):
         "earlier_steps": [{"step": t.step, "name": t.name, "outcome": t.outcome,
                            "completed_at": views.iso(t.completed_at), "data": t.data}
                           for t in d.earlier],
+        # 区级比对: the form's initial values from the case's cross-check hits ({} elsewhere)
+        "prefill": hits.prefill(db.session, d.case, {f.name for f in d.form.fields})
+        if d.task.completed_at is None else {},
     }
 
 

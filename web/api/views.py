@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from engine.casework.cases import CaseDetail
+from engine.casework.hits import Hit, masked
 from engine.store.models import (
     AuditEvent,
     Case,
@@ -90,7 +91,16 @@ def case_detail(d: CaseDetail) -> dict[str, Any]:
                    "completed_at": iso(t.completed_at), "data": t.data} for t in d.done_tasks],
         "history": [event(e) for e in d.history],
         "objections": [objection(o) for o in d.objections],
+        "crosscheck": [hit(h) for h in d.crosscheck],
     }
+
+
+def hit(h: Hit) -> dict[str, Any]:
+    """A cross-check hit as the case's officials see it (the ID number masked)."""
+    return {"id": h.id, "source": h.source, "source_label": h.source_label, "member": h.member,
+            "id_number_masked": masked(h.id_number), "finding": h.finding,
+            "as_of": h.as_of.isoformat(), "explained": h.explained,
+            "explanation": h.explanation, "explained_at": iso(h.explained_at)}
 
 
 def objection(o: Objection) -> dict[str, Any]:

@@ -8,6 +8,8 @@ from __future__ import annotations
 from flask import Blueprint, redirect, url_for
 from flask_login import current_user
 
+from engine.casework import hits
+
 from ..auth import require_login
 from .labels import (
     action_label,
@@ -15,6 +17,7 @@ from .labels import (
     level_label,
     nav_for,
     outcome_label,
+    relation_label,
     role_label,
     status_label,
 )
@@ -36,7 +39,8 @@ def _label_helpers(state) -> None:
     """Globals, not context, so that imported macro files see them too."""
     state.app.jinja_env.globals.update(
         role_label=role_label, status_label=status_label, action_label=action_label,
-        level_label=level_label, outcome_label=outcome_label, category_label=category_label)
+        level_label=level_label, outcome_label=outcome_label, category_label=category_label,
+        relation_label=relation_label, masked=hits.masked)
 
 
 @pages.get("/")
@@ -46,4 +50,4 @@ def home():
     return redirect(url_for(items[0][0]) if items else url_for("pages.cases"))
 
 
-from . import attachments, cases, inbox, intake, ledgers, procedures, tasks  # noqa: E402,F401  (routes register)
+from . import attachments, cases, crosscheck, inbox, intake, ledgers, procedures, tasks  # noqa: E402,F401  (routes register)

@@ -26,7 +26,8 @@ from ..extensions import db
 admin = Blueprint("admin", __name__)
 OVERDUE_PAGE = 50
 TREND_DAYS = 30
-JOB_KIND = {"recalculate_topups": _l("补差重新核算"), "start_reviews": _l("年度复核批量发起")}
+JOB_KIND = {"recalculate_topups": _l("补差重新核算"), "start_reviews": _l("年度复核批量发起"),
+            "crosscheck_match": _l("部门比对")}
 JOB_STATUS = {"pending": _l("待处理"), "running": _l("进行中"), "done": _l("已完成")}
 KIND = {"new_task": _l("新待办"), "due_soon": _l("即将到期"), "overdue": _l("已逾期"),
         "supervision": _l("督办"), "objection": _l("公示异议")}

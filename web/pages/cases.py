@@ -8,9 +8,10 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from engine.casework import cases, objections, workspace
+from engine.casework import cases, household_file, objections, workspace
 from engine.casework.cases import CaseDetail
-from engine.money import households, programs
+from engine.data import crosscheck
+from engine.money import programs
 from engine.store.errors import Invalid
 from engine.store.models import CASE_STATUSES
 from engine.workflow import procedures
@@ -29,7 +30,8 @@ def case_context(d: CaseDetail) -> dict[str, Any]:
     application_form = procedures.form_of(d.version, d.version.start_form)
     step_names.setdefault(d.version.start_form, application_form.title)
     return {"case_detail": d, "case": d.case, "application_form": application_form,
-            "step_names": step_names, "can_reply": actor().role in objections.REPLY_ROLES}
+            "step_names": step_names, "can_reply": actor().role in objections.REPLY_ROLES,
+            "can_explain": actor().role == "district"}
 
 
 @pages.get("/cases", endpoint="cases")
@@ -60,12 +62,34 @@ def case(case_id: int):
 
 
 def _case_page(case_id: int, reply_errors: dict[int, list[str]] | None = None,
-               replies: dict[int, str] | None = None, status: int = 200):
+               replies: dict[int, str] | None = None, status: int = 200,
+               explain_errors: dict[int, list[str]] | None = None,
+               explained: dict[int, str] | None = None):
     d = cases.detail(db.session, actor(), case_id)
     done = [(t, procedures.form_of(d.version, t.form_key)) for t in d.done_tasks]
     return render_template("pages/case.html", done=done, reply_errors=reply_errors or {},
-                           replies=replies or {}, matches=programs.for_case(db.session, case_id),
+                           replies=replies or {}, explain_errors=explain_errors or {},
+                           explained=explained or {},
+                           matches=programs.for_case(db.session, case_id),
                            **case_context(d)), status
+
+
+@pages.post("/cases/<int:case_id>/crosscheck/<int:hit_id>/explanation")
+def explain_hit(case_id: int, hit_id: int):
+    """Record a district official's explanation of a cross-check hit; back to the task page
+    when it was sent from there."""
+    text = request.form.get("text", "")
+    try:
+        crosscheck.explain(db.session, actor(), case_id, hit_id, text)
+    except Invalid as err:
+        messages = [m for ms in err.fields.values() for m in ms]
+        return _case_page(case_id, status=422, explain_errors={hit_id: messages},
+                          explained={hit_id: text})
+    flash(_("已保存比对命中的核实说明"), "success")
+    task_id = request.form.get("task", "")
+    if task_id.isdigit() and len(task_id) < 10:
+        return redirect(url_for("pages.task", task_id=int(task_id)) + "#crosscheck")
+    return redirect(url_for("pages.case", case_id=case_id) + f"#hit-{hit_id}")
 
 
 @pages.post("/cases/<int:case_id>/objections/<int:objection_id>/reply")
@@ -91,10 +115,13 @@ HOUSEHOLD_STATUS = {"running": _l("有案件正在办理"), "active": _l("在保
 @pages.get("/households/<int:household_id>")
 def household(household_id: int):
     """A household (动态管理): whether it is in, its benefit now, and every case of it."""
-    found = households.summary(db.session, actor(), household_id)
-    return render_template("pages/household.html", h=found,
-                           status=str(HOUSEHOLD_STATUS.get(found.status, found.status)),
-                           matches=programs.for_household(db.session, found.household.id))
+    found = household_file.read(db.session, actor(), household_id)
+    return render_template("pages/household.html", h=found.summary, file=found,
+                           step_names={},
+                           status=str(HOUSEHOLD_STATUS.get(found.summary.status,
+                                                           found.summary.status)),
+                           matches=programs.for_household(db.session,
+                                                          found.summary.household.id))
 
 
 @pages.get("/cases/<int:case_id>/diagram.bpmn")

@@ -35,6 +35,18 @@ ACTION = {
     "job.created": _l("发起批量处理"),
     "benefit.adjusted": _l("调整保障金额"),
     "benefit.ended": _l("停发保障金"),
+    "crosscheck.explained": _l("说明部门比对命中"),
+    "crosscheck.imported": _l("导入部门比对名单"),
+    "crosscheck.matched": _l("部门比对完成"),
+}
+RELATION = {
+    "self": _l("户主"),
+    "spouse": _l("配偶"),
+    "child": _l("子女"),
+    "parent": _l("父母"),
+    "grandchild": _l("孙子女"),
+    "sibling": _l("兄弟姐妹"),
+    "other": _l("其他"),
 }
 CATEGORY = {  # the categories the bundles decide (认定类别, 分类施保类别)
     "dibao": _l("低保"),
@@ -96,6 +108,10 @@ def outcome_label(outcome: str | None) -> str:
     return str(OUTCOME.get(outcome or "", outcome or ""))
 
 
+def relation_label(relation: str) -> str:
+    return str(RELATION.get(relation, relation))
+
+
 def nav_for(role: str) -> list[tuple[str, str]]:
     """(endpoint, label) pairs: the first is the role's landing page."""
     inbox = ("pages.inbox", _("待办"))
@@ -105,10 +121,13 @@ def nav_for(role: str) -> list[tuple[str, str]]:
         return [intake, cases]
     if role == "village":
         return [inbox, intake, cases]
-    if role in ("township", "district", "assessor"):
+    crosscheck = ("pages.crosscheck", _("部门比对"))
+    if role == "district":
+        return [inbox, cases, crosscheck]
+    if role in ("township", "assessor"):
         return [inbox, cases]
     if role == "admin":
-        return [cases, intake]
+        return [cases, intake, crosscheck]
     if role == "designer":
         return [("pages.procedures", _("流程"))]
     return []

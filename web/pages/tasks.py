@@ -7,7 +7,7 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine.casework import cases, tasks
+from engine.casework import cases, hits, tasks
 from engine.store.errors import Invalid
 from engine.workflow import procedures
 
@@ -26,6 +26,8 @@ def _page(task_id: int, data: dict[str, Any] | None = None,
     case_detail = cases.detail(db.session, me, d.case.id)
     earlier = [(t, procedures.form_of(d.case.procedure, t.form_key)) for t in d.earlier]
     errors = errors or {}
+    if data is None and d.task.completed_at is None:  # 区级比对: verdicts from the hits
+        data = hits.prefill(db.session, d.case, {f.name for f in d.form.fields})
     return render_template(
         "pages/task.html", d=d, form=d.form, data=data or {}, errors=errors,
         summary=forms_render.error_summary(d.form, errors), comment=comment, earlier=earlier,

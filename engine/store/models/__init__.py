@@ -32,6 +32,12 @@ from engine.store.models.casework import (
     ProcedureVersion,
     ProcessInstance,
 )
+from engine.store.models.crosscheck import (
+    CaseMember,
+    CrosscheckHit,
+    CrosscheckList,
+    CrosscheckRow,
+)
 from engine.store.models.money import Benefit, Household, Standard
 from engine.store.models.people import ApiToken, LoginFailure, OrgUnit, User
 from engine.store.models.programs import ProgramMatch
@@ -48,6 +54,10 @@ __all__ = [
     "CalendarDay",
     "CalendarYear",
     "Case",
+    "CaseMember",
+    "CrosscheckHit",
+    "CrosscheckList",
+    "CrosscheckRow",
     "Household",
     "HumanTask",
     "JSONType",

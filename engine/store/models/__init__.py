@@ -1,6 +1,6 @@
 """The persistent model: plain SQLAlchemy 2 declarative classes, shared with Flask-SQLAlchemy.
 
-One module per room (base, people, casework, money, records); import from this package.
+One module per room (base, people, casework, money, records, payroll); import from this package.
 
 Levels of the org tree and the roles that work at each level are defined here too, because
 every scope rule in the engine is phrased in them.
@@ -33,6 +33,7 @@ from engine.store.models.casework import (
     ProcessInstance,
 )
 from engine.store.models.money import Benefit, Household, Standard
+from engine.store.models.payroll import HouseholdPayee, Payroll, PayrollRow, RollImport
 from engine.store.models.people import ApiToken, LoginFailure, OrgUnit, User
 from engine.store.models.records import AuditChain, AuditEvent, CalendarDay, CalendarYear
 
@@ -48,6 +49,7 @@ __all__ = [
     "CalendarYear",
     "Case",
     "Household",
+    "HouseholdPayee",
     "HumanTask",
     "JSONType",
     "Job",
@@ -60,12 +62,15 @@ __all__ = [
     "OFFICIAL_ROLES",
     "Objection",
     "OrgUnit",
+    "Payroll",
+    "PayrollRow",
     "ProcedureVersion",
     "ProcessInstance",
     "ROLES",
     "ROLE_NAMES",
     "ROLE_ORG_LEVEL",
     "ROLE_TASK_LEVEL",
+    "RollImport",
     "Standard",
     "UTCDateTime",
     "User",

@@ -289,3 +289,22 @@ def parse(header: list[str], rows: list[tuple[int, list[Any]]], today: date,
     for house in households.values():
         house.members.sort(key=lambda m: (m.relation != "self", m.row))
     return list(households.values())
+
+
+def problem_rows(fields: dict[str, list[str]]) -> list[tuple[int | None, str, str]]:
+    """A refusal's problems as (spreadsheet row or None for the file, column, message), by
+    row: what the CLI prints and the import page lists."""
+    found: list[tuple[int | None, str, str]] = []
+    for key, messages in fields.items():
+        parts = key.split(".")
+        if len(parts) == 3 and parts[0] == "rows" and parts[1].isdigit():
+            row, column = int(parts[1]), LABELS.get(parts[2], parts[2])
+        else:
+            row, column = None, {"region": "地区", "procedure": "流程"}.get(key, "文件")
+        found.extend((row, column, m) for m in messages)
+    return sorted(found, key=lambda p: (p[0] or 0, FIELDS.index(_field(p[1]))
+                                        if _field(p[1]) in FIELDS else 0))
+
+
+def _field(label: str) -> str:
+    return next((f for f, chinese in LABELS.items() if chinese == label), label)

@@ -32,10 +32,26 @@ def neutralise(book: Workbook) -> None:
 
 
 def to_bytes(book: Workbook) -> bytes:
-    neutralise(book)
+    if not book.write_only:  # write-only sheets were made safe row by row (streamed_row)
+        neutralise(book)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def streamed_row(sheet, values: list) -> list:
+    """A row for a write-only sheet (large exports), each would-be formula made plain text
+    as `neutralise` does, since a write-only workbook cannot be walked after it is filled."""
+    from openpyxl.cell import WriteOnlyCell
+
+    row = []
+    for value in values:
+        cell = WriteOnlyCell(sheet, value)
+        if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+            cell.data_type = "s"
+            cell.quotePrefix = True
+        row.append(cell)
+    return row
 
 
 def response(book: Workbook, filename: str) -> Response:

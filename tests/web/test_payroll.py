@@ -8,7 +8,7 @@ import io
 import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from engine.data import roll
 from engine.people import accounts
@@ -136,3 +136,15 @@ def test_the_cli_imports_and_refuses(world, app, tmp_path, monkeypatch):
     again = CliRunner().invoke(cli.main, ["households", "import", str(good), "--region", "D1"])
     assert again.exit_code == 1
     assert "第 2 行 身份证号：该身份证号码已是本地区在册家庭" in again.output
+
+
+def test_a_name_typed_as_a_formula_stays_text_in_the_workbook(world, client):
+    # an application's head name can be any text (the roll reader sees a formula as blank)
+    world.db.execute(update(Household).where(Household.head_id_number == HEAD_B)
+                     .values(head_name='=HYPERLINK("http://x")'))
+    world.db.commit()
+    sign_in(client, "dist")
+    download = client.get("/payroll/download?region=D1&month=2026-05")
+    sheet = load_workbook(io.BytesIO(download.data)).worksheets[0]
+    cell = next(c for c in sheet["D"] if str(c.value).startswith("=HYPERLINK"))
+    assert cell.data_type == "s" and cell.quotePrefix

@@ -8,7 +8,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from engine.data import payroll, roll, roll_file
 from engine.store.errors import Invalid
@@ -60,32 +59,33 @@ def payroll_page():
 
 def workbook(found: payroll.Sheet) -> Workbook:
     """A plain layout a bank can import: one header row, one row per household paid, amounts
-    as numbers; village totals and stopped households on their own sheets."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = _("发放花名册")
-    sheet.append([_("序号"), _("村（居）代码"), _("村（居）"), _("户主姓名"), _("身份证号码"),
-                  _("银行账号"), _("金额（元）"), _("变动")])
-    for n, line in enumerate(found.paid, start=1):
-        sheet.append([n, line.village_code, line.village_name, line.name,
-                      line.id_number_masked, line.account, line.amount,
-                      str(CHANGE[line.change])])
-        sheet.cell(row=n + 1, column=7).number_format = "0.00"
+    as numbers; village totals and stopped households on their own sheets. Written in
+    write-only mode: a district's 100,000 lines stay quick."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(_("发放花名册"))
     for column, width in zip("ABCDEFGH", (8, 16, 14, 12, 22, 24, 12, 8), strict=True):
         sheet.column_dimensions[column].width = width
+    sheet.append([_("序号"), _("村（居）代码"), _("村（居）"), _("户主姓名"), _("身份证号码"),
+                  _("银行账号"), _("金额（元）"), _("变动")])
+    labels = {change: str(label) for change, label in CHANGE.items()}
+    for n, line in enumerate(found.paid, start=1):
+        sheet.append(xlsx.streamed_row(sheet, [
+            n, line.village_code, line.village_name, line.name, line.id_number_masked,
+            line.account, line.amount, labels[line.change]]))
     totals = book.create_sheet(_("村汇总"))
     totals.append([_("村（居）代码"), _("村（居）"), _("发放户数"), _("金额（元）")])
     for village in found.villages:
-        totals.append([village.code, village.name, village.households, village.amount])
+        totals.append(xlsx.streamed_row(totals, [village.code, village.name, village.households,
+                                                 village.amount]))
     totals.append([_("合计"), "", len(found.paid), found.total])
-    totals.cell(row=totals.max_row, column=1).font = Font(bold=True)
     stopped = book.create_sheet(_("停发"))
     stopped.append([_("村（居）代码"), _("村（居）"), _("户主姓名"), _("身份证号码"),
                     _("银行账号"), _("上月金额（元）")])
     for line in found.lines:
         if line.change == "stopped":
-            stopped.append([line.village_code, line.village_name, line.name,
-                            line.id_number_masked, line.account, line.previous_amount])
+            stopped.append(xlsx.streamed_row(stopped, [
+                line.village_code, line.village_name, line.name, line.id_number_masked,
+                line.account, line.previous_amount]))
     return book
 
 

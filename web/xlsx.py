@@ -46,11 +46,12 @@ def streamed_row(sheet, values: list) -> list:
 
     row = []
     for value in values:
-        cell = WriteOnlyCell(sheet, value)
         if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+            cell = WriteOnlyCell(sheet, value)
             cell.data_type = "s"
             cell.quotePrefix = True
-        row.append(cell)
+            value = cell
+        row.append(value)
     return row
 
 

@@ -176,13 +176,15 @@ def _confirmed(db: Session, region: OrgUnit, month: str) -> Payroll | None:
 
 
 def _stored(db: Session, payroll: Payroll, region: OrgUnit) -> list[Line]:
-    rows = db.scalars(select(PayrollRow).where(
+    columns = (PayrollRow.household_id, PayrollRow.org_path, PayrollRow.village_code,
+               PayrollRow.village_name, PayrollRow.name, PayrollRow.id_number_masked,
+               PayrollRow.account, PayrollRow.amount, PayrollRow.previous_amount,
+               PayrollRow.change)
+    rows = db.execute(select(*columns).where(
         PayrollRow.payroll_id == payroll.id,
         PayrollRow.org_path.startswith(region.path, autoescape=True))
         .order_by(PayrollRow.village_code, PayrollRow.household_id))
-    return [Line(r.household_id, r.org_path, r.village_code, r.village_name, r.name,
-                 r.id_number_masked, r.account, r.amount, r.previous_amount, r.change)
-            for r in rows]
+    return [Line(*row) for row in rows]
 
 
 def change_of(amount: Decimal, previous: Decimal, phasing_out: bool) -> str | None:

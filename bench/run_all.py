@@ -43,6 +43,7 @@ def script_args(quick: bool, inbox_tasks: int | None) -> dict[str, list[str]]:
         "storage.py": ["--cases", "40"] if quick else [],
         "inbox.py": ["--tasks", "10000", "--samples", "20"] if quick else [],
         "returns.py": ["--cases", "3"] if quick else [],
+        "payroll.py": ["--households", "5000"] if quick else [],
     }
     if inbox_tasks:
         sizes["inbox.py"] += ["--tasks", str(inbox_tasks)]

@@ -148,3 +148,17 @@ def test_a_name_typed_as_a_formula_stays_text_in_the_workbook(world, client):
     sheet = load_workbook(io.BytesIO(download.data)).worksheets[0]
     cell = next(c for c in sheet["D"] if str(c.value).startswith("=HYPERLINK"))
     assert cell.data_type == "s" and cell.quotePrefix
+
+
+def test_an_imported_household_has_its_case_and_household_pages(world, client):
+    from engine.store.models import Case
+
+    case = world.db.scalar(select(Case).join(Household, Household.id == Case.household_id)
+                           .where(Household.head_id_number == HEAD_B))
+    sign_in(client, "town1")
+    page = client.get(f"/cases/{case.id}")
+    assert page.status_code == 200 and "王二" in text(page)
+    household = client.get(f"/households/{case.household_id}")
+    assert household.status_code == 200 and "300.00" in text(household)
+    api = client.get(f"/api/households/{case.household_id}", headers=bearer(world, "town1"))
+    assert api.get_json()["benefit"]["monthly_amount"] == 300.0

@@ -45,6 +45,7 @@ def script_args(quick: bool, inbox_tasks: int | None) -> dict[str, list[str]]:
         "returns.py": ["--cases", "3"] if quick else [],
         "stats.py": ["--households", "10000"] if quick else [],
         "crosscheck.py": ["--households", "10000", "--rows", "10000"] if quick else [],
+        "payroll.py": ["--households", "5000"] if quick else [],
     }
     if inbox_tasks:
         sizes["inbox.py"] += ["--tasks", str(inbox_tasks)]

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.casework import cases, escalation, tasks, timers
-from engine.data import crosscheck
+from engine.data import crosscheck, roll
 from engine.people import accounts, orgs
 from engine.store.models import Case, CaseMember, HumanTask, OrgUnit, User
 from engine.time import clock
@@ -22,6 +22,8 @@ from engine.workflow import procedures
 from forms.idcard import check_char
 
 BUNDLES = Path(__file__).resolve().parent.parent / "bpmn"
+# A county's existing roll, adopted at set-up (`yimen households import`): 8 households.
+SAMPLE_ROLL = Path(__file__).resolve().parent.parent / "docs" / "samples" / "roll-370305.xlsx"
 DISTRICT = "370305"
 PASSWORD = "yimen2026"
 
@@ -165,6 +167,7 @@ def load(db: Session) -> bool:
     for username, role, org_code, name in USERS:
         accounts.add_user(db, username, role, org_code, PASSWORD, name)
     procedures.deploy(db, None, DISTRICT, procedures.read_bundle_dir(BUNDLES / "linzi"))
+    roll.import_roll(db, None, DISTRICT, SAMPLE_ROLL.read_bytes(), SAMPLE_ROLL.name)
     rng = random.Random(2018)
     villages = [u for u in USERS if u[1] == "village"]
     clerks = {"370305101": "hc_chuangkou", "370305102": "jz_chuangkou"}

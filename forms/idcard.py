@@ -72,3 +72,12 @@ def id_number_birth_date(s: str) -> date:
     """Birth date encoded in a valid identity number; raises IdNumberError if it is invalid."""
     number = normalize_id_number(s)
     return _birth_date(number, date.today())
+
+
+def mask_id_number(number: str) -> str:
+    """The number as lists and payrolls show it: the region code and the last four characters,
+    the birth date and sequence hidden (370305********0048)."""
+    text = (number or "").strip().upper()
+    if len(text) < 10:
+        return "*" * len(text)
+    return text[:6] + "*" * (len(text) - 10) + text[-4:]

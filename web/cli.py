@@ -392,3 +392,8 @@ def audit_verify() -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+from .cli_roll import households  # noqa: E402  (its own module: cli.py is near 400 lines)
+
+main.add_command(households)

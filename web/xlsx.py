@@ -32,10 +32,27 @@ def neutralise(book: Workbook) -> None:
 
 
 def to_bytes(book: Workbook) -> bytes:
-    neutralise(book)
+    if not book.write_only:  # write-only sheets were made safe row by row (streamed_row)
+        neutralise(book)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def streamed_row(sheet, values: list) -> list:
+    """A row for a write-only sheet (large exports), each would-be formula made plain text
+    as `neutralise` does, since a write-only workbook cannot be walked after it is filled."""
+    from openpyxl.cell import WriteOnlyCell
+
+    row = []
+    for value in values:
+        if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+            cell = WriteOnlyCell(sheet, value)
+            cell.data_type = "s"
+            cell.quotePrefix = True
+            value = cell
+        row.append(value)
+    return row
 
 
 def response(book: Workbook, filename: str) -> Response:

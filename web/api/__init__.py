@@ -53,6 +53,7 @@ from . import (  # noqa: E402,F401
     notices,
     objections,
     overdue,
+    payroll,
     procedures,
     standards,
     stats,

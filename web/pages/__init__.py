@@ -50,4 +50,14 @@ def home():
     return redirect(url_for(items[0][0]) if items else url_for("pages.cases"))
 
 
-from . import attachments, cases, crosscheck, inbox, intake, ledgers, procedures, tasks  # noqa: E402,F401  (routes register)
+from . import (  # noqa: E402,F401  (routes register)
+    attachments,
+    cases,
+    crosscheck,
+    inbox,
+    intake,
+    ledgers,
+    payroll,
+    procedures,
+    tasks,
+)

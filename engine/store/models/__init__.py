@@ -1,6 +1,7 @@
 """The persistent model: plain SQLAlchemy 2 declarative classes, shared with Flask-SQLAlchemy.
 
-One module per room (base, people, casework, money, records, programs); import from this package.
+One module per room (base, people, casework, money, records, crosscheck, programs, payroll);
+import from this package.
 
 Levels of the org tree and the roles that work at each level are defined here too, because
 every scope rule in the engine is phrased in them.
@@ -39,6 +40,7 @@ from engine.store.models.crosscheck import (
     CrosscheckRow,
 )
 from engine.store.models.money import Benefit, Household, Standard
+from engine.store.models.payroll import HouseholdPayee, Payroll, PayrollRow, RollImport
 from engine.store.models.people import ApiToken, LoginFailure, OrgUnit, User
 from engine.store.models.programs import ProgramMatch
 from engine.store.models.records import AuditChain, AuditEvent, CalendarDay, CalendarYear
@@ -59,6 +61,7 @@ __all__ = [
     "CrosscheckList",
     "CrosscheckRow",
     "Household",
+    "HouseholdPayee",
     "HumanTask",
     "JSONType",
     "Job",
@@ -71,6 +74,8 @@ __all__ = [
     "OFFICIAL_ROLES",
     "Objection",
     "OrgUnit",
+    "Payroll",
+    "PayrollRow",
     "ProcedureVersion",
     "ProcessInstance",
     "ProgramMatch",
@@ -78,6 +83,7 @@ __all__ = [
     "ROLE_NAMES",
     "ROLE_ORG_LEVEL",
     "ROLE_TASK_LEVEL",
+    "RollImport",
     "Standard",
     "UTCDateTime",
     "User",

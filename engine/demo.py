@@ -116,7 +116,7 @@ STEP_DATA = {
         "findings": "经入户验证，情况属实。", "decision": d,
         **({"reason": "与实际不符"} if d != "approve" else {})},
     "district_approval": lambda d, at: {
-        "decision": d, **({"amount": 350.0, "category": "both"} if d == "approve"
+        "decision": d, **({"amount": 350.0, "category": "hardship"} if d == "approve"
                           else {"reason": "不符合条件"})},
 }
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from engine import accounts, benefits, cases, procedures, reviews, tasks
 from engine.errors import BundleInvalid, Invalid
 from engine.models import Case, Household
-from tests.engine.test_regions import BPMN, DAY, deployed, start, work
+from tests.engine.test_regions import BPMN, DAY, deployed, household, start, work
 from tests.factories import LINZI, after_notice, make_world, open_task, walk
 from tests.forms.samples import HEAD_BIRTH, make_id_number, valid_application
 
@@ -224,7 +224,9 @@ def test_jiangmen_list_adjustment_exit_ends_the_benefit(world, client):
 
 def test_generic_exit_ends_the_benefit(world, client):
     db = world.db
-    ident = enrolled(world, "generic_poverty_registration")
+    # no member able to work: the generic table puts the household under dibao, with a top-up
+    ident = enrolled(world, "generic_poverty_registration",
+                     household([{"category": "business", "amount": 6800.0}], labour="partial"))
     assert benefits.current(db, ident.id).monthly_amount > 0
     at = AT + timedelta(days=120)
     exit_case = start(world, "generic_exit", ident.application, at=at)

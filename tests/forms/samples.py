@@ -128,7 +128,7 @@ _STEP_DATA: dict[str, dict[str, Any]] = {
         "photos": "att-20240320-0042",
     },
     "district_approval": {
-        "category": "dibao",
+        "category": "hardship",
     },
 }
 

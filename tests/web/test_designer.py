@@ -168,7 +168,8 @@ def test_the_modeler_page_lists_the_bundle_assumptions_kept_at_deploy(world, cli
     assert section.count("<li>") == 6
     assert "Gradual exit (渐退) of 12 months, 24 with a bedridden member" in section
     assert "［区填写：是否渐退及渐退月数］" in section
-    created = post_json(client, "/designer/deploy", edited(world, "村级评议推荐", "村级评议推荐（改）"))
+    created = post_json(client, "/designer/deploy",
+                        edited(world, "村级评议推荐", "村级评议推荐（改）"))
     assert created.status_code == 201
     again = text(client.get(MODELER))
     assert "v2" in again and "［区填写：是否渐退及渐退月数］" in again

@@ -107,7 +107,8 @@ def application(rng: random.Random, n: int) -> dict:
 STEP_DATA = {
     "village_evaluation": lambda d, at: {
         "meeting_date": at.date().isoformat(), "attendees": 21, "votes_for": 18,
-        "votes_against": 3, "minutes": "村民代表会议民主评议。", "decision": d},
+        "votes_against": 3, "minutes": "村民代表会议民主评议。", "decision": d,
+        **({"reason": "评议认为家庭收入情况需补充核实"} if d != "approve" else {})},
     "township_review": lambda d, at: {
         "investigation_date": at.date().isoformat(), "investigators": "孙伟、钱进",
         "home_visit": True, "per_capita_income": 2600.0, "opinion": "入户核实情况属实。",
@@ -121,7 +122,7 @@ STEP_DATA = {
         "findings": "经入户验证，情况属实。", "decision": d,
         **({"reason": "与实际不符"} if d != "approve" else {})},
     "district_approval": lambda d, at: {
-        "decision": d, **({"amount": 350.0, "category": "both"} if d == "approve"
+        "decision": d, **({"amount": 350.0, "category": "hardship"} if d == "approve"
                           else {"reason": "不符合条件"})},
 }
 

@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.casework.cases import application_digest
+from engine.data import roll_file
 from engine.money import households, standards
 from engine.people.orgs import by_code
 from engine.store import audit
@@ -44,8 +45,6 @@ from engine.store.models import (
 from engine.store.uow import unit_of_work
 from engine.time import calendar, clock
 from engine.workflow import procedures
-
-from . import roll_file
 
 IMPORTER_ROLES = ("admin", "district")
 SOURCE = "roll:"

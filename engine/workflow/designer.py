@@ -96,6 +96,8 @@ def _bundle_forms(db: Session, version: ProcedureVersion) -> dict[str, bytes]:
 def _edited_files(db: Session, version: ProcedureVersion, bpmn: dict[str, str],
                   dmn: dict[str, str]) -> dict[str, bytes]:
     files = _bundle_forms(db, version)
+    if version.readme is not None:  # the assumptions it lists stay with the new version
+        files[procedures.README_FILE] = version.readme.encode("utf-8")
     for name, text in {**bpmn, **dmn}.items():
         base = Path(name).name
         if base:

@@ -25,6 +25,7 @@ from engine.workflow import spiff
 
 DEPLOYER_ROLES = ("designer", "admin")
 STANDARDS_FILE = "standards.csv"
+README_FILE = "README.md"
 
 
 @dataclass
@@ -35,6 +36,8 @@ class Bundle:
     problems: list[str] = field(default_factory=list)
     # Starting figures of the region's standard (standards.csv), loaded at deploy.
     standards: list[standards.Entry] = field(default_factory=list)
+    # The bundle's README.md, kept with each version for the assumptions it lists.
+    readme: str | None = None
 
 
 def bundle_from_files(files: dict[str, bytes]) -> Bundle:
@@ -43,7 +46,8 @@ def bundle_from_files(files: dict[str, bytes]) -> Bundle:
     for name, raw in sorted(files.items()):
         base = Path(name).name
         suffix = Path(base).suffix.lower()
-        if suffix not in (".bpmn", ".dmn", ".yaml", ".yml") and base != STANDARDS_FILE:
+        if suffix not in (".bpmn", ".dmn", ".yaml", ".yml") and base not in (STANDARDS_FILE,
+                                                                             README_FILE):
             if suffix not in (".md", ".txt", ".svg", ".png"):
                 bundle.problems.append(
                     f"{name}：不支持的文件类型（只接受 .bpmn、.dmn、.yaml 和 {STANDARDS_FILE}）")
@@ -53,7 +57,9 @@ def bundle_from_files(files: dict[str, bytes]) -> Bundle:
         except UnicodeDecodeError:
             bundle.problems.append(f"{name}：文件不是 UTF-8 编码")
             continue
-        if base == STANDARDS_FILE:
+        if base == README_FILE:
+            bundle.readme = text
+        elif base == STANDARDS_FILE:
             bundle.standards, problems = standards.parse_csv(text, name)
             bundle.problems.extend(problems)
         elif suffix == ".bpmn":
@@ -66,12 +72,14 @@ def bundle_from_files(files: dict[str, bytes]) -> Bundle:
 
 
 def read_bundle_dir(path: str | Path) -> dict[str, bytes]:
-    """A bundle folder's files: top-level .bpmn/.dmn and forms/*.yaml."""
+    """A bundle folder's files: top-level .bpmn/.dmn, standards.csv, README.md and
+    forms/*.yaml."""
     root = Path(path)
     if not root.is_dir():
         raise BundleInvalid([f"{path} 不是目录"])
     files = {p.name: p.read_bytes() for p in root.iterdir()
-             if p.is_file() and (p.suffix.lower() in (".bpmn", ".dmn") or p.name == STANDARDS_FILE)}
+             if p.is_file() and (p.suffix.lower() in (".bpmn", ".dmn")
+                                        or p.name in (STANDARDS_FILE, README_FILE))}
     form_dir = root / "forms"
     if form_dir.is_dir():
         files.update({f"forms/{p.name}": p.read_bytes() for p in form_dir.iterdir()
@@ -151,6 +159,7 @@ def deploy(db: Session, actor: User | None, region_code: str,
                 bpmn=bundle.bpmn,
                 dmn=bundle.dmn,
                 forms=resolved[key],
+                readme=bundle.readme,
                 start_form=model.start_form,
                 deployed_at=now,
                 deployed_by_id=actor.id if actor else None,
@@ -162,6 +171,21 @@ def deploy(db: Session, actor: User | None, region_code: str,
                          changes={"key": key, "region": region.code, "version": version.version})
             versions.append(version)
     return versions
+
+
+def assumptions(readme: str | None) -> list[str]:
+    """The items of a README's "Assumptions" section: what a bundle assumes beyond its policy
+    text, each with the placeholder the county fills in (bpmn/README.md), as plain text."""
+    items: list[str] = []
+    inside = False
+    for line in (readme or "").splitlines():
+        if line.startswith("#"):
+            inside = line.lstrip("#").strip().lower().startswith("assumptions")
+        elif inside and line.startswith("- "):
+            items.append(line[2:].strip())
+        elif inside and items and line.startswith("  ") and line.strip():
+            items[-1] += " " + line.strip()
+    return [item.replace("**", "").replace("`", "") for item in items]
 
 
 def list_versions(db: Session) -> list[ProcedureVersion]:

@@ -16,7 +16,7 @@ from engine.people import accounts
 from engine.store.errors import BundleInvalid, Invalid
 from engine.store.models import Case, Household
 from engine.workflow import procedures
-from tests.engine.test_regions import BPMN, DAY, deployed, start, work
+from tests.engine.test_regions import BPMN, DAY, deployed, household, start, work
 from tests.factories import LINZI, after_notice, make_world, open_task, walk
 from tests.forms.samples import HEAD_BIRTH, make_id_number, valid_application
 
@@ -227,7 +227,9 @@ def test_jiangmen_list_adjustment_exit_ends_the_benefit(world, client):
 
 def test_generic_exit_ends_the_benefit(world, client):
     db = world.db
-    ident = enrolled(world, "generic_poverty_registration")
+    # no member able to work: the generic table puts the household under dibao, with a top-up
+    ident = enrolled(world, "generic_poverty_registration",
+                     household([{"category": "business", "amount": 6800.0}], labour="partial"))
     assert benefits.current(db, ident.id).monthly_amount > 0
     at = AT + timedelta(days=120)
     exit_case = start(world, "generic_exit", ident.application, at=at)

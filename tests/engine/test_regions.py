@@ -357,5 +357,22 @@ def test_generic_chain_runs_from_household_head_to_assigned_help(world):
     data = workflow_data(db, case)
     assert "standard_yearly" not in data and data["per_capita_income"] == Decimal(6800) / 3
     assert data["eligible"] is True
-    assert data["proposed_amount"] == data["amount"] == Decimal("117.33")  # (228 − 188.89) × 3
+    # the spouse can work: registered for project help, no dibao and no monthly top-up
+    assert (data["members_able_to_work"], data["dibao_applies"]) == (1, False)
+    assert data["proposed_amount"] == data["amount"] == 0
+    assert benefit(db, case).monthly_amount == Decimal("0.00")
     assert data["helper_name"] == "马丽霞"
+
+
+def test_generic_chain_tops_up_only_a_household_the_table_puts_under_dibao(world):
+    """"对没有发展能力的贫困人口予以低保救助": no member able to work, so dibao applies."""
+    db = world.db
+    case = start(world, "generic_poverty_registration",
+                 household([{"category": "business", "amount": 6800.0}], labour="partial"))
+    work(world, case)
+    db.refresh(case)
+    assert case.status == "approved"
+    data = workflow_data(db, case)
+    assert (data["members_able_to_work"], data["dibao_applies"]) == (0, True)
+    assert data["proposed_amount"] == data["amount"] == Decimal("117.33")  # (228 − 188.89) × 3
+    assert benefit(db, case).monthly_amount == Decimal("117.33")

@@ -93,7 +93,8 @@ _REASON = "材料不全，需补充家庭收入证明。"
 
 # Step forms whose `reason` is required when the decision is return or reject.
 _HAS_REASON = frozenset(
-    {"township_review", "district_crosscheck", "third_party_verification", "district_approval"}
+    {"village_evaluation", "township_review", "district_crosscheck", "third_party_verification",
+     "district_approval"}
 )
 
 _STEP_DATA: dict[str, dict[str, Any]] = {
@@ -127,7 +128,7 @@ _STEP_DATA: dict[str, dict[str, Any]] = {
         "photos": "att-20240320-0042",
     },
     "district_approval": {
-        "category": "dibao",
+        "category": "hardship",
     },
 }
 

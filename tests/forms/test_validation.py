@@ -103,6 +103,7 @@ def test_amount_required_only_when_district_approves(shared):
     }
     assert form.validate({"decision": "reject", "reason": "收入超标"}) == {
         "decision": "reject",
+        "category": "hardship",  # 临淄: every new case is a 困难家庭
         "reason": "收入超标",
     }
 

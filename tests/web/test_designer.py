@@ -153,3 +153,32 @@ def test_a_multipart_upload_deploys_or_lists_the_problems(world, client):
         content_type="multipart/form-data", follow_redirects=True)
     assert done.status_code == 200 and "第 2 版" in text(done)
     assert numbers(world) == [1, 2]
+
+
+def test_the_modeler_page_lists_the_bundle_assumptions_kept_at_deploy(world, client):
+    """Deploy keeps README.md with the version; the page lists its "Assumptions" items, and a
+    deploy from the designer keeps them for the new version."""
+    version = procedures.newest_in_region(world.db, KEY, "D1")
+    assert version.readme == (LINZI / "README.md").read_text(encoding="utf-8")
+    sign_in(client, "designer")
+    page = text(client.get(MODELER))
+    section = page[page.index('id="assumptions"'):]
+    section = section[:section.index("</section>")]
+    assert "政策文件以外的假设" in section
+    assert section.count("<li>") == 6
+    assert "Gradual exit (渐退) of 12 months, 24 with a bedridden member" in section
+    assert "［区填写：是否渐退及渐退月数］" in section
+    created = post_json(client, "/designer/deploy",
+                        edited(world, "村级评议推荐", "村级评议推荐（改）"))
+    assert created.status_code == 201
+    again = text(client.get(MODELER))
+    assert "v2" in again and "［区填写：是否渐退及渐退月数］" in again
+
+
+def test_a_bundle_without_assumptions_shows_none(world, client):
+    files = procedures.read_bundle_dir(LINZI)
+    files["README.md"] = "# 某县\n\n## Steps\n\n- 受理\n".encode()
+    procedures.deploy(world.db, None, "T1", files)
+    sign_in(client, "admin")
+    page = text(client.get(f"/designer/{KEY}?region=T1"))
+    assert 'id="assumptions"' not in page and "政策文件以外的假设" not in page

@@ -47,7 +47,7 @@ def test_an_approved_case_lists_its_category_and_monthly_amount(world, client):
     sign_in(client, "dist")
     rows = sheet_rows(client.get("/cases/ledger.xlsx?status=approved"))
     assert len(rows) == 4
-    assert rows[3][8] == "已批准" and rows[3][11] == "低保" and rows[3][12] == 420.0
+    assert rows[3][8] == "已批准" and rows[3][11] == "困难家庭" and rows[3][12] == 420.0
     assert rows[3][10], "closed date"
 
 

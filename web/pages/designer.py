@@ -54,7 +54,8 @@ def modeler(key: str):
     return render_template("designer/modeler.html", version=version,
                            bpmn_files=sorted(version.bpmn), dmn_files=sorted(version.dmn),
                            forms=engine_designer.form_list(version),
-                           model=procedures.model_of(version))
+                           model=procedures.model_of(version),
+                           assumptions=procedures.assumptions(version.readme))
 
 
 @designer.get("/designer/<key>/files/<name>")

@@ -43,6 +43,8 @@ class ProcedureVersion(Base):
     bpmn: Mapped[dict[str, Any]] = mapped_column(deferred=True)  # {file name: XML text}
     dmn: Mapped[dict[str, Any]] = mapped_column(deferred=True)  # {file name: XML text}
     forms: Mapped[dict[str, Any]] = mapped_column(deferred=True)  # {form key: YAML}, resolved
+    # The bundle's README.md as deployed: its "Assumptions" are shown on the designer page.
+    readme: Mapped[str | None] = mapped_column(Text, deferred=True)
     start_form: Mapped[str] = mapped_column(String(100))
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

@@ -26,7 +26,7 @@ LEVEL_ALIASES: dict[str, str] = {}
 for _level, _names in {
     "village": ("village", "村级", "村", "村（居）", "村居"),
     "township": ("township", "镇级", "镇", "镇（街道）", "镇（街道）级", "街道", "乡镇"),
-    "district": ("district", "区级", "县级", "区县", "区（县）", "区"),
+    "district": ("district", "区级", "县级", "区县", "区（县）", "县（区）", "市（区）", "区"),
     "assessor": ("assessor", "第三方", "第三方评估", "第三方评估机构"),
 }.items():
     for _name in _names:

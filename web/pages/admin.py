@@ -21,6 +21,7 @@ from engine.store.models import Job
 from engine.time import calendar, clock
 
 from ..auth import actor, require_login
+from ..errors import status_for
 from ..extensions import db
 
 admin = Blueprint("admin", __name__)
@@ -170,13 +171,14 @@ def calendar_upload():
     upload = request.files.get("file")
     region = (request.form.get("region") or "").strip()
     if upload is None or not upload.filename:
-        return _calendar_page(_year(), [_("请选择要导入的 CSV 文件")], region, 422)
+        return _calendar_page(_year(), [_("请选择要导入的 CSV 文件")], region,
+                              status_for(Invalid))
     try:
         years = calendar.import_csv(db.session, _decode(upload.read()), region or None,
                                     actor())
     except Invalid as err:
         problems = [m for messages in err.fields.values() for m in messages]
-        return _calendar_page(_year(), problems, region, 422)
+        return _calendar_page(_year(), problems, region, status_for(err))
     flash(_("已导入 %(years)s 年的日历", years="、".join(str(y) for y in years)), "success")
     return redirect(url_for("admin.calendar_page", year=years[0]))
 

@@ -16,6 +16,7 @@ from engine.store.models import CASE_STATUSES
 from engine.workflow import procedures
 
 from ..auth import actor
+from ..errors import status_for
 from ..extensions import db
 from . import pages
 
@@ -75,7 +76,8 @@ def reply_to_objection(case_id: int, objection_id: int):
         objections.reply(db.session, actor(), case_id, objection_id, text)
     except Invalid as err:
         messages = [m for ms in err.fields.values() for m in ms]
-        return _case_page(case_id, {objection_id: messages}, {objection_id: text}, 422)
+        return _case_page(case_id, {objection_id: messages}, {objection_id: text},
+                          status_for(err))
     flash(_("已记录对异议的答复"), "success")
     task_id = request.form.get("task", "")
     if task_id.isdigit() and len(task_id) < 10:

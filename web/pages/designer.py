@@ -24,6 +24,7 @@ from engine.workflow import designer as engine_designer
 from engine.workflow import procedures, versions
 
 from ..auth import actor, require_login
+from ..errors import status_for
 from ..extensions import db
 
 designer = Blueprint("designer", __name__)
@@ -112,7 +113,7 @@ def deploy():
     try:
         created = engine_designer.deploy_edited(db.session, actor(), key, region, bpmn, dmn)
     except BundleInvalid as err:
-        return jsonify(problems=err.problems, ok=False), 422
+        return jsonify(problems=err.problems, ok=False), status_for(err)
     return jsonify(ok=True, problems=[], versions=[
         {"key": v.key, "version": v.version, "region": v.region.code,
          "url": url_for("designer.modeler", key=v.key, region=v.region.code)}
@@ -134,7 +135,7 @@ def upload():
     except BundleInvalid as err:
         rows = engine_designer.newest_versions(db.session, actor())
         return render_template("designer/index.html", rows=rows, problems=err.problems,
-                               upload_region=region), 422
+                               upload_region=region), status_for(err)
     for v in created:
         flash(_("已部署 %(name)s 第 %(n)s 版", name=v.name, n=v.version), "success")
     return redirect(url_for("designer.index"))

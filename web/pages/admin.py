@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine.casework import jobs, notifications, overdue, timers
+from engine.casework import jobs, notifications, overdue, timers, workspace
 from engine.money import stats
 from engine.store import audit
 from engine.store.errors import Invalid
@@ -50,11 +50,10 @@ def navigation_extra() -> dict:
             db.session.rollback()
             return 0
 
-    return {"unread_notifications": unread, "sees_overdue": user.role in overdue.VIEWER_ROLES,
-            "manages_calendar": user.role in calendar.MANAGER_ROLES,
-            "sees_jobs": user.role in jobs.VIEWER_ROLES,
-            "sees_stats": user.role in stats.VIEWER_ROLES,
-            "sees_health": user.role in timers.VIEWER_ROLES}
+    powers = workspace.powers(user)
+    return {"unread_notifications": unread, "sees_overdue": powers.overdue,
+            "manages_calendar": powers.calendar, "sees_jobs": powers.jobs,
+            "sees_stats": powers.stats, "sees_health": powers.health}
 
 
 # ---------------------------------------------------------------- overdue dashboard

@@ -30,7 +30,7 @@ def case_context(d: CaseDetail) -> dict[str, Any]:
     application_form = procedures.form_of(d.version, d.version.start_form)
     step_names.setdefault(d.version.start_form, application_form.title)
     return {"case_detail": d, "case": d.case, "application_form": application_form,
-            "step_names": step_names, "can_reply": actor().role in objections.REPLY_ROLES}
+            "step_names": step_names, "can_reply": workspace.powers(actor()).reply_objections}
 
 
 @pages.get("/cases", endpoint="cases")

@@ -19,6 +19,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from engine.casework import workspace
 from engine.store.errors import BadRequest, BundleInvalid
 from engine.workflow import designer as engine_designer
 from engine.workflow import procedures, versions
@@ -36,7 +37,7 @@ designer.before_request(require_login)
 @designer.app_context_processor
 def designer_nav() -> dict:
     user = current_user.user if current_user.is_authenticated else None
-    return {"sees_designer": user is not None and user.role in engine_designer.DESIGNER_ROLES}
+    return {"sees_designer": user is not None and workspace.powers(user).designer}
 
 
 def _region() -> str | None:

@@ -1,4 +1,5 @@
-"""Intake (受理): a clerk or village official opens a case with the procedure's start form."""
+"""Intake (受理): a clerk or village official opens a case with the procedure's start form
+(a district official or admin, a region procedure); engine.people.scope says who and where."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine.casework import cases, workspace
+from engine.casework import cases
+from engine.people import scope
 from engine.store.errors import Forbidden, Invalid
 from engine.store.models import OrgUnit
 from engine.workflow import procedures
@@ -19,12 +21,9 @@ from ..extensions import db
 from . import pages
 from .attachments import Uploads
 
-INTAKE_ROLES = ("clerk", "village", "admin")
-
 
 def _choices() -> tuple[list[OrgUnit], list[tuple[str, str]]]:
-    me = actor()
-    villages = workspace.intake_villages(db.session, me) if me.role in INTAKE_ROLES else []
+    villages = scope.intake_orgs(db.session, actor())
     if not villages:
         raise Forbidden(_("您无权受理申请"))
     seen: dict[str, str] = {}

@@ -250,16 +250,13 @@ def current(db: Session, case_id: int) -> Benefit | None:
 # exit appends to that case's rows, so that current() and the recalculation stay meaningful.
 
 
-def _household_benefit(db: Session, case: Case) -> Benefit | None:
-    """The current benefit of the household of `case` (held by its approved case)."""
-    return None if case.household_id is None else households.current_benefit(db,
-                                                                              case.household_id)
-
-
 def in_force(db: Session, case: Case) -> Benefit | None:
-    """The household's benefit row now in force, or None (no household, none, or ended)."""
-    old = _household_benefit(db, case)
-    return None if old is None or old.exit_case_id is not None else old
+    """The benefit row in force for the household of `case` (households.rows_in_force), or
+    None (no household, none, or ended)."""
+    if case.household_id is None:
+        return None
+    old = households.current_benefit(db, case.household_id)
+    return None if households.ended(old) else old
 
 
 def end_for(db: Session, case: Case, now: datetime) -> Benefit | None:

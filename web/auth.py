@@ -41,7 +41,7 @@ from engine.people import accounts
 from engine.store.errors import Invalid, TooManyRequests, Unauthorized
 from engine.store.models import User
 
-from .errors import status_for
+from .errors import http_status, status_for
 from .extensions import db
 
 login_manager = LoginManager()
@@ -190,7 +190,8 @@ def _require_password_change():
 
 def _csrf_refused(err: CSRFError):
     message = _("页面已过期或来源不明，请刷新页面后重试")
-    return render_template("error.html", status=400, message=message, fields={}), 400
+    status = http_status(err)
+    return render_template("error.html", status=status, message=message, fields={}), status
 
 
 def _keep_session_fresh() -> None:

@@ -269,8 +269,9 @@ def worker(once: bool, now_text: str | None, interval: int) -> None:
 @main.command("yearly-review")
 @click.option("--region", required=True, help="org code of the district")
 @click.option("--user", "username", required=True, help="the district official or admin")
-@click.option("--procedure", default="linzi_review", show_default=True)
-def yearly_review(region: str, username: str, procedure: str) -> None:
+@click.option("--procedure", default=None,
+              help="the review procedure; by default the region's only one")
+def yearly_review(region: str, username: str, procedure: str | None) -> None:
     """Queue the yearly review (年度复核) of every active household of a region."""
     with _app().app_context():
         job = reviews.start_yearly(db.session, accounts.by_username(db.session, username),

@@ -56,9 +56,22 @@ def _respond(code: str, message: str, status: int, fields: dict | None = None):
     return page, status
 
 
-def status_for(err: DomainError) -> int:
-    """The HTTP status of a domain error: pages that re-render a form take it from here too."""
-    return next(s for cls, s in STATUS if isinstance(err, cls))
+def status_for(err: DomainError | type[DomainError]) -> int:
+    """The HTTP status of a domain error (or of its class, for a page that finds a problem
+    without raising one): pages that re-render a form take it from here too."""
+    cls = err if isinstance(err, type) else type(err)
+    return next(s for known, s in STATUS if issubclass(cls, known))
+
+
+def is_users_fault(err: DomainError) -> bool:
+    """Whether the error is the user's to fix (a 4xx) rather than a defect: a page may then
+    say it and carry on instead of failing."""
+    return status_for(err) < 500
+
+
+def http_status(err: HTTPException) -> int:
+    """The status of an error Flask or Werkzeug raised (a stale CSRF token is a 400)."""
+    return err.code or 500
 
 
 def domain_error(err: DomainError):
@@ -67,7 +80,7 @@ def domain_error(err: DomainError):
 
 
 def http_error(err: HTTPException):
-    status = err.code or 500
+    status = http_status(err)
     message = HTTP_MESSAGES.get(status, err.description or "请求失败")
     return _respond(err.name.lower().replace(" ", "_"), message, status)
 

@@ -41,6 +41,10 @@ SOURCES: dict[str, str] = {
 }
 
 
+# Who loads bureau lists and follows up their hits, and who explains a case's hits.
+IMPORTER_ROLES = ("district", "admin")
+EXPLAINER_ROLES = ("district",)
+
 ID_NUMBER = re.compile(r"\d{17}[\dX]")
 
 

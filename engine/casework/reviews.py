@@ -23,7 +23,7 @@ from engine.casework import cases
 from engine.money import benefits
 from engine.people.orgs import by_code
 from engine.store import audit
-from engine.store.errors import Conflict, Forbidden, NotFound
+from engine.store.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.store.models import Case, Job, OrgUnit, ProcedureVersion, User
 from engine.store.uow import unit_of_work
 from engine.time import calendar, clock
@@ -64,10 +64,44 @@ def _queue(db: Session, actor: User | None, region: OrgUnit, procedure_key: str,
     return job
 
 
+def review_procedures(db: Session, region: OrgUnit) -> list[str]:
+    """Keys of the review procedures that apply to a region: those deployed for it or a
+    region above it whose newest applicable version declares reviewMonths, by key."""
+    applicable: dict[str, ProcedureVersion] = {}
+    for version in _newest_versions(db):
+        if not region.path.startswith(version.region.path):
+            continue
+        held = applicable.get(version.key)
+        if held is None or len(version.region.path) > len(held.region.path):
+            applicable[version.key] = version  # the nearest region's deployment wins
+    return sorted(key for key, version in applicable.items()
+                  if procedures.model_of(version).review_months)
+
+
+def review_procedure(db: Session, region: OrgUnit, procedure_key: str | None = None) -> str:
+    """The review procedure to start in a region: the one named, if it is one of the region's
+    review procedures, else the region's only one. None, or several unnamed, is an Invalid
+    that says what to do."""
+    found = review_procedures(db, region)
+    if not found:
+        raise Invalid({"procedure": [f"{region.name}（{region.code}）未部署复核流程"
+                                     "（流程属性 reviewMonths），无法发起复核"]})
+    if procedure_key:
+        if procedure_key not in found:
+            raise Invalid({"procedure": [f"流程 {procedure_key} 不是 {region.name} 的复核流程，"
+                                         f"可选：{'、'.join(found)}"]})
+        return procedure_key
+    if len(found) > 1:
+        raise Invalid({"procedure": [f"{region.name} 有多个复核流程，请指定其一："
+                                     f"{'、'.join(found)}"]})
+    return found[0]
+
+
 def start_yearly(db: Session, actor: User, region_code: str,
-                 procedure_key: str = "linzi_review", now: datetime | None = None) -> Job:
+                 procedure_key: str | None = None, now: datetime | None = None) -> Job:
     """Queue the review of every active household under a region, by hand (it may be
-    repeated: households whose review is still running are skipped)."""
+    repeated: households whose review is still running are skipped). Without a procedure
+    key, the region's one review procedure (`review_procedure`)."""
     now = now or clock.now()
     with unit_of_work(db):
         if actor.role not in STARTERS:
@@ -78,7 +112,7 @@ def start_yearly(db: Session, actor: User, region_code: str,
             raise NotFound(f"机构代码 {region_code} 不存在") from None
         if not actor.org.covers(region):
             raise Forbidden("您无权对该地区发起年度复核")
-        procedures.newest_for(db, procedure_key, region)  # deployed here, or NotFound
+        procedure_key = review_procedure(db, region, procedure_key)
         job = _queue(db, actor, region, procedure_key, now, "")
     return job
 

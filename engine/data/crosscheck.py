@@ -43,7 +43,7 @@ from engine.workflow import procedures
 SOURCES = hits.SOURCES
 KIND = "crosscheck_match"
 BATCH = 25_000  # list rows per matching statement
-IMPORTERS = ("district", "admin")
+IMPORTERS = hits.IMPORTER_ROLES
 REGION_LEVELS = ("province", "city", "district", "township")
 FOLLOWUPS = {"review": "复核", "exit": "退出"}
 
@@ -196,7 +196,7 @@ def explain(db: Session, actor: User, case_id: int, hit_id: int, text: str,
     text = (text or "").strip()
     with unit_of_work(db):
         case = scope.visible_case(db, actor, case_id)
-        if actor.role != "district":
+        if actor.role not in hits.EXPLAINER_ROLES:
             raise Forbidden("只有区级人员可以说明比对命中")
         hit = db.get(CrosscheckHit, hit_id)
         if hit is None or hit.case_id != case.id:
@@ -264,7 +264,7 @@ def open_followup(db: Session, actor: User, hit_id: int, kind: str,
     if kind not in FOLLOWUPS:
         raise Invalid({"kind": ["应为 review（复核）或 exit（退出）"]})
     with unit_of_work(db):
-        if actor.role != "district":
+        if actor.role not in hits.EXPLAINER_ROLES:
             raise Forbidden("只有区级人员可以发起复核或退出")
         hit = db.get(CrosscheckHit, hit_id)
         if hit is None:

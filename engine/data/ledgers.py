@@ -17,6 +17,12 @@ from engine.casework import cases
 from engine.store.models import Case, HumanTask, OrgUnit, User
 
 BATCH = 500
+# Step fields a ledger lists, by the forms' naming convention: the category a household is
+# recognised in (认定类别) and its monthly top-up (月补差金额).
+CATEGORY = "category"
+AMOUNT = "amount"
+# Levels whose ledger has a sheet per group below it (村有册、镇有簿、区有电子档案).
+GROUPED_LEVELS = ("township", "district", "city", "province")
 
 
 @dataclass
@@ -26,6 +32,37 @@ class LedgerRow:
     # Each completed step's form key and data, later completions winning (a returned step
     # done twice counts once): {step: (form key, data)}.
     steps: dict[str, tuple[str, dict[str, Any]]]
+
+    def _recorded(self, name: str) -> tuple[str, Any] | None:
+        """(form key, value) of the last step, in step order, that recorded `name`."""
+        found = None
+        for form_key, data in self.steps.values():
+            if data.get(name) not in (None, ""):
+                found = (form_key, data[name])
+        return found
+
+    @property
+    def category(self) -> tuple[str, Any] | None:
+        """(form key, code) of the category the steps recorded, for its label; None if none."""
+        return self._recorded(CATEGORY)
+
+    @property
+    def amount(self) -> Any | None:
+        """The monthly top-up the steps recorded, shown for approved cases only."""
+        found = self._recorded(AMOUNT)
+        return found[1] if found and self.case.status == "approved" else None
+
+
+def groups(actor: User, found: list[LedgerRow]) -> dict[str, list[LedgerRow]]:
+    """A township's book has a register per village, a district's (or higher) archive one per
+    township; a village's register has no groups."""
+    if actor.org.level not in GROUPED_LEVELS:
+        return {}
+    by_group: dict[str, list[LedgerRow]] = {}
+    for row in found:
+        key = row.case.village.name if actor.org.level == "township" else row.township
+        by_group.setdefault(key or "—", []).append(row)
+    return by_group
 
 
 def rows(db: Session, actor: User, status: str | None = None, village: str | None = None,

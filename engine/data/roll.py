@@ -27,10 +27,9 @@ from sqlalchemy.orm import Session
 
 from engine.casework.cases import application_digest
 from engine.data import roll_file
-from engine.money import households, standards
+from engine.money import households
 from engine.people.orgs import by_code
 from engine.store import audit
-from engine.store.amounts import fen
 from engine.store.errors import Forbidden, Invalid, NotFound
 from engine.store.models import (
     Benefit,
@@ -217,12 +216,10 @@ def _write(db: Session, actor: User | None, record: RollImport, version: Procedu
                 household_id=household.id)
     db.add(case)
     db.flush()
-    standard = standards.in_force(db, village.path, start)
     db.add(Benefit(case_id=case.id, monthly_amount=house.monthly_amount,
-                   standard=fen(standards.monthly(standard)) if standard else None,
                    per_capita_income=None, household_size=len(house.members),
                    effective_from=start, source=f"{SOURCE}{record.id}", created_at=now,
-                   facts=None))
+                   facts={"category": house.category}))
     db.add(HouseholdPayee(household_id=household.id, bank_account=house.bank_account,
                           category=house.category, source=f"{SOURCE}{record.id}",
                           updated_at=now))

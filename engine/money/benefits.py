@@ -64,11 +64,6 @@ def facts_of(data: dict[str, Any], names: frozenset[str] | set[str]) -> dict[str
             if name not in standards.NAMES and _scalar(data.get(name))}
 
 
-def _standard_on(db: Session, case: Case, day: date) -> Decimal | None:
-    found = standards.in_force(db, case.org_path, day)
-    return fen(standards.monthly(found)) if found is not None else None
-
-
 def on_approved(db: Session, case: Case, data: dict[str, Any], now: datetime,
                 decision_names: frozenset[str] = frozenset()) -> None:
     """The first benefit row of an approved household, from the procedure's `amount`."""
@@ -78,7 +73,6 @@ def on_approved(db: Session, case: Case, data: dict[str, Any], now: datetime,
     income = _number(data.get("per_capita_income"))
     day = calendar.local_date(now)
     db.add(Benefit(case_id=case.id, monthly_amount=fen(amount),
-                   standard=_standard_on(db, case, day),
                    per_capita_income=fen(income) if income is not None else None,
                    household_size=case.household_size, effective_from=day,
                    source="approval", created_at=now,
@@ -149,7 +143,7 @@ def _by_formula(db: Session, case: Case, effective: date, old: Benefit) -> Benef
     if old.per_capita_income is None or found is None:
         return None
     monthly = standards.monthly(found)
-    return Benefit(standard=fen(monthly), per_capita_income=old.per_capita_income,
+    return Benefit(per_capita_income=old.per_capita_income,
                    household_size=old.household_size, facts=old.facts,
                    monthly_amount=topup(monthly, old.per_capita_income, old.household_size))
 
@@ -170,8 +164,7 @@ def _by_rules(db: Session, case: Case, effective: date, job: Job, old: Benefit,
     if amount is None or amount < 0:
         raise ModelError(f"决策表没有给出有效的 proposed_amount：{result.get('proposed_amount')!r}")
     income = _number(result.get("per_capita_income"))
-    return Benefit(standard=_standard_on(db, case, effective),
-                   per_capita_income=fen(income) if income is not None else None,
+    return Benefit(per_capita_income=fen(income) if income is not None else None,
                    household_size=old.household_size, monthly_amount=fen(amount),
                    facts={k: _json_scalar(result[k]) for k in old.facts
                           if _scalar(result.get(k))})
@@ -253,16 +246,13 @@ def current(db: Session, case_id: int) -> Benefit | None:
 # exit appends to that case's rows, so that current() and the recalculation stay meaningful.
 
 
-def _household_benefit(db: Session, case: Case) -> Benefit | None:
-    """The current benefit of the household of `case` (held by its approved case)."""
-    return None if case.household_id is None else households.current_benefit(db,
-                                                                              case.household_id)
-
-
 def in_force(db: Session, case: Case) -> Benefit | None:
-    """The household's benefit row now in force, or None (no household, none, or ended)."""
-    old = _household_benefit(db, case)
-    return None if old is None or old.exit_case_id is not None else old
+    """The benefit row in force for the household of `case` (households.rows_in_force), or
+    None (no household, none, or ended)."""
+    if case.household_id is None:
+        return None
+    old = households.current_benefit(db, case.household_id)
+    return None if households.ended(old) else old
 
 
 def end_for(db: Session, case: Case, now: datetime) -> Benefit | None:
@@ -271,7 +261,7 @@ def end_for(db: Session, case: Case, now: datetime) -> Benefit | None:
     old = in_force(db, case)
     if old is None:
         return None
-    ended = Benefit(case_id=old.case_id, monthly_amount=Decimal("0.00"), standard=old.standard,
+    ended = Benefit(case_id=old.case_id, monthly_amount=Decimal("0.00"),
                     per_capita_income=old.per_capita_income, household_size=old.household_size,
                     effective_from=calendar.local_date(now), source=f"{Benefit.EXIT}{case.id}",
                     created_at=now, facts=old.facts)
@@ -309,9 +299,7 @@ def adjust_benefit(db: Session, case: Case, now: datetime, amount: Any,
     read = facts_of(data or {}, names)
     kept = {k: v for k, v in (old.facts or {}).items() if k in KEPT}
     facts = {**({**kept, **read} if read else (old.facts or {})), **facts_of(data or {}, KEPT)}
-    day = calendar.local_date(now)
     db.add(Benefit(case_id=old.case_id, monthly_amount=value,
-                   standard=_standard_on(db, case, day) or old.standard,
                    per_capita_income=fen(income) if income is not None else old.per_capita_income,
                    household_size=case.household_size or old.household_size,
                    effective_from=calendar.local_date(now), source=f"review:{case.id}",

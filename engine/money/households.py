@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -114,16 +114,44 @@ def benefit_case_id(db: Session, household_id: int) -> int | None:
         Case.id.in_(select(Benefit.case_id))).order_by(Case.id.desc()).limit(1))
 
 
+def rows_in_force(db: Session, on: date | None = None, region_path: str | None = None,
+                  household_id: int | None = None) -> dict[int | str, Benefit]:
+    """The one definition of the benefit "in force", per household (a case without a
+    household stands for itself, as "case:<id>"): the most recently recorded row of the
+    household's newest approved case that has rows. With a day `on` (statistics of a month),
+    only rows that took effect by then count: a back-dated recalculation from its date, a row
+    dated ahead not yet. Without one (the work of today), every recorded row counts. An exit's
+    0 row, once recorded, is what is in force (`ended`)."""
+    query = (select(Benefit, Case.household_id).join(Case, Case.id == Benefit.case_id)
+             .where(Case.status == "approved")
+             .order_by(Benefit.case_id, Benefit.id))
+    if on is not None:
+        query = query.where(Benefit.effective_from <= on)
+    if region_path is not None:
+        query = query.where(Case.org_path.startswith(region_path, autoescape=True))
+    if household_id is not None:
+        query = query.where(Case.household_id == household_id)
+    latest: dict[int | str, Benefit] = {}
+    for row, household in db.execute(query):  # by case id: a newer case comes later
+        latest[household if household is not None else f"case:{row.case_id}"] = row
+    return latest
+
+
+def ended(row: Benefit | None) -> bool:
+    """Whether the row in force is the 0 row of an exit (the benefit has stopped)."""
+    return row is not None and row.exit_case_id is not None
+
+
 def latest_benefit(db: Session, case_id: int) -> Benefit | None:
     """The newest benefit row held by an approved case (an exit's 0 row once it has ended)."""
     return db.scalars(select(Benefit).where(Benefit.case_id == case_id)
                       .order_by(Benefit.id.desc()).limit(1)).first()
 
 
-def current_benefit(db: Session, household_id: int) -> Benefit | None:
-    """The household's newest benefit row, on the approved case that carries it."""
-    holder = benefit_case_id(db, household_id)
-    return None if holder is None else latest_benefit(db, holder)
+def current_benefit(db: Session, household_id: int, on: date | None = None) -> Benefit | None:
+    """The household's benefit row in force (`rows_in_force`), an exit's 0 row once the
+    benefit has ended; None when it has none."""
+    return rows_in_force(db, on, household_id=household_id).get(household_id)
 
 
 def status_of(cases: list[Case], current_amount: Decimal | None) -> str:
@@ -146,11 +174,11 @@ class Summary:
 
     @property
     def ended(self) -> bool:
-        return self.benefit is not None and self.benefit.exit_case_id is not None
+        return ended(self.benefit)
 
 
 def summary(db: Session, actor: User, household_id: int) -> Summary:
-    """A household's page: its cases, its benefit now, and a plain status."""
+    """A household's page: its cases, its benefit in force, and a plain status."""
     household, found = history(db, actor, household_id)
     benefit = current_benefit(db, household.id)
     amount = benefit.monthly_amount if benefit is not None else None

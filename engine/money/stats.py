@@ -23,11 +23,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.money import standards
+from engine.money import households, standards
 from engine.people.orgs import by_code
 from engine.store import amounts
 from engine.store.errors import Forbidden, Invalid, NotFound
-from engine.store.models import Benefit, Case, OrgUnit, ProcedureVersion, User
+from engine.store.models import Benefit, OrgUnit, ProcedureVersion, User
 from engine.time import calendar, clock
 from engine.workflow import procedures
 
@@ -59,18 +59,10 @@ class TopupLevel:
 
 
 def in_force(db: Session, region: OrgUnit, on: date) -> list[Benefit]:
-    """Each household's benefit row in force on `on` under the region, exits left out: the
-    newest row of the household's newest approved case with one (as engine.money.households)."""
-    rows = db.execute(
-        select(Benefit, Case.household_id).join(Case, Case.id == Benefit.case_id)
-        .where(Case.status == "approved",
-               Case.org_path.startswith(region.path, autoescape=True),
-               Benefit.effective_from <= on)
-        .order_by(Benefit.case_id, Benefit.effective_from, Benefit.id))
-    latest: dict[int | str, Benefit] = {}
-    for row, household_id in rows:  # by case id: a newer case of a household comes later
-        latest[household_id if household_id is not None else f"case:{row.case_id}"] = row
-    return [b for b in latest.values() if b.exit_case_id is None]
+    """Each household's benefit row in force on `on` under the region (the one definition,
+    households.rows_in_force), ended ones left out."""
+    rows = households.rows_in_force(db, on, region_path=region.path)
+    return [b for b in rows.values() if not households.ended(b)]
 
 
 def targets(db: Session, region: OrgUnit) -> dict[str, Decimal]:

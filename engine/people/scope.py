@@ -46,14 +46,41 @@ def can_work(actor: User, task: HumanTask) -> bool:
     return task.org_id == actor.org_id and task.level == actor.task_level
 
 
+# Who takes in an application, and where (一门受理): the township's single window (clerk) for
+# the villages of its township, a village official for their own village (代办); district
+# officials and admins start region procedures (a standard adjustment) at a region they cover.
+# POST /api/cases and the intake page both ask `can_start_case_in`; the page lists
+# `intake_orgs`, which is that same test run over the actor's orgs.
+VILLAGE_INTAKE_ROLES = ("clerk", "village")  # households, at villages
+REGION_INTAKE_ROLES = ("district", "admin")  # region procedures, at regions
+NOT_REGIONS = ("village", "assessor")
+
+
 def can_start_case_in(actor: User, org: OrgUnit) -> bool:
-    """Clerks start household cases for their township's villages, village officials for
-    their own village; district officials and admins start region procedures (such as a
-    standard adjustment) at a non-village org they cover."""
+    """Whether the actor may open a case at `org` (the one rule of who takes in where)."""
     if actor.role == "village":
         return org.id == actor.org_id and org.level == "village"
     if actor.role == "clerk":
         return org.level == "village" and actor.org.covers(org)
-    if actor.role in ("district", "admin"):
-        return org.level != "village" and actor.org.covers(org)
+    if actor.role in REGION_INTAKE_ROLES:
+        return org.level not in NOT_REGIONS and actor.org.covers(org)
     return False
+
+
+def takes_in(actor: User) -> bool:
+    """Whether the actor's role takes in applications at all (the intake page's link)."""
+    return actor.role in VILLAGE_INTAKE_ROLES + REGION_INTAKE_ROLES
+
+
+def intake_orgs(db: Session, actor: User) -> list[OrgUnit]:
+    """The orgs the actor may open a case at, by code: the intake page's choices."""
+    if not takes_in(actor):
+        return []
+    query = select(OrgUnit)
+    if actor.org.path != "/":
+        query = query.where(OrgUnit.path.startswith(actor.org.path, autoescape=True))
+    if actor.role in VILLAGE_INTAKE_ROLES:
+        query = query.where(OrgUnit.level == "village")
+    else:
+        query = query.where(OrgUnit.level.not_in(NOT_REGIONS))
+    return [o for o in db.scalars(query.order_by(OrgUnit.code)) if can_start_case_in(actor, o)]

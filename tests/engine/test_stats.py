@@ -113,14 +113,14 @@ def test_topup_level_by_area_against_the_targets(world):
 
 
 def test_rounding_happens_once_half_up():
-    rows = [Benefit(monthly_amount=0.05, household_size=2, standard=1.0,
+    rows = [Benefit(monthly_amount=0.05, household_size=2,
                     effective_from=date(2026, 1, 1), id=1, source="approval", facts={})]
     line = stats.level(rows, "", None, Decimal(1))
     # 0.05 / 2 = 0.025 → 0.03 (half up, not half even); 0.025 / 1 → 0.025 exactly
     assert (line.avg_per_person, line.ratio) == (Decimal("0.03"), Decimal("0.025"))
     on_target = stats.level(rows, "", Decimal("0.025"), Decimal(1))
     assert on_target.meets_target is True  # exactly on target
-    rows = [Benefit(monthly_amount=100.0, household_size=3, standard=800.0,
+    rows = [Benefit(monthly_amount=100.0, household_size=3,
                     effective_from=date(2026, 1, 1), id=2, source="approval", facts={})]
     line = stats.level(rows, "", Decimal("0.5"), Decimal(800))
     # 100 / 3 = 33.333… → 33.33; the ratio from the unrounded average: 0.041666… → 0.042

@@ -33,8 +33,14 @@ def test_a_designer_may_not_read_cases_or_take_in_applications(world, client):
     assert "已部署流程" in text(client.get("/procedures"))
 
 
-def test_a_district_approver_may_not_take_in_applications(world, client):
+def test_a_district_approver_takes_in_no_household_only_region_procedures(world, client):
+    """As POST /api/cases (tests/web/test_intake_doors.py): the district's own regions, such
+    as for a standard adjustment, and no village; a township reviewer gets a Chinese 403."""
     sign_in(client, "dist")
+    page = text(client.get("/cases/new"))
+    assert 'value="D1"' in page and 'value="T1"' in page
+    assert 'value="V11"' not in page
+    sign_in(client, "town1")
     response = client.get("/cases/new")
     assert response.status_code == 403 and "您无权受理申请" in text(response)
 

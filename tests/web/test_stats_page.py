@@ -90,4 +90,4 @@ def test_the_public_district_page_has_figures_and_no_personal_data(world, client
                    case.application["members"][1]["name"]):
         assert secret not in html
     assert client.get("/public/V11/stats").status_code == 404
-    assert client.get("/public/D1/stats?month=2026-13").status_code == 400
+    assert client.get("/public/D1/stats?month=2026-13").status_code == 422

@@ -50,5 +50,5 @@ def start_yearly_review(data):
     """Queue the yearly review (年度复核) of every active household of a region (district or
     admin); progress at GET /api/jobs/<id>."""
     job = reviews.start_yearly(db.session, actor(), data["region"] or "",
-                               data["procedure"] or "linzi_review")
+                               data["procedure"] or None)
     return {"id": job.id, "kind": job.kind, "status": job.status, "total": job.total}, 202

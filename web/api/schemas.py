@@ -110,7 +110,7 @@ class HouseholdQuery(Request):
 
 class YearlyReview(Request):
     region = text()
-    procedure = fields.String(load_default="linzi_review")
+    procedure = text(metadata={"description": "复核流程；省略时为该地区唯一的复核流程"})
 
 
 class NoticeQuery(Request):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, url_for
 from flask_login import current_user
 
-from engine.casework import hits
+from engine.casework import hits, workspace
 
 from ..auth import require_login
 from .labels import (
@@ -30,7 +30,7 @@ pages.before_request(require_login)
 
 @pages.app_context_processor
 def navigation() -> dict:
-    items = nav_for(current_user.user.role) if current_user.is_authenticated else []
+    items = nav_for(workspace.powers(current_user.user)) if current_user.is_authenticated else []
     return {"nav_items": items}
 
 
@@ -46,7 +46,7 @@ def _label_helpers(state) -> None:
 @pages.get("/")
 def home():
     """Each role lands where its work is."""
-    items = nav_for(current_user.user.role)
+    items = nav_for(workspace.powers(current_user.user))
     return redirect(url_for(items[0][0]) if items else url_for("pages.cases"))
 
 

@@ -13,14 +13,14 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine.casework import jobs, notifications, overdue, timers
-from engine.money import stats
+from engine.casework import jobs, notifications, overdue, timers, workspace
 from engine.store import audit
 from engine.store.errors import Invalid
 from engine.store.models import Job
 from engine.time import calendar, clock
 
 from ..auth import actor, require_login
+from ..errors import status_for
 from ..extensions import db
 
 admin = Blueprint("admin", __name__)
@@ -50,11 +50,10 @@ def navigation_extra() -> dict:
             db.session.rollback()
             return 0
 
-    return {"unread_notifications": unread, "sees_overdue": user.role in overdue.VIEWER_ROLES,
-            "manages_calendar": user.role in calendar.MANAGER_ROLES,
-            "sees_jobs": user.role in jobs.VIEWER_ROLES,
-            "sees_stats": user.role in stats.VIEWER_ROLES,
-            "sees_health": user.role in timers.VIEWER_ROLES}
+    powers = workspace.powers(user)
+    return {"unread_notifications": unread, "sees_overdue": powers.overdue,
+            "manages_calendar": powers.calendar, "sees_jobs": powers.jobs,
+            "sees_stats": powers.stats, "sees_health": powers.health}
 
 
 # ---------------------------------------------------------------- overdue dashboard
@@ -171,13 +170,14 @@ def calendar_upload():
     upload = request.files.get("file")
     region = (request.form.get("region") or "").strip()
     if upload is None or not upload.filename:
-        return _calendar_page(_year(), [_("请选择要导入的 CSV 文件")], region, 422)
+        return _calendar_page(_year(), [_("请选择要导入的 CSV 文件")], region,
+                              status_for(Invalid))
     try:
         years = calendar.import_csv(db.session, _decode(upload.read()), region or None,
                                     actor())
     except Invalid as err:
         problems = [m for messages in err.fields.values() for m in messages]
-        return _calendar_page(_year(), problems, region, 422)
+        return _calendar_page(_year(), problems, region, status_for(err))
     flash(_("已导入 %(years)s 年的日历", years="、".join(str(y) for y in years)), "success")
     return redirect(url_for("admin.calendar_page", year=years[0]))
 

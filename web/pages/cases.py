@@ -17,6 +17,7 @@ from engine.store.models import CASE_STATUSES
 from engine.workflow import procedures
 
 from ..auth import actor
+from ..errors import status_for
 from ..extensions import db
 from . import pages
 
@@ -30,8 +31,8 @@ def case_context(d: CaseDetail) -> dict[str, Any]:
     application_form = procedures.form_of(d.version, d.version.start_form)
     step_names.setdefault(d.version.start_form, application_form.title)
     return {"case_detail": d, "case": d.case, "application_form": application_form,
-            "step_names": step_names, "can_reply": actor().role in objections.REPLY_ROLES,
-            "can_explain": actor().role == "district"}
+            "step_names": step_names, "can_reply": workspace.powers(actor()).reply_objections,
+            "can_explain": workspace.powers(actor()).explain_hits}
 
 
 @pages.get("/cases", endpoint="cases")
@@ -83,7 +84,7 @@ def explain_hit(case_id: int, hit_id: int):
         crosscheck.explain(db.session, actor(), case_id, hit_id, text)
     except Invalid as err:
         messages = [m for ms in err.fields.values() for m in ms]
-        return _case_page(case_id, status=422, explain_errors={hit_id: messages},
+        return _case_page(case_id, status=status_for(err), explain_errors={hit_id: messages},
                           explained={hit_id: text})
     flash(_("已保存比对命中的核实说明"), "success")
     task_id = request.form.get("task", "")
@@ -100,7 +101,8 @@ def reply_to_objection(case_id: int, objection_id: int):
         objections.reply(db.session, actor(), case_id, objection_id, text)
     except Invalid as err:
         messages = [m for ms in err.fields.values() for m in ms]
-        return _case_page(case_id, {objection_id: messages}, {objection_id: text}, 422)
+        return _case_page(case_id, {objection_id: messages}, {objection_id: text},
+                          status_for(err))
     flash(_("已记录对异议的答复"), "success")
     task_id = request.form.get("task", "")
     if task_id.isdigit() and len(task_id) < 10:

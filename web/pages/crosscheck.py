@@ -12,7 +12,7 @@ from engine.store.errors import DomainError, Invalid
 from engine.store.models import Job
 
 from ..auth import actor
-from ..errors import status_for
+from ..errors import is_users_fault, status_for
 from ..extensions import db
 from . import pages
 
@@ -53,7 +53,7 @@ def crosscheck_import():
         found = crosscheck.import_list(db.session, me, typed["source"], typed["region"].strip(),
                                        upload.filename, upload.read())
     except Invalid as err:
-        return _page(err, typed, status=422)
+        return _page(err, typed, status=status_for(err))
     hit_count = crosscheck.match(db.session, found)
     flash(_("已导入 %(rows)s 行，比对命中 %(hits)s 人次", rows=found.row_count, hits=hit_count),
           "success")
@@ -67,7 +67,7 @@ def crosscheck_followup(hit_id: int):
         case = crosscheck.open_followup(db.session, actor(), hit_id,
                                         request.form.get("kind", ""))
     except DomainError as err:
-        if status_for(err) >= 500:
+        if not is_users_fault(err):
             raise
         flash(str(err) if not isinstance(err, Invalid) else
               "；".join(m for ms in err.fields.values() for m in ms), "error")

@@ -19,11 +19,13 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from engine.casework import workspace
 from engine.store.errors import BadRequest, BundleInvalid
 from engine.workflow import designer as engine_designer
 from engine.workflow import procedures, versions
 
 from ..auth import actor, require_login
+from ..errors import status_for
 from ..extensions import db
 
 designer = Blueprint("designer", __name__)
@@ -35,7 +37,7 @@ designer.before_request(require_login)
 @designer.app_context_processor
 def designer_nav() -> dict:
     user = current_user.user if current_user.is_authenticated else None
-    return {"sees_designer": user is not None and user.role in engine_designer.DESIGNER_ROLES}
+    return {"sees_designer": user is not None and workspace.powers(user).designer}
 
 
 def _region() -> str | None:
@@ -113,7 +115,7 @@ def deploy():
     try:
         created = engine_designer.deploy_edited(db.session, actor(), key, region, bpmn, dmn)
     except BundleInvalid as err:
-        return jsonify(problems=err.problems, ok=False), 422
+        return jsonify(problems=err.problems, ok=False), status_for(err)
     return jsonify(ok=True, problems=[], versions=[
         {"key": v.key, "version": v.version, "region": v.region.code,
          "url": url_for("designer.modeler", key=v.key, region=v.region.code)}
@@ -135,7 +137,7 @@ def upload():
     except BundleInvalid as err:
         rows = engine_designer.newest_versions(db.session, actor())
         return render_template("designer/index.html", rows=rows, problems=err.problems,
-                               upload_region=region), 422
+                               upload_region=region), status_for(err)
     for v in created:
         flash(_("已部署 %(name)s 第 %(n)s 版", name=v.name, n=v.version), "success")
     return redirect(url_for("designer.index"))

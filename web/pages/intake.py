@@ -1,4 +1,5 @@
-"""Intake (受理): a clerk or village official opens a case with the procedure's start form."""
+"""Intake (受理): a clerk or village official opens a case with the procedure's start form
+(a district official or admin, a region procedure); engine.people.scope says who and where."""
 
 from __future__ import annotations
 
@@ -7,23 +8,22 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine.casework import cases, workspace
+from engine.casework import cases
+from engine.people import scope
 from engine.store.errors import Forbidden, Invalid
 from engine.store.models import OrgUnit
 from engine.workflow import procedures
 
 from .. import forms_render
 from ..auth import actor
+from ..errors import status_for
 from ..extensions import db
 from . import pages
 from .attachments import Uploads
 
-INTAKE_ROLES = ("clerk", "village", "admin")
-
 
 def _choices() -> tuple[list[OrgUnit], list[tuple[str, str]]]:
-    me = actor()
-    villages = workspace.intake_villages(db.session, me) if me.role in INTAKE_ROLES else []
+    villages = scope.intake_orgs(db.session, actor())
     if not villages:
         raise Forbidden(_("您无权受理申请"))
     seen: dict[str, str] = {}
@@ -65,7 +65,8 @@ def intake_submit():
     proc_key = request.form.get("procedure", "")
     village = next((v for v in villages if v.code == village_code), None)
     if village is None or proc_key not in dict(procs):
-        return _page(request.form, errors={"village": [_("请选择村（居）和事项")]}, status=422)
+        return _page(request.form, errors={"village": [_("请选择村（居）和事项")]},
+                     status=status_for(Invalid))
     version = procedures.newest_for(db.session, proc_key, village)
     form = procedures.form_of(version, procedures.model_of(version).start_form)
     typed = forms_render.parse(form, request.form)  # for a re-render: files are not kept
@@ -76,6 +77,6 @@ def intake_submit():
         case = cases.start(db.session, actor(), proc_key, village_code, data, comment=comment,
                            uploads=uploads.items)
     except Invalid as err:
-        return _page(request.form, typed, err.fields, comment, status=422)
+        return _page(request.form, typed, err.fields, comment, status=status_for(err))
     flash(_("已受理：案件 #%(id)s（%(name)s）", id=case.id, name=case.applicant_name), "success")
     return redirect(url_for("pages.case", case_id=case.id))

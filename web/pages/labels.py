@@ -6,6 +6,8 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from engine.casework.workspace import Powers
+
 STATUS = {
     "running": _l("办理中"),
     "approved": _l("已批准"),
@@ -112,22 +114,20 @@ def relation_label(relation: str) -> str:
     return str(RELATION.get(relation, relation))
 
 
-def nav_for(role: str) -> list[tuple[str, str]]:
-    """(endpoint, label) pairs: the first is the role's landing page."""
-    inbox = ("pages.inbox", _("待办"))
-    cases = ("pages.cases", _("案件"))
-    intake = ("pages.intake", _("受理"))
-    if role == "clerk":
-        return [intake, cases]
-    if role == "village":
-        return [inbox, intake, cases]
-    crosscheck = ("pages.crosscheck", _("部门比对"))
-    if role == "district":
-        return [inbox, cases, crosscheck]
-    if role in ("township", "assessor"):
-        return [inbox, cases]
-    if role == "admin":
-        return [cases, intake, crosscheck]
-    if role == "designer":
-        return [("pages.procedures", _("流程"))]
-    return []
+def nav_for(powers: Powers) -> list[tuple[str, str]]:
+    """(endpoint, label) pairs for what the engine lets the user do; the first is their
+    landing page: the inbox, else intake for those who take in households, else the cases."""
+    items: list[tuple[str, str]] = []
+    if powers.inbox:
+        items.append(("pages.inbox", _("待办")))
+    if powers.intake and powers.intake_first:
+        items.append(("pages.intake", _("受理")))
+    if powers.cases:
+        items.append(("pages.cases", _("案件")))
+    if powers.intake and not powers.intake_first:
+        items.append(("pages.intake", _("受理")))
+    if powers.crosscheck:
+        items.append(("pages.crosscheck", _("部门比对")))
+    if powers.procedures_only:
+        items.append(("pages.procedures", _("流程")))
+    return items

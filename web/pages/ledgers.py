@@ -28,9 +28,6 @@ from ..i18n import local_date, local_time
 from . import pages
 from .labels import status_label
 
-# Fields a step may record that a ledger lists, by the forms' naming convention.
-OUTCOME_FIELDS = ("category", "amount")
-
 
 def _label(version, form_key: str, field: str, value: Any) -> Any:
     try:
@@ -50,21 +47,15 @@ def _row(row: ledgers.LedgerRow) -> list[Any]:
     case: CaseModel = row.case
     app = case.application or {}
     version = case.procedure
-    outcome: dict[str, Any] = {}
-    for form_key, data in row.steps.values():
-        for name in OUTCOME_FIELDS:
-            if data.get(name) not in (None, ""):
-                outcome[name] = (form_key, data[name])
-    category = outcome.get("category")
-    amount = outcome.get("amount")
+    category = row.category
     cause = app.get("hardship_cause")
     return [
         case.id, case.applicant_name, app.get("head_id_number", ""), app.get("head_phone", ""),
         case.household_size, row.township, case.village.name,
         _label(version, version.start_form, "hardship_cause", cause) if cause else "",
         status_label(case.status), local_date(case.opened_at), local_date(case.closed_at),
-        _label(version, category[0], "category", category[1]) if category else "",
-        amount[1] if amount and case.status == "approved" else None,
+        _label(version, category[0], ledgers.CATEGORY, category[1]) if category else "",
+        row.amount,
     ]
 
 
@@ -90,18 +81,6 @@ def _fill(sheet, title: str, byline: str, rows: list[ledgers.LedgerRow]) -> None
     sheet.auto_filter.ref = f"A3:{get_column_letter(len(columns))}{3 + len(rows)}"
 
 
-def _groups(me, rows: list[ledgers.LedgerRow]) -> dict[str, list[ledgers.LedgerRow]]:
-    """村有册、镇有簿、区有电子档案: a township's book has a register per village, the
-    district's archive one per township; a village's register is the first sheet alone."""
-    if me.org.level not in ("township", "district", "city", "province"):
-        return {}
-    groups: dict[str, list[ledgers.LedgerRow]] = {}
-    for row in rows:
-        key = row.case.village.name if me.org.level == "township" else row.township
-        groups.setdefault(key or "—", []).append(row)
-    return groups
-
-
 @pages.get("/cases/ledger.xlsx")
 def ledger():
     """Every visible case matching the case list's filters: all on the first sheet, then a
@@ -119,7 +98,7 @@ def ledger():
     sheet = book.active
     sheet.title = _("台账")
     _fill(sheet, _("%(org)s 困难家庭认定台账", org=me.org.name), byline, found)
-    for group, rows in sorted(_groups(me, found).items()):
+    for group, rows in sorted(ledgers.groups(me, found).items()):
         _fill(book.create_sheet(group[:31]), _("%(org)s 困难家庭认定台账", org=group), byline, rows)
     day = calendar.local_date(now)
     return xlsx.response(book, f"{_('台账')}-{me.org.name}-{day:%Y%m%d}.xlsx")

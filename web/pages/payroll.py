@@ -134,11 +134,11 @@ def roll_import_upload():
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return _import_page(region, [(None, _("文件"), _("请选择要导入的 xlsx 文件"))],
-                            message=_("未导入任何数据"), status=422)
+                            message=_("未导入任何数据"), status=status_for(Invalid))
     content = upload.read(MAX_UPLOAD + 1)
     if len(content) > MAX_UPLOAD:
         return _import_page(region, [(None, _("文件"), _("文件超过 20 MB，请分批导入"))],
-                            message=_("未导入任何数据"), status=422)
+                            message=_("未导入任何数据"), status=status_for(Invalid))
     try:
         result = roll.import_roll(db.session, actor(), region, content, upload.filename or "")
     except Invalid as err:

@@ -18,10 +18,10 @@ from engine.casework import notices
 from engine.money import monthly
 from engine.people import orgs
 from engine.store import amounts
-from engine.store.errors import Conflict, DomainError, Invalid, NotFound, TooManyRequests
+from engine.store.errors import DomainError, Invalid, NotFound, TooManyRequests
 from engine.store.models import Notice
 
-from ..errors import status_for
+from ..errors import http_status, status_for
 from ..extensions import db
 from ..i18n import LOCAL_TZ
 
@@ -86,7 +86,8 @@ def district_stats(org_code: str):
     try:
         shown = monthly.public(db.session, org_code, month)
     except Invalid as err:
-        return _public_error(400, "；".join(m for ms in err.fields.values() for m in ms))
+        messages = "；".join(m for ms in err.fields.values() for m in ms)
+        return _public_error(status_for(err), messages)
     return render_template("public/stats.html", s=shown)
 
 
@@ -112,8 +113,8 @@ def objection_submit(notice_id: int):
                           values["name"], request.remote_addr or "unknown")
     except Invalid as err:  # the form again, with what was typed and each field's problem
         return _form(shown, values, err.fields, _("请按提示修改后重新提交"), status_for(err))
-    except TooManyRequests:
-        return _form(shown, values, None, _("提交过于频繁，请一小时后再试"), 429)
+    except TooManyRequests as err:
+        return _form(shown, values, None, _("提交过于频繁，请一小时后再试"), status_for(err))
     return render_template("public/thanks.html", notice=shown)
 
 
@@ -121,21 +122,13 @@ def _public_error(status: int, message: str):
     return render_template("public/error.html", status=status, message=message), status
 
 
-@public.errorhandler(NotFound)
-def _not_found(err: NotFound):
-    return _public_error(404, str(err) or _("页面不存在"))
-
-
-@public.errorhandler(Conflict)
-def _closed(err: Conflict):
-    return _public_error(409, str(err))
-
-
 @public.errorhandler(DomainError)
-def _other(err: DomainError):
-    return _public_error(400, str(err))
+def _refused(err: DomainError):
+    """The public's own error page, with the status web/errors.py gives the error."""
+    fallback = _("页面不存在") if isinstance(err, NotFound) else _("请求有误")
+    return _public_error(status_for(err), str(err) or fallback)
 
 
 @public.errorhandler(CSRFError)
 def _stale_form(err: CSRFError):
-    return _public_error(400, _("页面已过期，请刷新页面后重新填写提交"))
+    return _public_error(http_status(err), _("页面已过期，请刷新页面后重新填写提交"))

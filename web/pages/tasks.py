@@ -13,6 +13,7 @@ from engine.workflow import procedures
 
 from .. import forms_render
 from ..auth import actor
+from ..errors import status_for
 from ..extensions import db
 from . import pages
 from .attachments import Uploads
@@ -53,6 +54,6 @@ def complete(task_id: int):
         case, open_tasks = tasks.complete(db.session, me, task_id, data, comment=comment,
                                           uploads=uploads.items)
     except Invalid as err:
-        return _page(task_id, typed, err.fields, comment, status=422)
+        return _page(task_id, typed, err.fields, comment, status=status_for(err))
     flash(_("已提交：案件 #%(id)s（%(name)s）", id=case.id, name=case.applicant_name), "success")
     return redirect(url_for("pages.inbox"))

@@ -57,7 +57,6 @@ class Benefit(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"))
     monthly_amount: Mapped[Decimal] = mapped_column(Money)
-    standard: Mapped[Decimal | None] = mapped_column(Money)  # yuan per person per month, if known
     per_capita_income: Mapped[Decimal | None] = mapped_column(Money)  # yuan/person/year
     household_size: Mapped[int] = mapped_column(Integer)
     effective_from: Mapped[date] = mapped_column(Date)

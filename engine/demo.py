@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import money
 from engine.casework import cases, escalation, tasks, timers
 from engine.people import accounts, orgs
 from engine.store.models import HumanTask, OrgUnit, User
@@ -163,6 +164,7 @@ def load(db: Session) -> bool:
     orgs.import_csv(db, ORG_CSV)
     for username, role, org_code, name in USERS:
         accounts.add_user(db, username, role, org_code, PASSWORD, name)
+    money.register()
     procedures.deploy(db, None, DISTRICT, procedures.read_bundle_dir(BUNDLES / "linzi"))
     rng = random.Random(2018)
     villages = [u for u in USERS if u[1] == "village"]

@@ -19,10 +19,11 @@ from sqlalchemy.orm import Session, joinedload
 from engine.people import scope
 from engine.store.errors import Conflict, NotFound
 from engine.store.models import Benefit, Case, Household, OrgUnit, ProcedureVersion, User
+from engine.workflow import procedures
 
 # The application field that names a household (by its head's ID number). Every case whose
 # application has it is linked to the household; an exit cannot be started without it.
-HEAD_FIELD = "head_id_number"
+HEAD_FIELD = procedures.HEAD_FIELD
 
 
 def link(db: Session, case: Case, version: ProcedureVersion, village: OrgUnit,

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import text
 
+from engine import money
 from engine.casework import deadlines
 from engine.store.models import Base
 from engine.time import calendar, clock
@@ -24,6 +25,9 @@ from engine.workflow import procedures
 from web import create_app
 from web.cli import upgrade_schema
 from web.extensions import db as flask_db
+
+# What create_app registers (engine/README.md), also for tests that parse bundles without an app.
+money.register()
 
 PG_URL = os.environ.get("YIMEN_TEST_DATABASE_URL")
 DATABASES = ["sqlite"] + (["postgresql"] if PG_URL else [])

@@ -156,6 +156,23 @@ def test_a_duration_timer_counts_from_the_frozen_clock_and_fires_only_once_due(l
         assert wf.is_completed()
 
 
+def test_inside_a_step_the_timer_module_reads_the_step_instant_not_the_clock(loop_model):
+    """A case's step passes its instant in its context (engine/workflow/bridge.py); the engine
+    clock (the suite's, in 2026) plays no part."""
+    def step(at: datetime) -> bridge.StepContext:
+        return bridge.StepContext(db=None, now=at)
+
+    wf = started(loop_model)
+    (task,) = spiff.ready_user_tasks(wf)
+    assert spiff.complete(wf, str(task.id), {"redo": False}, step(T0))
+    assert spiff.next_timer_at(wf) == datetime(2031, 3, 5, 5, 6, 7, tzinfo=UTC)
+    spiff.fire_timers(wf, step(datetime(2031, 3, 5, 5, 6, 6, tzinfo=UTC)))
+    assert not wf.is_completed()
+    spiff.fire_timers(wf, step(datetime(2031, 3, 5, 5, 6, 8, tzinfo=UTC)))
+    assert wf.is_completed()
+    assert bridge.context() is None  # the context lasts as long as the call, no longer
+
+
 def test_outside_a_frozen_block_the_timer_module_follows_the_engine_clock(monkeypatch):
     before = clock.now()  # the suite's moved clock (tests/conftest.py: clock.starting_at)
     seen = spiff_timer.datetime.now(UTC)

@@ -58,7 +58,7 @@ def migrate(db: Session, actor: User, case_id: int, now: datetime | None = None)
             if problems:
                 raise Conflict(f"案件无法迁移到第 {new.version} 版：{'；'.join(problems)}")
 
-        moves.move(db, case, now, step, to=new_model)
+        moves.move(db, case, now, step, instance=case.instance, to=new_model)
         case.procedure = new
         audit.record(db, now, actor, "case.migrated", case=case,
                      comment=f"由第 {old.version} 版迁移至第 {new.version} 版",

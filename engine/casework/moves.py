@@ -15,11 +15,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.casework import instances
 from engine.money import standards
-from engine.store.models import Case, HumanTask, ProcessInstance
+from engine.store.models import Case, HumanTask, ProcedureVersion, ProcessInstance
 from engine.workflow import procedures, spiff
 from engine.workflow.bridge import StepContext
 
@@ -42,12 +43,14 @@ def move(db: Session, case: Case, now: datetime, step: Step, *,
     """Run `step` on the case's workflow and save everything it changed; returns the case's
     open tasks, or None when the step reports it did not move the workflow.
 
-    `to` is the model to save the workflow as (a migration; else the case's own), `done` the
-    task row the step completes (it is neither kept open nor cancelled here), `notice_outcome`
-    how a notice the step ended closes ("passed", or "objected").
+    `instance` is the case's, when the caller has it loaded; `to` is the model to save the
+    workflow as (a migration; else the case's own); `done` the task row the step completes (it
+    is neither kept open nor cancelled here); `notice_outcome` how a notice the step ended
+    closes ("passed", or "objected").
     """
-    instance = instance or case.instance
-    model = procedures.model_of(case.procedure)
+    if instance is None:  # Case.instance and Case.procedure never load lazily
+        instance = db.scalar(select(ProcessInstance).where(ProcessInstance.case_id == case.id))
+    model = procedures.model_of(db.get(ProcedureVersion, case.procedure_version_id))
     wf = spiff.load(instance.state, model)
     before = instances.snapshot(wf)
     if step(wf, context_for(db, case, now)) is False:

@@ -184,5 +184,5 @@ def complete(db: Session, actor: User, task_id: int, data: Any, comment: str = "
             audit.record(db, now, actor, "task.completed", case=case, task=task,
                          comment=comment, changes=clean)
 
-        open_tasks = moves.move(db, case, now, step, done=task) or []
+        open_tasks = moves.move(db, case, now, step, instance=case.instance, done=task) or []
     return case, open_tasks

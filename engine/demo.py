@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import money
 from engine.casework import cases, escalation, tasks, timers
 from engine.data import crosscheck, roll
 from engine.people import accounts, orgs
@@ -167,6 +168,7 @@ def load(db: Session) -> bool:
     orgs.import_csv(db, ORG_CSV)
     for username, role, org_code, name in USERS:
         accounts.add_user(db, username, role, org_code, PASSWORD, name)
+    money.register()
     procedures.deploy(db, None, DISTRICT, procedures.read_bundle_dir(BUNDLES / "linzi"))
     roll.import_roll(db, None, DISTRICT, SAMPLE_ROLL.read_bytes(), SAMPLE_ROLL.name)
     rng = random.Random(2018)

@@ -5,7 +5,7 @@ No test depends on today's date: every test starts with the engine's clock at `T
 (ticking on from there), and the calendar holds the national years up to
 `CALENDAR_LAST_YEAR` only, whatever `chinesecalendar` release is installed. A test that needs
 another instant passes `now=` or uses `engine.time.clock.frozen(...)`; one that needs a later year
-imports its own rows (`calendar.import_csv`).
+imports its own rows (`deadlines.import_calendar`).
 """
 
 from __future__ import annotations
@@ -17,12 +17,17 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import text
 
+from engine import money
+from engine.casework import deadlines
 from engine.store.models import Base
 from engine.time import calendar, clock
 from engine.workflow import procedures
 from web import create_app
 from web.cli import upgrade_schema
 from web.extensions import db as flask_db
+
+# What create_app registers (engine/README.md), also for tests that parse bundles without an app.
+money.register()
 
 PG_URL = os.environ.get("YIMEN_TEST_DATABASE_URL")
 DATABASES = ["sqlite"] + (["postgresql"] if PG_URL else [])
@@ -82,7 +87,7 @@ def app(request, tmp_path_factory) -> Iterator:
         procedures.forget_cached()
         calendar.forget_cached()
         _empty_tables()
-        calendar.seed_from_library(flask_db.session, last_year=CALENDAR_LAST_YEAR)
+        deadlines.seed_calendar(flask_db.session, last_year=CALENDAR_LAST_YEAR)
         yield app
         flask_db.session.remove()
 

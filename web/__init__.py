@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask, Response, redirect, url_for
 from flask.json.provider import DefaultJSONProvider
 
+from engine import money as engine_money
 from engine.store.db import engine_options
 
 from .extensions import db, migrate
@@ -57,6 +58,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.json = JSONProvider(app)
     app.json.ensure_ascii = False
 
+    engine_money.register()  # service operations and bundle files (engine/workflow/operations.py)
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS)
 

@@ -12,7 +12,7 @@ import click
 from flask import Flask
 
 from engine import demo
-from engine.casework import escalation, reviews, timers
+from engine.casework import deadlines, escalation, reviews, timers
 from engine.data import crosscheck
 from engine.money import benefits, standards
 from engine.people import accounts, orgs
@@ -62,7 +62,7 @@ def upgrade_schema(app: Flask) -> None:
 
     with app.app_context():
         upgrade(directory=app.extensions["migrate"].directory)
-        calendar.seed_from_library(db.session)
+        deadlines.seed_calendar(db.session)
 
 
 @main.command("init-db")
@@ -294,7 +294,7 @@ def calendar_import(file: Path, region: str | None) -> None:
     except UnicodeDecodeError:
         raise Invalid({"file": ["文件不是 UTF-8 编码"]}, "无法读取日历文件") from None
     with _app().app_context():
-        years = calendar.import_csv(db.session, text, region)
+        years = deadlines.import_calendar(db.session, text, region)
     click.echo(f"已导入 {'、'.join(str(y) for y in years)} 年工作日历")
 
 

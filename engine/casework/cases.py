@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -12,8 +10,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
-import forms
-from engine.casework import attachments, hits, instances, objections
+from engine.casework import attachments, hits, instances, moves, objections
 from engine.money import benefits, households
 from engine.people import scope
 from engine.people.orgs import by_code
@@ -29,12 +26,11 @@ from engine.store.models import (
     Objection,
     OrgUnit,
     ProcedureVersion,
-    ProcessInstance,
     User,
 )
 from engine.store.uow import unit_of_work
-from engine.time import calendar, clock
-from engine.workflow import procedures, spiff
+from engine.time import clock
+from engine.workflow import procedures
 
 
 @dataclass
@@ -51,18 +47,6 @@ class CaseDetail:
     objections: list[Objection] = field(default_factory=list)
     # Cross-check hits on current bureau lists (区级比对), oldest first.
     crosscheck: list[hits.Hit] = field(default_factory=list)
-
-
-def validate_form(form: forms.Form, data: Any, now: datetime | None = None) -> dict[str, Any]:
-    """Validate submitted data with a form; a bad value becomes `Invalid` with field paths.
-
-    Date rules ("not after today") compare with the engine clock's day in China."""
-    if not isinstance(data, dict):
-        raise Invalid({"data": ["提交内容应为对象（JSON object）"]})
-    try:
-        return form.validate(data, today=calendar.local_date(now or clock.now()))
-    except forms.FormInvalid as exc:
-        raise Invalid(exc.fields) from None
 
 
 def _household(application: dict[str, Any]) -> tuple[str, int]:
@@ -90,18 +74,13 @@ def start(db: Session, actor: User, procedure_key: str, village_code: str,
         version = procedures.newest_for(db, procedure_key, village)
         model = procedures.model_of(version)
         form = procedures.form_of(version, model.start_form)
-        clean = validate_form(form, application, now)
+        clean = procedures.validate_form(form, application, now)
         case = open_case(db, actor, version, village, clean, comment, now)
         attachments.attach(db, actor, case, form, clean, uploads, now)
         if model.exits and benefits.in_force(db, case) is None:  # rolls the case back
             raise Invalid({households.HEAD_FIELD: [
                 "该户没有正在享受的待遇（未查到此户主身份证号码的在保家庭），不能办理退出或复核"]})
     return case
-
-
-def application_digest(application: dict[str, Any]) -> str:
-    text = json.dumps(application, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def open_case(db: Session, actor: User | None, version: ProcedureVersion, village: OrgUnit,
@@ -126,17 +105,12 @@ def open_case(db: Session, actor: User | None, version: ProcedureVersion, villag
     db.add(case)
     db.flush()
     hits.open_case(db, case, now)  # members indexed, matched against current lists
-    with instances.running(db, case, now):
-        wf = spiff.start(model, clean)
-    instance = ProcessInstance(case_id=case.id, state=b"", serializer_version="",
-                               updated_at=now)
-    db.add(instance)
     # The application is kept once, on the case (never rewritten); the audit entry holds its
     # digest, which shows it unchanged since it was submitted.
     audit.record(db, now, actor, "case.opened", case=case, step=model.start_form,
-                 comment=comment, changes={"application_sha256": application_digest(clean)})
+                 comment=comment, changes={"application_sha256": audit.application_digest(clean)})
     _record_unknown_due(db, case, now, unknown_due)
-    instances.save(db, case, instance, model, wf, instances.EMPTY, [], now)
+    moves.start(db, case, now, model, clean)
     return case
 
 

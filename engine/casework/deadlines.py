@@ -17,8 +17,34 @@ from sqlalchemy.orm import Session, contains_eager, joinedload
 from engine.casework import instances
 from engine.store import audit
 from engine.store.models import Case, HumanTask, User
-from engine.time import calendar
+from engine.store.uow import unit_of_work
+from engine.time import calendar, clock
 from engine.workflow import procedures
+
+
+def import_calendar(db: Session, text: str, region_code: str | None = None,
+                    actor: User | None = None) -> list[int]:
+    """Import a calendar CSV (engine.time.calendar.load_csv) and date what waited for it, in
+    one transaction. `actor` None is the command line (whoever runs it administers the
+    machine)."""
+    if actor is not None:
+        calendar.require_manager(actor)
+    with unit_of_work(db):
+        years = calendar.load_csv(db, text, region_code)
+        db.flush()
+        backfill(db, clock.now(), actor)
+    return years
+
+
+def seed_calendar(db: Session, last_year: int | None = None) -> list[int]:
+    """Seed the national years chinesecalendar knows (engine.time.calendar.seed_rows) and
+    date what waited for them, in one transaction."""
+    with unit_of_work(db):
+        years = calendar.seed_rows(db, last_year)
+        if years:
+            db.flush()
+            backfill(db, clock.now(), None)
+    return years
 
 
 def _text(due: datetime) -> str:

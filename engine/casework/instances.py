@@ -1,15 +1,14 @@
-"""Keeping a case's rows in step with its workflow after every move.
+"""Keeping a case's rows in step with its workflow after every move (engine.casework.moves).
 
 After SpiffWorkflow runs, the ready manual tasks are the open human tasks: rows are closed
-for tasks that left READY and opened (with level, org and due date) for new ones; the
-state, next timer and case status are written on the same objects, in the caller's
-transaction.
+for tasks that left READY and opened (with level, org and due date) for new ones; notice
+rows open and close with the notice timers the workflow waits on; the state, next timer and
+case status are written on the same objects, in the caller's transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -17,13 +16,19 @@ from functools import cache
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from engine.casework import notices
-from engine.money import benefits, standards
+from engine.money import benefits
 from engine.store import audit
 from engine.store.errors import Invalid
-from engine.store.models import LEVEL_NAMES, Case, HumanTask, OrgUnit, ProcessInstance
-from engine.time import calendar, clock
-from engine.workflow import operations, spiff
+from engine.store.models import (
+    LEVEL_NAMES,
+    Case,
+    HumanTask,
+    Notice,
+    OrgUnit,
+    ProcessInstance,
+)
+from engine.time import calendar
+from engine.workflow import spiff
 
 
 @dataclass(frozen=True)
@@ -49,7 +54,7 @@ def open_rows(db: Session, case: Case) -> list[HumanTask]:
 
 def region_codes(case: Case) -> tuple[str, ...]:
     """The case's ancestors, outermost first: whose local calendar days apply to it."""
-    return tuple(c for c in case.org_path.split("/") if c)
+    return calendar.regions_of(case.org_path)
 
 
 def due_or_unknown(db: Session, case: Case, start: datetime, working_days: int | None,
@@ -60,15 +65,6 @@ def due_or_unknown(db: Session, case: Case, start: datetime, working_days: int |
         return calendar.due_at(start, working_days, calendar_days, region_codes(case), db), ""
     except calendar.YearNotCovered as exc:
         return None, str(exc)
-
-
-@contextmanager
-def running(db: Session, case: Case, now: datetime) -> Iterator[None]:
-    """What a workflow step of this case runs under: its instant, calendar, regions and the
-    standard in force for it that day."""
-    with (clock.frozen(now), calendar.bound(db), calendar.regions(region_codes(case)),
-          operations.bound(db, case, now), standards.bound(db, case.org_path, now)):
-        yield
 
 
 def _orgs_by_level(db: Session, org_path: str) -> dict[str, OrgUnit]:
@@ -122,6 +118,29 @@ def open_rows_for(db: Session, case: Case, model: spiff.ProcessModel, ready: lis
     return rows
 
 
+def sync_notices(db: Session, case: Case, model: spiff.ProcessModel,
+                 before: frozenset[str],
+         waiting: dict[str, spiff.WaitingNotice], now: datetime,
+         orgs: Callable[[], dict[str, OrgUnit]], outcome: str = "passed") -> None:
+    """Open rows for notices the workflow began waiting on; close those it left."""
+    for step in waiting.keys() - before:
+        info, notice_step = waiting[step], model.steps.get(step)
+        org = orgs().get(notice_step.level if notice_step else "") or orgs().get("village")
+        db.add(Notice(case=case, step=step, name=notice_step.name if notice_step else step,
+                      org=org, org_path=case.org_path, proposed_amount=info.proposed_amount,
+                      starts_at=now, ends_at=info.ends_at))
+    left = before - waiting.keys()
+    if not left:
+        return
+    for notice in db.scalars(select(Notice).where(
+            Notice.case_id == case.id, Notice.step.in_(left), Notice.closed_at.is_(None))):
+        notice.closed_at, notice.outcome = now, outcome
+        audit.record(db, now, None, "timer.fired" if outcome == "passed" else "notice.objected",
+                     case=case, step=notice.step,
+                     comment=f"{notice.name}期满无异议" if outcome == "passed"
+                     else f"{notice.name}收到异议，转入重新调查或评议")
+
+
 def save(db: Session, case: Case, instance: ProcessInstance, model: spiff.ProcessModel, wf,
          before: Snapshot, open_before: list[HumanTask], now: datetime,
          notice_outcome: str = "passed") -> list[HumanTask]:
@@ -140,7 +159,7 @@ def save(db: Session, case: Case, instance: ProcessInstance, model: spiff.Proces
             row.completed_at, row.outcome = now, "cancelled"
     new = [t for tid, t in ready_now.items() if tid not in before.ready]
     opened = open_rows_for(db, case, model, new, now, orgs)
-    notices.sync(db, case, model, before.notices, waiting, now, orgs, notice_outcome)
+    sync_notices(db, case, model, before.notices, waiting, now, orgs, notice_outcome)
     instance.state = spiff.dump(wf)
     instance.serializer_version = spiff.SERIALIZER_VERSION
     instance.next_timer_at = spiff.next_timer_at(wf)

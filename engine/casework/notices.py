@@ -8,51 +8,25 @@ list shows only what the rules allow: name, household size, proposed amount, the
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engine.casework import moves
 from engine.people.orgs import by_code
 from engine.store import audit
 from engine.store.errors import Conflict, Invalid, NotFound, TooManyRequests
 from engine.store.models import (
-    Case,
     Notice,
     Notification,
     Objection,
-    OrgUnit,
-    ProcedureVersion,
-    ProcessInstance,
 )
 from engine.store.uow import unit_of_work
 from engine.time import clock
 from engine.workflow import spiff
 
 OBJECTIONS_PER_HOUR = 5
-
-
-def sync(db: Session, case: Case, model: spiff.ProcessModel, before: frozenset[str],
-         waiting: dict[str, spiff.WaitingNotice], now: datetime,
-         orgs: Callable[[], dict[str, OrgUnit]], outcome: str = "passed") -> None:
-    """Open rows for notices the workflow began waiting on; close those it left."""
-    for step in waiting.keys() - before:
-        info, notice_step = waiting[step], model.steps.get(step)
-        org = orgs().get(notice_step.level if notice_step else "") or orgs().get("village")
-        db.add(Notice(case=case, step=step, name=notice_step.name if notice_step else step,
-                      org=org, org_path=case.org_path, proposed_amount=info.proposed_amount,
-                      starts_at=now, ends_at=info.ends_at))
-    left = before - waiting.keys()
-    if not left:
-        return
-    for notice in db.scalars(select(Notice).where(
-            Notice.case_id == case.id, Notice.step.in_(left), Notice.closed_at.is_(None))):
-        notice.closed_at, notice.outcome = now, outcome
-        audit.record(db, now, None, "timer.fired" if outcome == "passed" else "notice.objected",
-                     case=case, step=notice.step,
-                     comment=f"{notice.name}期满无异议" if outcome == "passed"
-                     else f"{notice.name}收到异议，转入重新调查或评议")
 
 
 def public_list(db: Session, org_code: str, now: datetime | None = None) -> list[Notice]:
@@ -82,9 +56,6 @@ def client_key(address: str) -> str:
 def object_to(db: Session, notice_id: int, reason: str, contact: str, name: str,
               address: str, now: datetime | None = None) -> Objection:
     """Record an objection; if the procedure catches objections, send the case back."""
-    from engine.casework import instances
-    from engine.workflow import procedures
-
     now = now or clock.now()
     problems: dict[str, list[str]] = {}
     reason, contact, name = (reason or "").strip(), (contact or "").strip(), (name or "").strip()
@@ -113,20 +84,17 @@ def object_to(db: Session, notice_id: int, reason: str, contact: str, name: str,
         objection = Objection(notice_id=notice.id, case_id=case.id, at=now, name=name,
                               contact=contact, reason=reason, client_key=key)
         db.add(objection)
-        instance = db.scalar(select(ProcessInstance).where(ProcessInstance.case_id == case.id))
-        model = procedures.model_of(db.get(ProcedureVersion, case.procedure_version_id))
-        wf = spiff.load(instance.state, model)
-        before = instances.snapshot(wf)
-        with instances.running(db, case, now):
+
+        def step(wf, context) -> bool:
             objection.routed = spiff.send_objection(
-                wf, {"reason": reason, "at": now.isoformat()})
-        audit.record(db, now, None, "notice.objection", case=case, step=notice.step,
-                     comment=reason)
-        db.add(Notification(org_id=notice.org_id, level=notice.org.level, kind="objection",
-                            case_id=case.id, message=f"{case.applicant_name}户{notice.name}"
-                            f"期间收到异议：{reason[:100]}", created_at=now))
-        if objection.routed:
-            instances.save(db, case, instance, model, wf, before, instances.open_rows(db, case),
-                           now, notice_outcome="objected")
+                wf, {"reason": reason, "at": now.isoformat()}, context)
+            audit.record(db, now, None, "notice.objection", case=case, step=notice.step,
+                         comment=reason)
+            db.add(Notification(org_id=notice.org_id, level=notice.org.level, kind="objection",
+                                case_id=case.id, message=f"{case.applicant_name}户{notice.name}"
+                                f"期间收到异议：{reason[:100]}", created_at=now))
+            return objection.routed
+
+        moves.move(db, case, now, step, notice_outcome="objected")
     return objection
 

@@ -11,12 +11,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 import forms
-from engine.casework import attachments, hits, instances
-from engine.casework.cases import validate_form
+from engine.casework import attachments, hits, moves
 from engine.people import scope
 from engine.store import audit
 from engine.store.errors import Conflict, Forbidden, NotFound
-from engine.store.models import Case, HumanTask, OrgUnit, ProcessInstance, User
+from engine.store.models import Case, HumanTask, OrgUnit, User
 from engine.store.uow import unit_of_work
 from engine.time import clock
 from engine.workflow import procedures, spiff
@@ -171,29 +170,21 @@ def complete(db: Session, actor: User, task_id: int, data: Any, comment: str = "
         if task.assignee_id not in (None, actor.id):
             raise Conflict("该事项已被他人认领")
         case: Case = task.case
-        version = case.procedure
-        form = procedures.form_of(version, task.form_key)
-        clean = validate_form(form, data, now)
+        form = procedures.form_of(case.procedure, task.form_key)
+        clean = procedures.validate_form(form, data, now)
         if task.level == "district" and clean.get("decision") == "approve":
             hits.require_explained(db, case)  # 区级比对: every hit explained first
         attachments.attach(db, actor, case, form, clean, uploads, now)
-        model = procedures.model_of(version)
-        instance: ProcessInstance = case.instance
-        wf = spiff.load(instance.state, model)
-        before = instances.snapshot(wf)
-        with instances.running(db, case, now):
-            if not spiff.complete(wf, task.workflow_task_id, clean):
+
+        def step(wf, context) -> None:
+            if not spiff.complete(wf, task.workflow_task_id, clean, context):
                 raise Conflict("该事项已办结")
-        others = []
-        if len(before.ready) > 1:  # parallel branches: the case has other open rows
-            others = list(db.scalars(select(HumanTask).where(
-                HumanTask.case_id == case.id, HumanTask.completed_at.is_(None),
-                HumanTask.id != task.id)))
-        task.assignee = actor
-        task.completed_at, task.completed_by_id = now, actor.id
-        task.outcome = str(clean.get("decision", "done"))
-        task.data = clean
-        audit.record(db, now, actor, "task.completed", case=case, task=task,
-                     comment=comment, changes=clean)
-        open_tasks = instances.save(db, case, instance, model, wf, before, others, now)
+            task.assignee = actor
+            task.completed_at, task.completed_by_id = now, actor.id
+            task.outcome = str(clean.get("decision", "done"))
+            task.data = clean
+            audit.record(db, now, actor, "task.completed", case=case, task=task,
+                         comment=comment, changes=clean)
+
+        open_tasks = moves.move(db, case, now, step, instance=case.instance, done=task) or []
     return case, open_tasks

@@ -22,13 +22,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
 
-from engine.casework import instances
+from engine.casework import moves
 from engine.people import scope
 from engine.store.errors import Conflict, Forbidden
 from engine.store.models import Case, ProcedureVersion, ProcessInstance, User
 from engine.store.uow import unit_of_work
 from engine.time import clock
-from engine.workflow import procedures, spiff
+from engine.workflow import spiff
 
 log = logging.getLogger(__name__)
 FIRST_RETRY = timedelta(minutes=1)
@@ -77,13 +77,7 @@ def fire_one(db: Session, instance_id: int, now: datetime) -> bool:
         instance = _lock(db, instance_id, now)
         if instance is None:
             return False
-        case = instance.case
-        model = procedures.model_of(case.procedure)
-        wf = spiff.load(instance.state, model)
-        before = instances.snapshot(wf)
-        with instances.running(db, case, now):
-            spiff.fire_timers(wf)
-        instances.save(db, case, instance, model, wf, before, instances.open_rows(db, case), now)
+        moves.move(db, instance.case, now, spiff.fire_timers, instance=instance)
         instance.timer_attempts, instance.timer_error, instance.timer_failed_at = 0, None, None
     return True
 

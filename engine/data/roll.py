@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.casework.cases import application_digest
+from engine.casework import hits
 from engine.data import roll_file
 from engine.money import households
 from engine.people.orgs import by_code
@@ -216,6 +216,7 @@ def _write(db: Session, actor: User | None, record: RollImport, version: Procedu
                 household_id=household.id)
     db.add(case)
     db.flush()
+    hits.open_case(db, case, now)  # members indexed for cross-checks, like any other case
     db.add(Benefit(case_id=case.id, monthly_amount=house.monthly_amount,
                    per_capita_income=None, household_size=len(house.members),
                    effective_from=start, source=f"{SOURCE}{record.id}", created_at=now,
@@ -226,7 +227,7 @@ def _write(db: Session, actor: User | None, record: RollImport, version: Procedu
     audit.record(db, now, actor, "case.opened", case=case, step="roll_import",
                  comment=f"存量名册导入（第 {record.id} 批，户编号 {house.code}），"
                          f"自 {start} 起月保障金 {house.monthly_amount} 元",
-                 changes={"application_sha256": application_digest(application),
+                 changes={"application_sha256": audit.application_digest(application),
                           "roll_import": record.id})
     rows = [m.row for m in house.members]
     return Imported(house.code, (min(rows), max(rows)), household.id, case.id, village.name,

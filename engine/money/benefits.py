@@ -29,7 +29,9 @@ from engine.store.models import Benefit, Case, Job, ProcedureVersion
 from engine.store.uow import unit_of_work
 from engine.time import calendar, clock
 from engine.workflow import spiff
+from engine.workflow.bridge import StepContext
 from engine.workflow.operations import operation
+from engine.workflow.procedures import model_of
 
 BATCH = 200
 # Decided values kept with every benefit besides what the tables read: the category the
@@ -110,8 +112,6 @@ def start_recalculation(db: Session, case: Case, now: datetime, effective_from: 
     """Service task: queue the recalculation of every active household of the case's region,
     by the decision tables named in `decisions` (of the case's own bundle) or else by the
     national formula, each with the standard in force for it from `effective_from`."""
-    from engine.workflow.procedures import model_of
-
     rules = _decision_ids(decisions)
     if rules:
         version = db.get(ProcedureVersion, case.procedure_version_id)
@@ -149,15 +149,16 @@ def _by_formula(db: Session, case: Case, effective: date, old: Benefit) -> Benef
 
 
 def _by_rules(db: Session, case: Case, effective: date, job: Job, old: Benefit,
-              model) -> Benefit | None:
+              model, now: datetime) -> Benefit | None:
     """Run the region's decision tables again on the household's facts, seeing the standard
     in force for the household from `effective`."""
     if not old.facts:
         return None
     try:
-        with standards.bound(db, case.org_path, effective):
-            result = spiff.decide(model, job.params["decisions"],
-                                  {**old.facts, "standard_date": effective.isoformat()})
+        context = StepContext(db, now, case, calendar.regions_of(case.org_path),
+                              values=standards.reader(db, case.org_path, effective))
+        result = spiff.decide(model, job.params["decisions"],
+                              {**old.facts, "standard_date": effective.isoformat()}, context)
     except standards.NoStandard as exc:
         raise ModelError(str(exc)) from exc
     amount = _number(result.get("proposed_amount"))
@@ -193,7 +194,7 @@ def run_batch(db: Session, now: datetime | None = None) -> int:
         for case_id in ids:
             old, holder = latest[case_id], holders[case_id]
             try:
-                new = (_by_rules(db, holder, effective, job, old, model) if model
+                new = (_by_rules(db, holder, effective, job, old, model, now) if model
                        else _by_formula(db, holder, effective, old))
             except ModelError as exc:
                 new = None
@@ -214,8 +215,6 @@ def run_batch(db: Session, now: datetime | None = None) -> int:
 
 def _job_model(db: Session, job: Job):
     """The process model whose decision tables the job runs, or None for the formula."""
-    from engine.workflow.procedures import model_of
-
     if not job.params.get("decisions"):
         return None
     return model_of(db.get(ProcedureVersion, job.params["version_id"]))
@@ -285,8 +284,6 @@ def adjust_benefit(db: Session, case: Case, now: datetime, amount: Any,
                    data: dict[str, Any] | None = None) -> dict[str, Any]:
     """Service task: the yearly review adjusts the household's monthly top-up; the facts the
     review's decision tables read (this year's incomes, members) replace the kept ones."""
-    from engine.workflow.procedures import model_of
-
     value = _number(amount)
     if value is None or value < 0:
         raise ValueError(f"调整后的月补差金额应为非负数，实际为 {amount!r}")

@@ -28,10 +28,11 @@ from engine.store.models import (
     ProcedureVersion,
     User,
 )
+from engine.workflow import procedures
 
 # The application field that names a household (by its head's ID number). Every case whose
 # application has it is linked to the household; an exit cannot be started without it.
-HEAD_FIELD = "head_id_number"
+HEAD_FIELD = procedures.HEAD_FIELD
 ID_NUMBER = re.compile(r"\d{17}[\dX]")
 
 

@@ -1,5 +1,7 @@
-"""The service operation that publishes a standard: a standard-adjustment procedure's
-publication step adds the dated standard for the case's region (engine/money/standards.py)."""
+"""What standards add to procedures: the service operation that publishes a standard (a
+standard-adjustment procedure's publication step adds the dated standard for the case's
+region, engine/money/standards.py), and a bundle's `standards.csv` (the region's starting
+figures, loaded at deploy). Registered by engine.money.register."""
 
 from __future__ import annotations
 
@@ -12,7 +14,11 @@ from engine.money import standards
 from engine.people.orgs import by_code
 from engine.store.errors import Conflict, Invalid
 from engine.store.models import Case
+from engine.workflow import procedures
 from engine.workflow.operations import operation
+
+STANDARDS_FILE = "standards.csv"
+procedures.bundle_file(STANDARDS_FILE, standards.parse_csv, standards.load_entries)
 
 
 @operation("add_standard")

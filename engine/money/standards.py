@@ -14,9 +14,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -31,6 +28,7 @@ from engine.store.errors import Conflict, Invalid, NotFound
 from engine.store.models import OrgUnit, Standard, User
 from engine.store.uow import unit_of_work
 from engine.time import calendar, clock
+from engine.workflow.bridge import Unavailable
 
 DEFAULT_SCHEME = "dibao"
 PERIODS = {"month": "元/人·月", "year": "元/人·年"}
@@ -40,7 +38,7 @@ MAX_MONTHLY = Decimal("100000")
 CSV_HEADER = ["scheme", "from", "amount", "period", "document"]
 
 
-class NoStandard(LookupError):
+class NoStandard(Unavailable):
     """No standard is in force for the region on the day a rule needs one."""
 
 
@@ -260,38 +258,33 @@ def load_entries(db: Session, region: OrgUnit, entries: list[Entry], source: str
 
 # ---------------------------------------------------------------- what rules see
 
+
 @dataclass
-class _Scope:
+class Reader:
+    """The standard's names for designer text run for one org on one day: what
+    engine.workflow.bridge.StepContext.values holds for a case's step (looked up once, only
+    when the text reads them)."""
+
     db: Session
     org_path: str
     on: date
-    found: dict[str, Any] = field(default_factory=dict)
+    found: dict[str, Amount] = field(default_factory=dict)
+
+    def __call__(self, source: str) -> dict[str, Amount]:
+        """{} when the text reads neither name; NoStandard when none is in force."""
+        if "standard_" not in source or not any(n in source for n in NAMES):
+            return {}
+        if not self.found:
+            standard = in_force(self.db, self.org_path, self.on)
+            if standard is None:
+                raise NoStandard(
+                    f"本地区在 {self.on} 没有有效的低保标准"
+                    "（请先录入：yimen standard add，或部署带 standards.csv 的流程包）")
+            self.found.update(names(standard))
+        return self.found
 
 
-_scope: ContextVar[_Scope | None] = ContextVar("yimen_standard_scope", default=None)
-
-
-@contextmanager
-def bound(db: Session, org_path: str, on: date | datetime) -> Iterator[None]:
-    """Rules run in here see the standard in force on `on` for the org at `org_path`."""
-    day = calendar.local_date(on) if isinstance(on, datetime) else on
-    token = _scope.set(_Scope(db, org_path, day))
-    try:
-        yield
-    finally:
-        _scope.reset(token)
-
-
-def visible(source: str) -> dict[str, Amount]:
-    """The standard's names for an expression that reads them, under the bound scope; {}
-    when it reads neither or nothing is bound. NoStandard when none is in force."""
-    scope = _scope.get()
-    if scope is None or "standard_" not in source or not any(n in source for n in NAMES):
-        return {}
-    if not scope.found:
-        standard = in_force(scope.db, scope.org_path, scope.on)
-        if standard is None:
-            raise NoStandard(f"本地区在 {scope.on} 没有有效的低保标准"
-                             "（请先录入：yimen standard add，或部署带 standards.csv 的流程包）")
-        scope.found.update(names(standard))
-    return scope.found
+def reader(db: Session, org_path: str, on: date | datetime) -> Reader:
+    """What rules run for the org at `org_path` on `on` (a day, or an instant's day in China)
+    see of its standard."""
+    return Reader(db, org_path, calendar.local_date(on) if isinstance(on, datetime) else on)

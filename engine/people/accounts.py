@@ -19,9 +19,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from engine.people.orgs import by_code
+from engine.people.passwords import hash_password, verify_password
 from engine.store.errors import Invalid, NotFound, TooManyRequests, Unauthorized
 from engine.store.models import (
     LEVEL_NAMES,
@@ -86,7 +86,7 @@ def add_user(db: Session, username: str, role: str, org_code: str, password: str
             display_name=display_name or username,
             role=role,
             org=org,
-            password_hash=generate_password_hash(password) if password else "",
+            password_hash=hash_password(password) if password else "",
             created_at=clock.now(),
             must_change_password=must_change,
             session_version=1,
@@ -104,7 +104,7 @@ def by_username(db: Session, username: str) -> User:
 
 def check_password(db: Session, username: str, password: str) -> User:
     user = db.scalar(select(User).where(User.username == username))
-    if user is None or not user.active or not user.password_hash or not check_password_hash(
+    if user is None or not user.active or not user.password_hash or not verify_password(
         user.password_hash, password or ""
     ):
         raise Unauthorized("用户名或密码错误")
@@ -230,7 +230,7 @@ def change_password(db: Session, user: User, current: str, new: str, repeat: str
     now = clock.now()
     address = _address(address)
     _refuse_when_locked(db, user.username, address, now)
-    if not check_password_hash(user.password_hash or "", current or ""):
+    if not verify_password(user.password_hash or "", current or ""):
         _record_failure(db, user.username, address, now)
         raise Invalid({"current_password": ["当前密码不正确"]}, "密码未修改")
     problems: dict[str, list[str]] = {}
@@ -244,7 +244,7 @@ def change_password(db: Session, user: User, current: str, new: str, repeat: str
     if problems:
         raise Invalid(problems, "密码未修改")
     with unit_of_work(db):
-        user.password_hash = generate_password_hash(new)
+        user.password_hash = hash_password(new)
         user.must_change_password = False
         user.password_changed_at = now
         _end_everything(db, user)
@@ -258,7 +258,7 @@ def set_password(db: Session, username: str, password: str) -> User:
     if len(password or "") < MIN_TEMPORARY_PASSWORD:
         raise Invalid({"password": [f"密码至少 {MIN_TEMPORARY_PASSWORD} 位"]}, "密码未设置")
     with unit_of_work(db):
-        user.password_hash = generate_password_hash(password)
+        user.password_hash = hash_password(password)
         user.must_change_password = True
         user.password_changed_at = clock.now()
         _end_everything(db, user)

@@ -249,10 +249,14 @@ def _head_problem(chain: int, head: AuditChain | None,
     return None
 
 
+def application_digest(application: dict[str, Any]) -> str:
+    """The digest `case.opened` records of a case's application (kept once, on the case)."""
+    text = json.dumps(application, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def _verify_applications(db: Session) -> tuple[int, tuple[str, int | None] | None]:
     """Every case's stored application against the digest its `case.opened` event holds."""
-    from engine.casework.cases import application_digest
-
     opened = {e.case_id: e for e in db.scalars(
         select(AuditEvent).where(AuditEvent.action == "case.opened"))}
     count = 0
@@ -272,8 +276,6 @@ def _verify_applications(db: Session) -> tuple[int, tuple[str, int | None] | Non
 def _recorded_digest(changes: dict[str, Any]) -> str | None:
     """The digest `case.opened` holds; entries written before digests held the application
     itself."""
-    from engine.casework.cases import application_digest
-
     if "application_sha256" in changes:
         return changes["application_sha256"]
     if isinstance(changes.get("application"), dict):

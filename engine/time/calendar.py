@@ -10,7 +10,8 @@ Lookups go through a small per-process cache of covered years, refreshed after
 `CACHE_SECONDS`, so that computing a due date on the hot path costs no query. A year found not
 covered is never cached: the moment an import commits, every process sees the year (changed
 days of an already covered year reach other processes within the TTL). An import also gives
-open tasks and cases left without a due date theirs (engine.casework.deadlines).
+open tasks and cases left without a due date theirs (engine.casework.deadlines, which
+holds the import services).
 """
 
 from __future__ import annotations
@@ -18,9 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import time as _time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
@@ -29,8 +28,6 @@ from sqlalchemy.orm import Session
 
 from engine.store.errors import Forbidden, Invalid
 from engine.store.models import CalendarDay, CalendarYear, OrgUnit, User
-from engine.store.uow import unit_of_work
-from engine.time import clock
 
 CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 CACHE_SECONDS = 60.0
@@ -60,30 +57,18 @@ class _Year:
 
 
 _cache: dict[int, _Year] = {}
-_session: ContextVar[Session | None] = ContextVar("yimen_calendar_session", default=None)
 
 
 def forget_cached() -> None:
     _cache.clear()
 
 
-@contextmanager
-def bound(db: Session) -> Iterator[None]:
-    """Let code without a session argument (BPMN script helpers) read the calendar."""
-    token = _session.set(db)
-    try:
-        yield
-    finally:
-        _session.reset(token)
-
-
 def _year(db: Session | None, year: int) -> _Year:
     cached = _cache.get(year)
     if cached is not None and _time.monotonic() - cached.loaded_at < CACHE_SECONDS:
         return cached
-    db = db or _session.get()
     if db is None:
-        raise RuntimeError("calendar lookup outside a bound session")
+        raise RuntimeError(f"calendar year {year} is not cached: the lookup needs a session")
     covered = db.scalar(select(CalendarYear.id).where(
         CalendarYear.year == year, CalendarYear.region_id.is_(None))) is not None
     national: dict[date, bool] = {}
@@ -99,6 +84,11 @@ def _year(db: Session | None, year: int) -> _Year:
     if covered:  # "not covered" is asked again next time: an import may have just committed
         _cache[year] = entry
     return entry
+
+
+def regions_of(org_path: str) -> tuple[str, ...]:
+    """The org codes of a path (a case's ancestors), outermost first: whose local days apply."""
+    return tuple(c for c in org_path.split("/") if c)
 
 
 def is_workday(day: date, regions: tuple[str, ...] = (), db: Session | None = None) -> bool:
@@ -166,43 +156,32 @@ def working_days_between(start: date, end: date, regions: tuple[str, ...] = (),
     return count
 
 
-# ---------------------------------------------------------------- helpers for BPMN expressions
+# ---------------------------------------------------------------- functions for designer text
 
 
-_regions: ContextVar[tuple[str, ...]] = ContextVar("yimen_calendar_regions", default=())
+def expression_functions(db: Session, regions: tuple[str, ...],
+                         now: datetime) -> dict[str, Callable[..., str]]:
+    """The calendar functions BPMN expressions and scripts may call, for one step: counted
+    from the step's day, on the case's regions (engine.workflow.bridge.StepContext)."""
+    today = local_date(now)
+
+    def working_days_later(days: int) -> str:
+        """ISO instant at which `days` working days from today end: for `timeDate` timers."""
+        return end_of_day(add_working_days(today, int(days), regions, db)).isoformat()
+
+    def days_later(days: int) -> str:
+        """ISO instant at which `days` calendar days from today end: for `timeDate` timers."""
+        return end_of_day(today + timedelta(days=int(days))).isoformat()
+
+    def add_working_days_iso(start: str, days: int) -> str:
+        """`add_working_days` on ISO dates, for scripts and conditions."""
+        return add_working_days(date.fromisoformat(start), int(days), regions, db).isoformat()
+
+    return {"working_days_later": working_days_later, "days_later": days_later,
+            "add_working_days": add_working_days_iso}
 
 
-@contextmanager
-def regions(codes: tuple[str, ...]) -> Iterator[None]:
-    """The org codes (a case's ancestors) whose local days apply to expressions run inside."""
-    token = _regions.set(codes)
-    try:
-        yield
-    finally:
-        _regions.reset(token)
-
-
-def working_days_later(days: int) -> str:
-    """ISO instant at which `days` working days from today end: for `timeDate` timers."""
-    day = add_working_days(local_date(clock.now()), int(days), _regions.get())
-    return end_of_day(day).isoformat()
-
-
-def days_later(days: int) -> str:
-    """ISO instant at which `days` calendar days from today end: for `timeDate` timers."""
-    return end_of_day(local_date(clock.now()) + timedelta(days=int(days))).isoformat()
-
-
-def add_working_days_iso(start: str, days: int) -> str:
-    """`add_working_days` on ISO dates, for scripts and conditions."""
-    return add_working_days(date.fromisoformat(start), int(days), _regions.get()).isoformat()
-
-
-EXPRESSION_HELPERS = {
-    "working_days_later": working_days_later,
-    "days_later": days_later,
-    "add_working_days": add_working_days_iso,
-}
+EXPRESSION_FUNCTIONS = ("working_days_later", "days_later", "add_working_days")
 
 
 # ---------------------------------------------------------------- loading
@@ -274,60 +253,43 @@ def require_manager(actor: User) -> None:
         raise Forbidden("只有系统管理员可以管理工作日历")
 
 
-def import_csv(db: Session, text: str, region_code: str | None = None,
-               actor: User | None = None) -> list[int]:
-    """Load a year's announced exceptions from CSV; all rows or none.
-
-    `actor` is None for the command line (whoever runs it administers the machine).
-    """
-    if actor is not None:
-        require_manager(actor)
+def load_csv(db: Session, text: str, region_code: str | None = None) -> list[int]:
+    """Load a year's announced exceptions from CSV in the caller's transaction; all rows or
+    none (Invalid lists every problem). The service that commits it and dates what waited
+    for the year is engine.casework.deadlines.import_calendar."""
     rows, problems = parse_csv(text)
-    with unit_of_work(db):
-        region = None
-        if region_code:
-            region = db.scalar(select(OrgUnit).where(OrgUnit.code == region_code))
-            if region is None:
-                problems.append(f"地区机构代码 {region_code} 不存在")
-        if problems:
-            raise Invalid({"file": problems}, "日历文件有误，未导入任何数据")
-        years = import_rows(db, rows, region)
-        _backfill_deadlines(db, actor)
-    return years
+    region = None
+    if region_code:
+        region = db.scalar(select(OrgUnit).where(OrgUnit.code == region_code))
+        if region is None:
+            problems.append(f"地区机构代码 {region_code} 不存在")
+    if problems:
+        raise Invalid({"file": problems}, "日历文件有误，未导入任何数据")
+    return import_rows(db, rows, region)
 
 
-def _backfill_deadlines(db: Session, actor: User | None) -> None:
-    from engine.casework import (
-        deadlines,  # imported late: it imports engine.casework.instances, which imports us
-    )
-
-    db.flush()
-    deadlines.backfill(db, clock.now(), actor)
-
-
-def seed_from_library(db: Session, last_year: int | None = None) -> list[int]:
-    """National exceptions for every year chinesecalendar knows and the table lacks.
+def seed_rows(db: Session, last_year: int | None = None) -> list[int]:
+    """National exceptions for every year chinesecalendar knows and the table lacks, in the
+    caller's transaction (engine.casework.deadlines.seed_calendar commits them).
 
     `last_year` stops at a year whatever the installed release knows (tests: their calendar
     must not change when a new release ships the next year).
     """
     from chinese_calendar.constants import holidays, workdays
 
-    with unit_of_work(db):
-        have = set(db.scalars(select(CalendarYear.year).where(CalendarYear.region_id.is_(None))))
-        last = last_year or date.max.year
-        rows = [{"day": d, "is_workday": False, "note": HOLIDAY_NAMES.get(str(n), str(n))}
-                for d, n in holidays.items() if d.year not in have and d.year <= last]
-        rows += [{"day": d, "is_workday": True,
-                  "note": f"{HOLIDAY_NAMES.get(str(n), str(n))}调休上班"}
-                 for d, n in workdays.items() if d.year not in have and d.year <= last]
-        years = sorted({r["day"].year for r in rows})
-        if rows:  # bulk: a few multi-row INSERTs, not one per day
-            db.execute(insert(CalendarDay), rows)
-            db.execute(insert(CalendarYear), [
-                {"year": y, "region_id": None, "source": "chinesecalendar"} for y in years])
-            _backfill_deadlines(db, None)
-        forget_cached()
+    have = set(db.scalars(select(CalendarYear.year).where(CalendarYear.region_id.is_(None))))
+    last = last_year or date.max.year
+    rows = [{"day": d, "is_workday": False, "note": HOLIDAY_NAMES.get(str(n), str(n))}
+            for d, n in holidays.items() if d.year not in have and d.year <= last]
+    rows += [{"day": d, "is_workday": True,
+              "note": f"{HOLIDAY_NAMES.get(str(n), str(n))}调休上班"}
+             for d, n in workdays.items() if d.year not in have and d.year <= last]
+    years = sorted({r["day"].year for r in rows})
+    if rows:  # bulk: a few multi-row INSERTs, not one per day
+        db.execute(insert(CalendarDay), rows)
+        db.execute(insert(CalendarYear), [
+            {"year": y, "region_id": None, "source": "chinesecalendar"} for y in years])
+    forget_cached()
     return years
 
 

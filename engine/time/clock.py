@@ -1,66 +1,57 @@
 """The engine's notion of "now".
 
-SpiffWorkflow reads `datetime.now(timezone.utc)` inside its timer module. Replaying a case or
-running `yimen worker --once --now T` must make every timer see T, so the timer module's
-`datetime` is swapped once for a subclass whose `now()` honours a context variable. Outside a
-`frozen()` block it is the real clock, or, under `starting_at()` (the test suite), a clock
-that starts at a chosen instant and ticks on in real time, so that nothing depends on today.
+Production code reads `now()` once per action and passes that instant on (`now=` arguments,
+engine.workflow.bridge.StepContext); `yimen worker --once --now T` passes T. For the test
+suite the clock can be moved, process-wide (threads see it too): `starting_at()` starts it at a
+chosen instant and lets it tick on in real time, so that nothing depends on today;
+`frozen()` holds it still at an instant. SpiffWorkflow's timers read the step's instant
+through engine/workflow/bridge.py, and this clock outside a step.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from time import monotonic
 
-from SpiffWorkflow.bpmn.specs.event_definitions import timer as _spiff_timer
-
-_frozen: ContextVar[datetime | None] = ContextVar("yimen_now", default=None)
-# (instant, monotonic reading when set): process-wide, so that threads see it too.
-_origin: tuple[datetime, float] | None = None
+# (instant, monotonic reading when set, or None for a clock held still): the moved clock.
+_origin: tuple[datetime, float | None] | None = None
 
 
-def _shifted() -> datetime | None:
-    """The frozen instant, or the moved clock's reading; None on the real clock."""
-    fixed = _frozen.get()
-    if fixed is not None or _origin is None:
-        return fixed
+def _moved() -> datetime | None:
+    """The moved clock's reading; None on the real clock."""
+    if _origin is None:
+        return None
     start, reading = _origin
-    return start + timedelta(seconds=monotonic() - reading)
-
-
-class _ClockDatetime(datetime):
-    @classmethod
-    def now(cls, tz=None):  # noqa: D102 - mirrors datetime.now
-        fixed = _shifted()
-        if fixed is None:
-            return super().now(tz)
-        return fixed.astimezone(tz) if tz else fixed.replace(tzinfo=None)
-
-
-_spiff_timer.datetime = _ClockDatetime
+    return start if reading is None else start + timedelta(seconds=monotonic() - reading)
 
 
 def now() -> datetime:
-    """Current instant, timezone-aware UTC (or the frozen instant)."""
-    return _shifted() or datetime.now(UTC)
+    """Current instant, timezone-aware UTC (or the moved clock's)."""
+    return _moved() or datetime.now(UTC)
+
+
+@contextmanager
+def _moved_to(instant: datetime, ticking: bool) -> Iterator[datetime]:
+    global _origin
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=UTC)
+    before, _origin = _origin, (instant.astimezone(UTC), monotonic() if ticking else None)
+    try:
+        yield instant
+    finally:
+        _origin = before
 
 
 @contextmanager
 def frozen(instant: datetime | None) -> Iterator[datetime]:
-    """Run a block with `now()` (and SpiffWorkflow's timers) fixed at `instant`."""
+    """Run a block (a test's) with `now()` held at `instant`; None leaves the clock as is."""
     if instant is None:
         yield now()
         return
-    if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=UTC)
-    token = _frozen.set(instant.astimezone(UTC))
-    try:
-        yield instant
-    finally:
-        _frozen.reset(token)
+    with _moved_to(instant, ticking=False) as fixed:
+        yield fixed
 
 
 @contextmanager
@@ -71,14 +62,8 @@ def starting_at(instant: datetime) -> Iterator[datetime]:
     while time still moves forward between steps (orderings by time stay meaningful).
     `frozen()` inside still fixes the instant.
     """
-    global _origin
-    if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=UTC)
-    before, _origin = _origin, (instant.astimezone(UTC), monotonic())
-    try:
-        yield instant
-    finally:
-        _origin = before
+    with _moved_to(instant, ticking=True) as start:
+        yield start
 
 
 def as_utc(value: datetime | None) -> datetime | None:

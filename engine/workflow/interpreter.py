@@ -6,23 +6,23 @@ extra context and the helpers; functions are only called by name; generator expr
 comprehensions are evaluated eagerly into bounded lists, so no generator or frame ever reaches
 designer code. Every evaluation has an operation count (charged by the size of what it builds,
 which also bounds memory) and a deadline, and the evaluations of one engine step share a time
-budget (`step_budget`). Past a bound it raises `LimitExceeded`, which SpiffWorkflow reports and
-the engine turns into a ModelError (422, nothing stored).
+budget (the SpiffWorkflow call they run in, engine/workflow/bridge.py). Past a bound it raises
+`LimitExceeded`, which SpiffWorkflow reports and the engine turns into a ModelError (422,
+nothing stored).
 """
 
 from __future__ import annotations
 
 import ast
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable
 from decimal import Decimal
 from functools import partial
 from typing import Any
 
 import simpleeval
 
+from engine.workflow import bridge
 from engine.workflow.expressions import (
     ALLOWED_METHODS,
     MAX_LENGTH,
@@ -39,23 +39,14 @@ from engine.workflow.expressions import (
 
 MAX_OPERATIONS = 200_000     # interpreter steps per evaluation
 TIME_BUDGET = 0.5            # seconds per evaluation
-STEP_BUDGET = 1.5            # seconds of evaluation per engine step (see step_budget)
+STEP_BUDGET = 1.5            # seconds of evaluation per SpiffWorkflow call (bridge.calling)
 MAX_STORED = 1_000_000       # size units a script may write into the case (expressions.measure)
 
 # ---------------------------------------------------------------- time budget
 
-_step_spent: ContextVar[list[float] | None] = ContextVar("yimen_sandbox_spent", default=None)
-
-
-@contextmanager
-def step_budget() -> Iterator[None]:
-    """Let every evaluation inside share STEP_BUDGET seconds (one engine step, one decision),
-    so that a table of a thousand slow rules cannot hold a worker for a thousand budgets."""
-    token = _step_spent.set([0.0])
-    try:
-        yield
-    finally:
-        _step_spent.reset(token)
+# Every evaluation inside one SpiffWorkflow call (one engine step, one decision) shares
+# STEP_BUDGET seconds, so that a table of a thousand slow rules cannot hold a worker for a
+# thousand budgets: the call's running total is engine.workflow.bridge.spent().
 
 
 # ---------------------------------------------------------------- interpreter
@@ -83,7 +74,7 @@ class Interpreter(simpleeval.SimpleEval):
         self.expr = source
         self.scopes = scopes  # innermost first: comprehension scopes are pushed in front
         self.operations = 0
-        spent = _step_spent.get()
+        spent = bridge.spent()
         self.started = time.perf_counter()
         self.deadline = self.started + (
             TIME_BUDGET if spent is None else min(TIME_BUDGET, STEP_BUDGET - spent[0]))
@@ -91,7 +82,7 @@ class Interpreter(simpleeval.SimpleEval):
             raise LimitExceeded(f"本步骤的表达式运算超时（合计不超过 {STEP_BUDGET} 秒）")
 
     def finish(self) -> None:
-        spent = _step_spent.get()
+        spent = bridge.spent()
         if spent is not None:
             spent[0] += time.perf_counter() - self.started
 

@@ -1,31 +1,56 @@
 """Deploying procedure bundles and finding the version a case runs on.
 
-A bundle is a folder's `.bpmn`, `.dmn` and form files. Deploy checks everything first and
-either stores a new version of each process, with every source it uses snapshotted, or
-changes nothing and lists every problem.
+A bundle is a folder's `.bpmn`, `.dmn` and form files, and the data files other packages
+register (`bundle_file`: engine.money registers `standards.csv`). Deploy checks everything
+first and either stores a new version of each process, with every source it uses
+snapshotted, or changes nothing and lists every problem.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import forms
-from engine.money import households, standards
 from engine.people.orgs import by_code
 from engine.store import audit
-from engine.store.errors import BundleInvalid, Forbidden, NotFound
+from engine.store.errors import BundleInvalid, Forbidden, Invalid, NotFound
 from engine.store.models import OrgUnit, ProcedureVersion, User
 from engine.store.uow import unit_of_work
-from engine.time import clock
+from engine.time import calendar, clock
 from engine.workflow import spiff
 
 DEPLOYER_ROLES = ("designer", "admin")
-STANDARDS_FILE = "standards.csv"
 README_FILE = "README.md"
+# The start-form field that names a household by its head's ID number (forms/README.md):
+# how a case finds its household (engine.money.households) and whose benefit an exit ends.
+HEAD_FIELD = "head_id_number"
+
+
+@dataclass(frozen=True)
+class BundleFile:
+    """A data file a bundle may carry, owned by another package: parsed with the bundle
+    (`parse(text, file name)` → entries, problems) and loaded for the region at deploy, in
+    the deploy's transaction (`load(db, region, entries, source, now, actor)` → problems)."""
+
+    name: str
+    parse: Callable[[str, str], tuple[list[Any], list[str]]]
+    load: Callable[[Session, OrgUnit, list[Any], str, datetime, User | None], list[str]]
+
+
+BUNDLE_FILES: dict[str, BundleFile] = {}
+
+
+def bundle_file(name: str, parse: Callable[[str, str], tuple[list[Any], list[str]]],
+                load: Callable[..., list[str]]) -> None:
+    """Register a data file bundles may carry (see engine.money.register)."""
+    BUNDLE_FILES[name] = BundleFile(name, parse, load)
 
 
 @dataclass
@@ -34,8 +59,8 @@ class Bundle:
     dmn: dict[str, str] = field(default_factory=dict)
     forms: dict[str, str] = field(default_factory=dict)  # form key → YAML
     problems: list[str] = field(default_factory=list)
-    # Starting figures of the region's standard (standards.csv), loaded at deploy.
-    standards: list[standards.Entry] = field(default_factory=list)
+    # Entries of the registered data files (e.g. the region's starting standard), by file name.
+    data: dict[str, list[Any]] = field(default_factory=dict)
     # The bundle's README.md, kept with each version for the assumptions it lists.
     readme: str | None = None
 
@@ -46,11 +71,12 @@ def bundle_from_files(files: dict[str, bytes]) -> Bundle:
     for name, raw in sorted(files.items()):
         base = Path(name).name
         suffix = Path(base).suffix.lower()
-        if suffix not in (".bpmn", ".dmn", ".yaml", ".yml") and base not in (STANDARDS_FILE,
-                                                                             README_FILE):
+        if (suffix not in (".bpmn", ".dmn", ".yaml", ".yml") and base not in BUNDLE_FILES
+                and base != README_FILE):
             if suffix not in (".md", ".txt", ".svg", ".png"):
-                bundle.problems.append(
-                    f"{name}：不支持的文件类型（只接受 .bpmn、.dmn、.yaml 和 {STANDARDS_FILE}）")
+                extra = "、".join(sorted(BUNDLE_FILES))
+                accepted = ".bpmn、.dmn、.yaml" + (f" 和 {extra}" if extra else "")
+                bundle.problems.append(f"{name}：不支持的文件类型（只接受 {accepted}）")
             continue
         try:
             text = raw.decode("utf-8")
@@ -59,8 +85,8 @@ def bundle_from_files(files: dict[str, bytes]) -> Bundle:
             continue
         if base == README_FILE:
             bundle.readme = text
-        elif base == STANDARDS_FILE:
-            bundle.standards, problems = standards.parse_csv(text, name)
+        elif base in BUNDLE_FILES:
+            bundle.data[base], problems = BUNDLE_FILES[base].parse(text, name)
             bundle.problems.extend(problems)
         elif suffix == ".bpmn":
             bundle.bpmn[base] = text
@@ -79,7 +105,7 @@ def read_bundle_dir(path: str | Path) -> dict[str, bytes]:
         raise BundleInvalid([f"{path} 不是目录"])
     files = {p.name: p.read_bytes() for p in root.iterdir()
              if p.is_file() and (p.suffix.lower() in (".bpmn", ".dmn")
-                                        or p.name in (STANDARDS_FILE, README_FILE))}
+                                 or p.name in BUNDLE_FILES or p.name == README_FILE)}
     form_dir = root / "forms"
     if form_dir.is_dir():
         files.update({f"forms/{p.name}": p.read_bytes() for p in form_dir.iterdir()
@@ -115,7 +141,7 @@ def _resolve_forms(bundle: Bundle, models: dict[str, spiff.ProcessModel],
 
 def _names_household(form: forms.Form) -> bool:
     """Whether a start form names the household by its head (how a case finds it)."""
-    return any(f.name == households.HEAD_FIELD and f.required for f in form.fields)
+    return any(f.name == HEAD_FIELD and f.required for f in form.fields)
 
 
 def deploy(db: Session, actor: User | None, region_code: str,
@@ -139,9 +165,10 @@ def deploy(db: Session, actor: User | None, region_code: str,
         models, problems = spiff.check_bundle(bundle.bpmn, bundle.dmn)
         problems = bundle.problems + problems
         resolved = _resolve_forms(bundle, models, problems)
-        if not problems:  # a second deploy adds nothing; a different figure is a problem
-            problems = standards.load_entries(db, region, bundle.standards,
-                                              f"bundle:{region.code}", now, actor)
+        for name, entries in bundle.data.items():  # e.g. a second deploy adds no standard
+            if not problems:                         # and a different figure is a problem
+                problems = BUNDLE_FILES[name].load(db, region, entries,
+                                                   f"bundle:{region.code}", now, actor)
         if problems:
             raise BundleInvalid(problems)
         versions = []
@@ -244,6 +271,19 @@ def form_of(version: ProcedureVersion, form_key: str) -> forms.Form:
             raise NotFound(f"表单 {form_key} 不存在")
         form = _forms[(version.id, form_key)] = forms.load_form(text, f"{form_key}.yaml")
     return form
+
+
+def validate_form(form: forms.Form, data: Any, now: datetime | None = None) -> dict[str, Any]:
+    """Validate submitted data with a version's form (`form_of`): an application or a step's
+    submission; a bad value becomes `Invalid` with field paths.
+
+    Date rules ("not after today") compare with the engine clock's day in China."""
+    if not isinstance(data, dict):
+        raise Invalid({"data": ["提交内容应为对象（JSON object）"]})
+    try:
+        return form.validate(data, today=calendar.local_date(now or clock.now()))
+    except forms.FormInvalid as exc:
+        raise Invalid(exc.fields) from None
 
 
 def forget_cached() -> None:

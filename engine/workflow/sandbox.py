@@ -5,7 +5,7 @@ Every condition, script, timer, service parameter and DMN entry SpiffWorkflow ev
 through `SandboxEnvironment` (expressions.py defines the language, interpreter.py runs it).
 Scripts write what they assign into the task data only when they finish, and only plain data.
 `ScriptEngine` reports failures in Chinese, naming the expression or script line. The names
-other modules used from here (`check`, `UnsafeScript`, `step_budget`…) stay available.
+other modules used from here (`check`, `UnsafeScript`…) stay available.
 """
 
 from __future__ import annotations
@@ -30,10 +30,10 @@ from engine.workflow.expressions import (
     measure,
     parsed,
 )
-from engine.workflow.interpreter import MAX_STORED, Interpreter, step_budget, storable
+from engine.workflow.interpreter import MAX_STORED, Interpreter, storable
 
 __all__ = ["ExpressionError", "LimitExceeded", "SandboxEnvironment", "ScriptEngine",
-           "UnsafeScript", "check", "step_budget"]
+           "UnsafeScript", "check"]
 
 
 # ---------------------------------------------------------------- SpiffWorkflow environment

@@ -12,7 +12,7 @@ from SpiffWorkflow import TaskState
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent
 from SpiffWorkflow.bpmn.util.diff import SpecDiff, diff_workflow, migrate_workflow
 
-from engine.workflow import spiff
+from engine.workflow import bridge, spiff
 
 # Serialized task-spec attributes that may differ on an open or waiting task: they only say
 # where the case goes next, and the tasks after it are predicted anew on migration.
@@ -105,8 +105,10 @@ def _problems(wf_diff) -> list[str]:
     return list(dict.fromkeys(problems))
 
 
-def move(wf, new_model: spiff.ProcessModel) -> list[str]:
-    """Move the workflow onto the new model's spec if safe; else the reasons, untouched."""
+def move(wf, new_model: spiff.ProcessModel,
+         context: bridge.StepContext | None = None) -> list[str]:
+    """Move the workflow onto the new model's spec if safe; else the reasons, untouched.
+    SpiffWorkflow's migration runs with the step's context (engine/workflow/bridge.py)."""
     try:
         top, subs = diff_workflow(spiff.REGISTRY, wf, new_model.spec,
                                   new_model.subprocess_specs)
@@ -121,9 +123,10 @@ def move(wf, new_model: spiff.ProcessModel) -> list[str]:
     if problems:
         return problems
     waiting = {t.id: dict(t.internal_data) for t in wf.get_tasks(state=TaskState.WAITING)}
-    migrate_workflow(top, wf, new_model.spec)
-    for sp_id, sp in wf.subprocesses.items():
-        migrate_workflow(subs[sp_id], sp, new_model.subprocess_specs.get(sp.spec.name))
+    with bridge.calling(context):
+        migrate_workflow(top, wf, new_model.spec)
+        for sp_id, sp in wf.subprocesses.items():
+            migrate_workflow(subs[sp_id], sp, new_model.subprocess_specs.get(sp.spec.name))
     wf.subprocess_specs = new_model.subprocess_specs
     for task_id, data in waiting.items():  # a notice keeps its period, a timer its due time
         task = wf.get_task_from_id(task_id)

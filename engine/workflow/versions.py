@@ -1,42 +1,27 @@
-"""Procedure versions: what changed between two, and moving a running case to the newest.
+"""Procedure versions: what changed between two deployed versions of a procedure.
 
 A case stays on the version it started with (its state is restored with that version's
-cached spec); new cases take the newest (`procedures.newest_for`). A designer may move a
-running case to the newest version when SpiffWorkflow's workflow diff says it is safe:
-
-- no task the case has reached (open, waiting or done) lost its step in the new version,
-  because stored state names its steps and could not be restored against the new spec;
-- no open or waiting step changed what officials see or do there (name, lane, form,
-  deadline, timer or message), only what comes after it, which is predicted anew.
-
-Waiting tasks keep their internal data across the move, so a public notice's period does
-not restart. Everything is written in one transaction or not at all.
-
-The SpiffWorkflow side (task specs, task states, the spec and workflow diffs) lives in
-engine/workflow/spiff_versions.py; this module speaks of steps, versions and cases.
+cached spec); new cases take the newest (`procedures.newest_for`). Moving a running case to
+the newest version is casework (engine/casework/migration.py). The SpiffWorkflow side (task
+specs, task states, the spec and workflow diffs) lives in engine/workflow/spiff_versions.py;
+this module speaks of steps and versions.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
-from engine.casework import instances
-from engine.store import audit
-from engine.store.errors import BadRequest, Conflict, Forbidden, NotFound
-from engine.store.models import Case, OrgUnit, ProcedureVersion, User
-from engine.store.uow import unit_of_work
-from engine.time import clock
+from engine.store.errors import BadRequest, Forbidden, NotFound
+from engine.store.models import OrgUnit, ProcedureVersion, User
 from engine.workflow import procedures, spiff, spiff_versions
 from engine.workflow.spiff_versions import next_steps
 
 READ_ROLES = ("designer", "admin", "district")
-MIGRATE_ROLES = procedures.DEPLOYER_ROLES
 STEP_FIELDS = ("name", "level", "form_key", "due_working_days", "due_days")
 
 
@@ -141,43 +126,3 @@ def history(db: Session, key: str, region_code: str | None,
     found = _versions(db, key, region_code)
     return [VersionEntry(v, _diff(found[i + 1], v) if i + 1 < len(found) else None)
             for i, v in enumerate(found)]
-
-
-# ---------------------------------------------------------------- migrating a case
-
-
-def migrate(db: Session, actor: User, case_id: int, now: datetime | None = None) -> Case:
-    """Move a running case to the newest version of its procedure, if that is safe."""
-    now = now or clock.now()
-    _require(actor, MIGRATE_ROLES, "只有流程设计人员或管理员可以迁移案件")
-    with unit_of_work(db):
-        case = db.scalar(select(Case).options(joinedload(Case.instance),
-                                              joinedload(Case.procedure))
-                         .where(Case.id == case_id))
-        if case is None or not case.org_path.startswith(actor.org.path):
-            raise NotFound("案件不存在")
-        if case.status != "running":
-            raise Conflict("案件已办结，无需迁移")
-        old = case.procedure
-        village = db.get(OrgUnit, case.village_id)
-        new = procedures.newest_for(db, old.key, village)
-        if new.id == old.id or (new.region_id == old.region_id and new.version < old.version):
-            raise Conflict(f"案件已在最新版本（第 {old.version} 版），无需迁移")
-        new_model = procedures.model_of(new)
-        instance = case.instance
-        wf = spiff.load(instance.state, procedures.model_of(old))
-        before = instances.snapshot(wf)
-        open_before = instances.open_rows(db, case)
-        with instances.running(db, case, now):
-            problems = spiff_versions.move(wf, new_model)
-        if not problems and not spiff_versions.restorable(wf, new_model):
-            problems = ["迁移后的流程状态无法按新版本恢复"]
-        if problems:
-            raise Conflict(f"案件无法迁移到第 {new.version} 版：{'；'.join(problems)}")
-        instances.save(db, case, instance, new_model, wf, before, open_before, now)
-        case.procedure = new
-        audit.record(db, now, actor, "case.migrated", case=case,
-                     comment=f"由第 {old.version} 版迁移至第 {new.version} 版",
-                     changes={"from_version": old.version, "to_version": new.version,
-                              "from_version_id": old.id, "to_version_id": new.id})
-    return case

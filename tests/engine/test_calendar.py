@@ -4,6 +4,7 @@ from datetime import date
 
 import pytest
 
+from engine.casework import deadlines
 from engine.store.errors import Invalid
 from engine.time import calendar
 from tests.factories import ORGS
@@ -34,17 +35,19 @@ def test_a_deadline_running_into_an_unloaded_year_names_the_year(db):
 
 
 def test_importing_a_year_covers_it_and_replaces_dates(db):
-    calendar.import_csv(db, "date,is_workday,note\n2027-01-01,false,元旦\n2027-02-06,1,调休\n")
+    deadlines.import_calendar(
+        db, "date,is_workday,note\n2027-01-01,false,元旦\n2027-02-06,1,调休\n")
     assert add(db, "2026-12-31", 1) == date(2027, 1, 4)    # 1/1 holiday, then the weekend
     assert add(db, "2027-02-05", 1) == date(2027, 2, 6)    # imported working Saturday
-    calendar.import_csv(db, "date,is_workday,note\n2027-02-06,false,改为休息\n")
+    deadlines.import_calendar(db, "date,is_workday,note\n2027-02-06,false,改为休息\n")
     assert add(db, "2027-02-05", 1) == date(2027, 2, 8)
     assert calendar.show(db, 2027).covered
 
 
 def test_a_bad_calendar_file_imports_nothing(db):
     with pytest.raises(Invalid) as err:
-        calendar.import_csv(db, "date,is_workday,note\n2027-13-01,false,x\n2027-01-02,maybe,y\n")
+        deadlines.import_calendar(
+            db, "date,is_workday,note\n2027-13-01,false,x\n2027-01-02,maybe,y\n")
     assert len(err.value.fields["file"]) == 2
     assert not calendar.show(db, 2027).covered
 
@@ -53,7 +56,8 @@ def test_a_region_adds_local_days_for_cases_under_it_only(db):
     from engine.people import orgs
 
     orgs.import_csv(db, ORGS)
-    calendar.import_csv(db, "date,is_workday,note\n2026-11-02,false,地方节日\n", region_code="T1")
+    deadlines.import_calendar(db, "date,is_workday,note\n2026-11-02,false,地方节日\n",
+                              region_code="T1")
     assert add(db, "2026-10-30", 1) == date(2026, 11, 2)
     assert add(db, "2026-10-30", 1, ("D1", "T1", "V11")) == date(2026, 11, 3)
 

@@ -51,8 +51,8 @@ def test_two_concurrent_completions_one_wins_one_conflicts(world, monkeypatch):
     real_complete = spiff.complete
     who = threading.local()
 
-    def complete_then_wait(wf, workflow_task_id, data):
-        ok = real_complete(wf, workflow_task_id, data)
+    def complete_then_wait(wf, workflow_task_id, data, context=None):
+        ok = real_complete(wf, workflow_task_id, data, context)
         reached.append(who.username)
         both_ran.wait()  # both have read and run the workflow before either writes
         return ok

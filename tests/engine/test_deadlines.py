@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.casework import cases
+from engine.casework import cases, deadlines
 from engine.people import accounts, orgs
 from engine.store.models import AuditEvent, CalendarDay, CalendarYear, HumanTask
 from engine.time import calendar
@@ -49,7 +49,7 @@ def test_an_unknown_deadline_is_written_on_the_case_and_shows_in_its_history(wor
 def test_importing_the_year_dates_what_was_left_without_a_deadline(world):
     case = start_late(world)
     task = open_task(world.db, case.id)
-    calendar.import_csv(world.db, YEAR_2027, actor=accounts.by_username(world.db, "admin"))
+    deadlines.import_calendar(world.db, YEAR_2027, actor=accounts.by_username(world.db, "admin"))
     world.db.expire_all()
     task = world.db.get(HumanTask, task.id)
     # 12/29, 12/30, 12/31, (1/1 holiday, weekend), 1/4, 1/5: ends at midnight Beijing time.
@@ -61,13 +61,13 @@ def test_importing_the_year_dates_what_was_left_without_a_deadline(world):
     assert [(e.case_id, e.task_id) for e in dated] == [(case.id, task.id), (case.id, None)]
     assert "2027-01-05" in dated[0].comment and "2027-02-09" in dated[1].comment
     assert {e.actor_name for e in dated} == {"admin"}
-    calendar.import_csv(world.db, YEAR_2027)  # once only: nothing left to date
+    deadlines.import_calendar(world.db, YEAR_2027)  # once only: nothing left to date
     assert len(events(world.db, "deadline.set")) == 2
 
 
 def test_a_deadline_still_beyond_the_calendar_stays_unknown(world):
     case = start_late(world)
-    calendar.import_csv(world.db, "date,is_workday,note\n2028-01-03,false,地方\n")
+    deadlines.import_calendar(world.db, "date,is_workday,note\n2028-01-03,false,地方\n")
     assert open_task(world.db, case.id).due_at is None
     assert events(world.db, "deadline.set") == []
 

@@ -146,7 +146,8 @@ def test_api_answers_the_contract_keys(world, client):
         "level_ratio": 0.156,  # 125 / 800 = 0.15625 → 0.156
         "overdue_share": 0.0}
     assert body["by_step"]["district_confirmation"] == {
-        "name": "市（区）民政部门审核确认", "open": 1, "completed": 2, "avg_days": 0.0, "overdue": 0}
+        "name": "市（区）民政部门审核确认", "open": 1, "completed": 2, "avg_days": 0.0,
+        "overdue": 0}
     assert body["by_category"] == [{"category": "serious_illness", "households": 2,
                                     "persons": 6, "amount_total": 750.0}]
     assert (body["gradual_exit"], body["new_persons"]) == (0, 6)

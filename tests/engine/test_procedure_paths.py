@@ -5,10 +5,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from engine.casework import cases, tasks, timers
+from engine.casework import cases, deadlines, tasks, timers
 from engine.store.errors import Conflict, Forbidden, Invalid
 from engine.store.models import AuditEvent, HumanTask, ProcessInstance
-from engine.time import calendar, clock
+from engine.time import clock
 from tests.factories import after_notice, make_world, open_task, valid_application, walk
 
 STEPS = ["village_evaluation", "township_review", "district_crosscheck",
@@ -107,7 +107,7 @@ CALENDAR_2031 = """date,is_workday,note
 
 def test_a_new_case_is_due_in_30_working_days_and_can_be_extended_to_45_once(world):
     db = world.db
-    calendar.import_csv(db, CALENDAR_2031)
+    deadlines.import_calendar(db, CALENDAR_2031)
     opened = datetime(2031, 3, 3, 1, 30, tzinfo=UTC)  # Monday 3 March, 09:30 in Beijing
     # Counted by hand from the day after opening: 4-7 March (4), 13-15 (7), 17-21 (12),
     # 24-28 (17), 31 March-3 April (21), 7-11 (26), 14-17 April (30) → due at the end of

@@ -2,7 +2,7 @@
 library still has exactly what is patched, so an upgrade that moves it fails here by name
 rather than silently in a running case; (b) the patched behaviour still works.
 
-The patches: the timer module's `datetime` (engine/time/clock.py), `DMNEngine` swapped for
+The patches: the timer module's `datetime` (engine/workflow/bridge.py), `DMNEngine` swapped for
 `StrictDMNEngine` by `__class__`, `Task._children` / `Task._parent` rewired by
 `_prune_history`, and `_LeanWorkflowConverter`, a re-implementation of the library's
 workflow converter (engine/workflow/spiff/storage.py).
@@ -34,7 +34,7 @@ from SpiffWorkflow.task import Task
 
 from engine.store.errors import ModelError
 from engine.time import clock
-from engine.workflow import spiff
+from engine.workflow import bridge, spiff
 from engine.workflow.spiff import decisions, parsing, storage
 
 HEAD = """<?xml version="1.0" encoding="UTF-8"?>
@@ -127,7 +127,7 @@ def test_the_exact_spiffworkflow_release_is_installed():
     assert version("SpiffWorkflow") == "3.2.0"
 
 
-# ------------------------------------------------------------ timer clock (engine/time/clock.py)
+# -------------------------------------------------------- timer clock (engine/workflow/bridge.py)
 
 
 def test_the_timer_module_still_reads_now_from_its_own_datetime_name():
@@ -138,8 +138,8 @@ def test_the_timer_module_still_reads_now_from_its_own_datetime_name():
     assert list(inspect.signature(
         spiff_timer.TimerEventDefinition.get_timedelta_from_start).parameters) == [
         "parsed_duration", "start"]
-    assert spiff_timer.datetime is clock._ClockDatetime  # the swap took
-    assert issubclass(clock._ClockDatetime, datetime)
+    assert spiff_timer.datetime is bridge.SpiffDatetime  # the swap took
+    assert issubclass(bridge.SpiffDatetime, datetime)
 
 
 def test_a_duration_timer_counts_from_the_frozen_clock_and_fires_only_once_due(loop_model):
@@ -154,6 +154,23 @@ def test_a_duration_timer_counts_from_the_frozen_clock_and_fires_only_once_due(l
     with clock.frozen(datetime(2031, 3, 5, 5, 6, 8, tzinfo=UTC)):
         spiff.fire_timers(wf)
         assert wf.is_completed()
+
+
+def test_inside_a_step_the_timer_module_reads_the_step_instant_not_the_clock(loop_model):
+    """A case's step passes its instant in its context (engine/workflow/bridge.py); the engine
+    clock (the suite's, in 2026) plays no part."""
+    def step(at: datetime) -> bridge.StepContext:
+        return bridge.StepContext(db=None, now=at)
+
+    wf = started(loop_model)
+    (task,) = spiff.ready_user_tasks(wf)
+    assert spiff.complete(wf, str(task.id), {"redo": False}, step(T0))
+    assert spiff.next_timer_at(wf) == datetime(2031, 3, 5, 5, 6, 7, tzinfo=UTC)
+    spiff.fire_timers(wf, step(datetime(2031, 3, 5, 5, 6, 6, tzinfo=UTC)))
+    assert not wf.is_completed()
+    spiff.fire_timers(wf, step(datetime(2031, 3, 5, 5, 6, 8, tzinfo=UTC)))
+    assert wf.is_completed()
+    assert bridge.context() is None  # the context lasts as long as the call, no longer
 
 
 def test_outside_a_frozen_block_the_timer_module_follows_the_engine_clock(monkeypatch):

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from engine.casework import cases, tasks
+from engine.casework import cases, migration, tasks
 from engine.store.errors import Conflict, Forbidden
 from engine.store.models import AuditEvent, Case, HumanTask, ProcessInstance
 from engine.time import clock
@@ -153,7 +153,7 @@ def test_a_case_waiting_at_an_unchanged_step_migrates_and_reaches_the_new_step(w
     row = open_task(db, case.id)
     v2 = deploy(world, v2_files())
     procedures.forget_cached()
-    migrated = versions.migrate(db, world.user("designer"), case.id)
+    migrated = migration.migrate(db, world.user("designer"), case.id)
     assert migrated.procedure_version_id == v2
     assert open_task(db, case.id).id == row.id  # the open row is still the live task
     event, = migrated_events(db, case.id)
@@ -176,7 +176,7 @@ def test_a_case_in_a_notice_keeps_its_notice_period_when_migrated(world):
     walk(world, case.id, ["approve"])
     ends = db.get(ProcessInstance, case.instance.id).next_timer_at
     deploy(world, v2_files())
-    versions.migrate(db, world.user("admin"), case.id, now=clock.now() + timedelta(days=2))
+    migration.migrate(db, world.user("admin"), case.id, now=clock.now() + timedelta(days=2))
     assert db.get(ProcessInstance, case.instance.id).next_timer_at == ends
 
 
@@ -187,7 +187,7 @@ def test_a_case_whose_current_step_was_removed_is_not_migrated(world):
     before = state_of(db, case.id)
     deploy(world, without_village_evaluation())
     with pytest.raises(Conflict) as err:
-        versions.migrate(db, world.user("designer"), case.id)
+        migration.migrate(db, world.user("designer"), case.id)
     assert "当前步骤“村级评议推荐”（village_evaluation）在新版本中已删除" in str(err.value)
     db.expire_all()
     assert db.get(Case, case.id).procedure_version_id == v1
@@ -204,7 +204,7 @@ def test_a_case_at_a_step_renamed_or_after_a_removed_step_is_not_migrated(world)
     assert open_task(db, at_review.id).step == "township_review"
     deploy(world, v2_files())
     with pytest.raises(Conflict, match="township_review.*已修改（名称）"):
-        versions.migrate(db, world.user("designer"), at_review.id)
+        migration.migrate(db, world.user("designer"), at_review.id)
     assert migrated_events(db, at_review.id) == []
 
 
@@ -217,7 +217,7 @@ def test_a_step_finished_before_the_current_lap_does_not_block_migration(world):
     after_notice(db, clock.now())
     deploy(world, without_village_evaluation())
     before = at_review.procedure_version_id
-    case = versions.migrate(db, world.user("designer"), at_review.id)
+    case = migration.migrate(db, world.user("designer"), at_review.id)
     newest = procedures.newest_in_region(db, "linzi_identification", "D1")
     assert case.procedure_version_id == newest.id != before
     assert len(migrated_events(db, at_review.id)) == 1
@@ -227,9 +227,9 @@ def test_a_step_finished_before_the_current_lap_does_not_block_migration(world):
 def test_migrating_is_for_designers_and_admins_and_only_forward(world):
     case = start(world)
     with pytest.raises(Forbidden):
-        versions.migrate(world.db, world.user("dist"), case.id)
+        migration.migrate(world.db, world.user("dist"), case.id)
     with pytest.raises(Conflict, match="最新版本"):
-        versions.migrate(world.db, world.user("designer"), case.id)
+        migration.migrate(world.db, world.user("designer"), case.id)
 
 
 # ---------------------------------------------------------------- API

@@ -61,7 +61,7 @@ def test_a_worker_that_dies_mid_pass_loses_nothing(world, monkeypatch):
     case = start(world, now)
     walk(world, case.id, ["approve"], now)
 
-    def crash(wf):
+    def crash(wf, context=None):
         raise RuntimeError("killed")
 
     monkeypatch.setattr(spiff, "fire_timers", crash)

@@ -132,8 +132,8 @@ def test_data_a_script_leaves_that_json_cannot_hold_is_a_model_error(world, clie
     task = open_task(world.db, case.id)
     real_complete = spiff.complete
 
-    def script_leaves_a_generator(wf, workflow_task_id, data):
-        done = real_complete(wf, workflow_task_id, data)
+    def script_leaves_a_generator(wf, workflow_task_id, data, context=None):
+        done = real_complete(wf, workflow_task_id, data, context)
         for t in wf.get_tasks():
             t.data["leftover"] = (n for n in range(3))  # what `x = (n for n in ...)` leaves
         return done

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from engine.casework import migration
 from engine.workflow import versions
 
 from ..extensions import db
@@ -51,6 +52,6 @@ def procedure_diff(args, key: str):
 @api.alt_response(200, schema=schemas.Migrated, success=True)
 def migrate_case(case_id: int):
     """Move a running case to the newest version of its procedure; 409 says why not."""
-    case = versions.migrate(db.session, actor(), case_id)
+    case = migration.migrate(db.session, actor(), case_id)
     return {"id": case.id, "procedure": case.procedure.key, "version": case.procedure.version,
             "status": case.status}

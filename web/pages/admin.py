@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine.casework import jobs, notifications, overdue, timers, workspace
+from engine.casework import deadlines, jobs, notifications, overdue, timers, workspace
 from engine.store import audit
 from engine.store.errors import Invalid
 from engine.store.models import Job
@@ -173,8 +173,8 @@ def calendar_upload():
         return _calendar_page(_year(), [_("请选择要导入的 CSV 文件")], region,
                               status_for(Invalid))
     try:
-        years = calendar.import_csv(db.session, _decode(upload.read()), region or None,
-                                    actor())
+        years = deadlines.import_calendar(db.session, _decode(upload.read()),
+                                          region or None, actor())
     except Invalid as err:
         problems = [m for messages in err.fields.values() for m in messages]
         return _calendar_page(_year(), problems, region, status_for(err))

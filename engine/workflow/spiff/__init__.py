@@ -2,8 +2,10 @@
 
 Everything that knows SpiffWorkflow's API lives in this package or in its few siblings
 (spiff_versions.py: diff and migration; sandbox.py and operations.py: the script engine, which
-runs designer text in interpreter.py, never in Python; engine/time/clock.py: the timer clock), so
-the rest of the engine speaks of steps, levels and forms. One module per concern:
+runs designer text in interpreter.py, never in Python; bridge.py: the step's context for
+SpiffWorkflow's callbacks, and the timer clock), so the rest of the engine speaks of steps,
+levels and forms. Every call that runs a model takes the step's context (bridge.StepContext).
+One module per concern:
 
 - `model`: what a parsed procedure is (steps, levels, limits, decision tables);
 - `parsing`: bundle → models, and every check deploy runs;

@@ -10,7 +10,8 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine.store.errors import ModelError
-from engine.workflow import sandbox
+from engine.workflow import bridge
+from engine.workflow.bridge import StepContext
 from engine.workflow.spiff.model import (
     SCRIPT_ENGINE,
     ProcessModel,
@@ -28,8 +29,10 @@ class _Facts:
         self.script_engine = SCRIPT_ENGINE
 
 
-def decide(model: ProcessModel, decision_ids: list[str], data: dict[str, Any]) -> dict[str, Any]:
-    """Evaluate decisions of the model's bundle in turn, each seeing the ones before.
+def decide(model: ProcessModel, decision_ids: list[str], data: dict[str, Any],
+           context: StepContext | None = None) -> dict[str, Any]:
+    """Evaluate decisions of the model's bundle in turn, each seeing the ones before and
+    what `context` gives designer text (the region's standard on the day they apply).
 
     Returns the data with every decision's outputs merged in. A decision the bundle does not
     have, or one that fails or matches no rule, is a ModelError.
@@ -40,7 +43,7 @@ def decide(model: ProcessModel, decision_ids: list[str], data: dict[str, Any]) -
         if engine is None:
             raise ModelError(f"流程包中没有决策表 {decision_id}")
         try:
-            with sandbox.step_budget():
+            with bridge.calling(context):
                 facts.update(engine.result(_Facts(decision_id, facts)))
         except SpiffWorkflowException as exc:
             raise ModelError(f"{decision_id}：{exc}") from exc

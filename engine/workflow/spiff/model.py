@@ -19,8 +19,7 @@ from SpiffWorkflow.dmn.specs.model import HitPolicy
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine.store.errors import ModelError
-from engine.time import calendar
-from engine.workflow import bpmn_checks, operations, sandbox
+from engine.workflow import bpmn_checks, bridge, operations, sandbox
 
 LEVEL_ALIASES: dict[str, str] = {}
 for _level, _names in {
@@ -37,7 +36,7 @@ BPMN_NS = bpmn_checks.NS
 SUPPORTED_HIT_POLICIES = ("UNIQUE", "COLLECT")
 
 SCRIPT_ENGINE = operations.ScriptEngine(
-    environment=sandbox.SandboxEnvironment(calendar.EXPRESSION_HELPERS))
+    environment=sandbox.SandboxEnvironment(operations.BARE_FUNCTIONS))
 
 
 @dataclass(frozen=True)
@@ -97,10 +96,11 @@ class StrictDMNEngine(DMNEngine):
 
 
 @contextmanager
-def model_errors() -> Iterator[None]:
-    """Errors raised by the model (conditions, scripts, decisions) as a domain error."""
+def model_errors(context: bridge.StepContext | None = None) -> Iterator[None]:
+    """Run SpiffWorkflow with the step's context for its callbacks (engine/workflow/bridge.py);
+    errors raised by the model (conditions, scripts, decisions) become a domain error."""
     try:
-        with sandbox.step_budget():
+        with bridge.calling(context):
             yield
     except SpiffWorkflowException as exc:
         where = getattr(getattr(exc, "task", None), "task_spec", None)

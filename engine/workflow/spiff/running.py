@@ -1,5 +1,8 @@
 """Running a workflow: starting, completing a step, firing timers, notices and objections,
-and reading how it ended."""
+and reading how it ended.
+
+Each call that runs the model takes the step's `context` (engine/workflow/bridge.py), which
+its expressions, service operations and timers see; None only for a bare workflow (tests)."""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 
 from engine.store import amounts
 from engine.time import clock
+from engine.workflow.bridge import StepContext
 from engine.workflow.spiff.model import (
     SCRIPT_ENGINE,
     ProcessModel,
@@ -27,12 +31,13 @@ from engine.workflow.spiff.model import (
 )
 
 
-def start(model: ProcessModel, application: dict[str, Any]) -> BpmnWorkflow:
+def start(model: ProcessModel, application: dict[str, Any],
+          context: StepContext | None = None) -> BpmnWorkflow:
     """A new workflow with the application as its data, run up to its first wait."""
     wf = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=SCRIPT_ENGINE)
     first = wf.get_next_task(state=TaskState.READY)
     first.set_data(**application)
-    with model_errors():
+    with model_errors(context):
         wf.do_engine_steps()
     return wf
 
@@ -48,21 +53,22 @@ def find_ready(wf: BpmnWorkflow, workflow_task_id: str):
     return task
 
 
-def complete(wf: BpmnWorkflow, workflow_task_id: str, data: dict[str, Any]) -> bool:
+def complete(wf: BpmnWorkflow, workflow_task_id: str, data: dict[str, Any],
+             context: StepContext | None = None) -> bool:
     """Run one ready user task with the form data and every engine step after it."""
     task = find_ready(wf, workflow_task_id)
     if task is None:
         return False
     task.set_data(**data)
-    with model_errors():
+    with model_errors(context):
         task.run()
         wf.do_engine_steps()
     return True
 
 
-def fire_timers(wf: BpmnWorkflow) -> None:
-    """Fire whatever timers are due at the (frozen) current instant and run on."""
-    with model_errors():
+def fire_timers(wf: BpmnWorkflow, context: StepContext | None = None) -> None:
+    """Fire whatever timers are due at the step's instant and run on."""
+    with model_errors(context):
         wf.refresh_timers()
         wf.do_engine_steps()
 
@@ -108,13 +114,14 @@ def waiting_notices(wf: BpmnWorkflow) -> dict[str, WaitingNotice]:
 OBJECTION_MESSAGE = "objection"
 
 
-def send_objection(wf: BpmnWorkflow, payload: dict[str, Any]) -> bool:
+def send_objection(wf: BpmnWorkflow, payload: dict[str, Any],
+                   context: StepContext | None = None) -> bool:
     """Deliver an objection to the notice the workflow waits on, if the model catches one."""
     for task in wf.get_tasks(state=TaskState.WAITING):
         for definition in _definitions(task):
             if (isinstance(definition, MessageEventDefinition)
                     and definition.name == OBJECTION_MESSAGE):
-                with model_errors():
+                with model_errors(context):
                     wf.send_event(BpmnEvent(definition, payload,
                                             definition.get_correlations(task, payload)))
                     wf.do_engine_steps()

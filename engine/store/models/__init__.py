@@ -32,7 +32,7 @@ from engine.store.models.casework import (
     ProcedureVersion,
     ProcessInstance,
 )
-from engine.store.models.money import Benefit, Household, Standard
+from engine.store.models.money import Benefit, Household, HouseholdExit, Standard
 from engine.store.models.people import ApiToken, LoginFailure, OrgUnit, User
 from engine.store.models.records import AuditChain, AuditEvent, CalendarDay, CalendarYear
 
@@ -48,6 +48,7 @@ __all__ = [
     "CalendarYear",
     "Case",
     "Household",
+    "HouseholdExit",
     "HumanTask",
     "JSONType",
     "Job",

@@ -109,3 +109,22 @@ def of_household(db: Session, household_id: int) -> list[HouseholdExit]:
     """A household's 销号 records, oldest first."""
     return list(db.scalars(select(HouseholdExit).where(HouseholdExit.household_id == household_id)
                            .order_by(HouseholdExit.id)))
+
+
+def exit_procedures(db: Session, household: Household) -> list[tuple[str, str, str]]:
+    """The stand-alone exit procedures deployed for the household's village (not reviews,
+    which the worker starts): (procedure key, name, village code), for a "发起退出" action."""
+    from engine.workflow import procedures
+
+    code = [c for c in household.org_path.split("/") if c][-1:]
+    village = db.scalar(select(OrgUnit).where(OrgUnit.code.in_(code)))
+    if village is None:
+        return []
+    found: dict[str, tuple[str, str, str]] = {}
+    for version in procedures.list_versions(db):
+        if version.key in found or not village.path.startswith(version.region.path):
+            continue
+        model = procedures.model_of(version)
+        if model.exits and not model.review_months:
+            found[version.key] = (version.key, version.name, village.code)
+    return sorted(found.values())

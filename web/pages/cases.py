@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from engine.casework import cases, objections, workspace
 from engine.casework.cases import CaseDetail
-from engine.money import households
+from engine.money import deregistration, households
 from engine.store.errors import Invalid
 from engine.store.models import CASE_STATUSES
 from engine.workflow import procedures
@@ -91,7 +91,14 @@ HOUSEHOLD_STATUS = {"running": _l("有案件正在办理"), "active": _l("在保
 def household(household_id: int):
     """A household (动态管理): whether it is in, its benefit now, and every case of it."""
     found = households.summary(db.session, actor(), household_id)
-    return render_template("pages/household.html", h=found,
+    exits = deregistration.of_household(db.session, found.household.id)
+    # "发起退出": the exits deployed for its village, for who may start cases there (the
+    # engine checks again, and refuses a household no longer on the roll).
+    can_start = found.status == "active" and actor().role in ("clerk", "village", "admin")
+    return render_template("pages/household.html", h=found, exits=exits,
+                           reasons=deregistration.REASONS,
+                           exit_procedures=deregistration.exit_procedures(
+                               db.session, found.household) if can_start else [],
                            status=str(HOUSEHOLD_STATUS.get(found.status, found.status)))
 
 

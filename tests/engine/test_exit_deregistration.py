@@ -1,9 +1,9 @@
-"""Exit and 销号 (临扶组字〔2017〕3号: 建立扶贫对象销号制度，完善贫困人口退出标准和程序), in Linzi and
-the generic chain: an exit is proposed for a household on the roll, named by household (not by
-re-entering an application), checked by the township with the income test against the
-standard, posted in the village, confirmed by the district, and ends with a 销号 record (day,
-reason, document) beside the benefit's end. A refusal or a withdrawal leaves the household as
-it was. Dates are written out (2026, on the shipped calendar)."""
+"""Exit and 销号 (临扶组字〔2017〕3号: 建立扶贫对象销号制度，完善贫困人口退出标准和程序),
+in Linzi and the generic chain: an exit is proposed for a household on the roll, named by
+household (not by re-entering an application), checked by the township with the income test
+against the standard, posted in the village, confirmed by the district, and ends with a 销号
+record (day, reason, document) beside the benefit's end. A refusal or a withdrawal leaves the
+household as it was. Dates are written out (2026, on the shipped calendar)."""
 
 from __future__ import annotations
 

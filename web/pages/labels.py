@@ -35,6 +35,7 @@ ACTION = {
     "job.created": _l("发起批量处理"),
     "benefit.adjusted": _l("调整保障金额"),
     "benefit.ended": _l("停发保障金"),
+    "household.deregistered": _l("销号"),
 }
 ROLE = {
     "clerk": _l("镇（街道）受理窗口"),

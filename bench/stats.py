@@ -3,7 +3,7 @@
 Households with a benefit in force (one approved case and one `approval` benefit row each,
 inserted in bulk over 1,000 villages, with a category and an area in their facts), a tenth of
 them exited this month, and one step per tenth household open or completed in the month; then
-`engine.store.amounts.monthly.build` for district D1, --samples times. Issue 14 sets no target for
+`engine.money.monthly.build` for district D1, --samples times. Issue 14 sets no target for
 statistics; the figure is reported beside the payroll's 10 s for scale.
 
     .venv/bin/python bench/stats.py [--households 100000] [--samples 3] [--database-url URL]

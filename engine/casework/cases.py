@@ -11,7 +11,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from engine.casework import attachments, hits, instances, moves, objections
-from engine.money import benefits, households
+from engine.money import deregistration, households
 from engine.people import scope
 from engine.people.orgs import by_code
 from engine.store import audit
@@ -74,21 +74,25 @@ def start(db: Session, actor: User, procedure_key: str, village_code: str,
         version = procedures.newest_for(db, procedure_key, village)
         model = procedures.model_of(version)
         form = procedures.form_of(version, model.start_form)
+        if model.exits:  # an exit names a household on the roll, by id or head's ID number
+            application = deregistration.name_household(db, version, village, application)
         clean = procedures.validate_form(form, application, now)
-        case = open_case(db, actor, version, village, clean, comment, now)
+        on_file = deregistration.on_roll(db, version, village, clean) if model.exits else {}
+        case = open_case(db, actor, version, village, clean, comment, now, on_file)
         attachments.attach(db, actor, case, form, clean, uploads, now)
-        if model.exits and benefits.in_force(db, case) is None:  # rolls the case back
-            raise Invalid({households.HEAD_FIELD: [
-                "该户没有正在享受的待遇（未查到此户主身份证号码的在保家庭），不能办理退出或复核"]})
     return case
 
 
 def open_case(db: Session, actor: User | None, version: ProcedureVersion, village: OrgUnit,
-              clean: dict[str, Any], comment: str, now: datetime) -> Case:
+              clean: dict[str, Any], comment: str, now: datetime,
+              on_file: dict[str, Any] | None = None) -> Case:
     """Open a case with a validated application, in the caller's transaction (no scope
-    check): `start` for one household, the yearly review job (engine.casework.reviews) for many."""
+    check): `start` for one household, the yearly review job (engine.casework.reviews) for many.
+    `on_file` is the household's application on file (an exit): the workflow starts with it
+    under the submitted fields, while the case keeps only what was submitted."""
     model = procedures.model_of(version)
-    name, size = _household(clean)
+    data = {**(on_file or {}), **clean}
+    name, size = _household(data)
     case = Case(
         procedure_version_id=version.id,
         village_id=village.id,
@@ -110,7 +114,7 @@ def open_case(db: Session, actor: User | None, version: ProcedureVersion, villag
     audit.record(db, now, actor, "case.opened", case=case, step=model.start_form,
                  comment=comment, changes={"application_sha256": audit.application_digest(clean)})
     _record_unknown_due(db, case, now, unknown_due)
-    moves.start(db, case, now, model, clean)
+    moves.start(db, case, now, model, data)
     return case
 
 

@@ -16,7 +16,7 @@ from functools import cache
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from engine.money import benefits
+from engine.money import benefits, deregistration
 from engine.store import audit
 from engine.store.errors import Invalid
 from engine.store.models import (
@@ -170,6 +170,7 @@ def save(db: Session, case: Case, instance: ProcessInstance, model: spiff.Proces
         audit.record(db, now, None, f"case.{status}", case=case)
         if status == "approved":
             benefits.on_approved(db, case, spiff.final_data(wf), now, model.decision_names)
-        elif status == "exited":  # every exit stops the household's benefit
+        elif status == "exited":  # every exit stops the household's benefit, and 销号
             benefits.end_for(db, case, now)
+            deregistration.record(db, case, spiff.final_data(wf), now)
     return still_open + opened

@@ -248,21 +248,26 @@ def test_yearly_review_starts_one_case_per_active_household_in_batches(world, mo
 def test_ad_hoc_exit_case(world):
     at = clock.now() - timedelta(days=100)
     ident = approved(world, at)
-    case = cases.start(world.db, world.user("vil11"), "linzi_exit", "V11", ident.application,
+    case = cases.start(world.db, world.user("vil11"), "linzi_exit", "V11",
+                       {"head_id_number": ident.application["head_id_number"],
+                        "exit_reason": "stable_out_of_poverty", "proposal_note": "务工收入稳定"},
                        now=at + timedelta(days=20))
     assert case.household_id == ident.household_id
-    check = {"exit_reason": "income_stable", "eight_have": ALL_HAVE, "findings": "务工收入稳定",
-             "per_capita_income": 5000}
+    check = {"checked_on": "2026-02-20", "investigators": "张伟、刘芳",
+             "exit_reason": "stable_out_of_poverty", "eight_have": ALL_HAVE,
+             "findings": "务工收入稳定", "per_capita_income": 5000, "decision": "approve"}
     task = open_task(world.db, case.id)
-    tasks.complete(world.db, world.user("vil11"), task.id, check, now=at + timedelta(days=21))
-    assert open_task(world.db, case.id).step == "village_exit_check"  # 8 of 16: refused
+    tasks.complete(world.db, world.user("town1"), task.id, check, now=at + timedelta(days=21))
+    assert open_task(world.db, case.id).step == "township_check"  # 8 of 16: refused
     task = open_task(world.db, case.id)
-    tasks.complete(world.db, world.user("vil11"), task.id,
+    tasks.complete(world.db, world.user("town1"), task.id,
                    {**check, "exit_reason": "moved_away"}, now=at + timedelta(days=22))
+    after_notice(world.db, at + timedelta(days=22))
     task = open_task(world.db, case.id)
-    assert task.step == "township_confirm"
-    tasks.complete(world.db, world.user("town1"), task.id, {"decision": "approve"},
-                   now=at + timedelta(days=23))
+    assert task.step == "district_confirm"
+    tasks.complete(world.db, world.user("dist"), task.id,
+                   {"decision": "approve", "exit_document": "临民退字〔2026〕7号"},
+                   now=at + timedelta(days=31))
     world.db.expire_all()
     assert world.db.get(Case, case.id).status == "exited"
     assert benefits.current(world.db, ident.id).source == f"exit:{case.id}"

@@ -79,16 +79,25 @@ def linzi_enrolled(world) -> Case:
     return case
 
 
+def exit_proposal(ident: Case, reason: str = "moved_away") -> dict:
+    """An exit names the household on the roll (its head's ID number), not its application."""
+    return {"head_id_number": ident.application["head_id_number"], "exit_reason": reason,
+            "proposal_note": "全家迁往外省"}
+
+
 def test_linzi_exit_ends_the_benefit(world, client):
     ident = linzi_enrolled(world)
     assert page(world, client, ident)["status"] == "active"
     at = AT + timedelta(days=60)
     exit_case = cases.start(world.db, world.user("vil11"), "linzi_exit", "V11",
-                            ident.application, now=at)
-    tasks.complete(world.db, world.user("vil11"), open_task(world.db, exit_case.id).id,
-                   {"exit_reason": "moved_away", "findings": "全家迁往外省"}, now=at)
+                            exit_proposal(ident), now=at)
     tasks.complete(world.db, world.user("town1"), open_task(world.db, exit_case.id).id,
-                   {"decision": "approve"}, now=at + timedelta(hours=1))
+                   {"checked_on": DAY, "investigators": "张伟、刘芳", "exit_reason": "moved_away",
+                    "findings": "全家迁往外省", "decision": "approve"}, now=at)
+    at = after_notice(world.db, at)
+    tasks.complete(world.db, world.user("dist"), open_task(world.db, exit_case.id).id,
+                   {"decision": "approve", "exit_document": "临民退字〔2026〕5号"},
+                   now=at + timedelta(hours=1))
     assert_exited(world, client, ident, exit_case)
 
 
@@ -232,9 +241,9 @@ def test_generic_exit_ends_the_benefit(world, client):
                      household([{"category": "business", "amount": 6800.0}], labour="partial"))
     assert benefits.current(db, ident.id).monthly_amount > 0
     at = AT + timedelta(days=120)
-    exit_case = start(world, "generic_exit", ident.application, at=at)
+    exit_case = start(world, "generic_exit", exit_proposal(ident), at=at)
     steps, _ = work(world, exit_case, at=at)
-    assert steps == ["group_evaluation", "district_approval"]
+    assert steps == ["group_evaluation", "township_check", "district_approval"]
     assert_exited(world, client, ident, exit_case)
 
 

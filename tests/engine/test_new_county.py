@@ -85,10 +85,11 @@ def test_a_new_county_goes_into_service_with_files_alone(run, client, db, tmp_pa
     for member in application["members"]:  # no one able to work: the table puts it under dibao
         member["labour_capacity"] = "partial"
 
-    def work_through(procedure: str, later: datetime) -> tuple[dict, list[str], datetime]:
+    def work_through(procedure: str, later: datetime,
+                     start: dict | None = None) -> tuple[dict, list[str], datetime]:
         """Start a case of the procedure for the household and approve every step."""
         started = api("POST", "/api/cases", "xc_village", {
-            "procedure": procedure, "village": "XC0101", "application": application})
+            "procedure": procedure, "village": "XC0101", "application": start or application})
         assert started.status_code == 201, started.json
         case_id, steps = started.json["id"], []
         for _ in range(30):
@@ -118,8 +119,11 @@ def test_a_new_county_goes_into_service_with_files_alone(run, client, db, tmp_pa
     assert benefits.current(db, case["id"]).monthly_amount == Decimal("633.33")
 
     # the copied exit works by the same convention: the household's benefit ends with it
-    out, steps, _ = work_through("xincheng_exit", later)
-    assert (out["status"], steps) == ("exited", ["group_evaluation", "district_approval"])
     household = db.get(Case, case["id"]).household_id
+    out, steps, _ = work_through("xincheng_exit", later, {
+        "household_id": household, "exit_reason": "stable_out_of_poverty",
+        "proposal_note": "务工收入稳定"})  # the household on the roll, not its application
+    assert (out["status"], steps) == ("exited", ["group_evaluation", "township_check",
+                                                 "district_approval"])
     page = api("GET", f"/api/households/{household}", "xc_county").json
     assert page["status"] == "exited" and page["benefit"]["monthly_amount"] == 0.0

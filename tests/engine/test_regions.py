@@ -45,9 +45,11 @@ FORM_DATA: dict[str, dict[str, Any]] = {
     "generic_registration": {"register_no": "XH-2024-017", "registered_on": DAY},
     "generic_data_entry": {"entered_on": DAY, "system_record_no": "640105-000123"},
     "generic_assign_help": {"project": "industry", "funds": 3000, "helper_name": "马丽霞"},
-    "generic_exit_evaluation": {"exit_reason": "out_of_poverty", "meeting_date": DAY,
+    "generic_exit_evaluation": {"meeting_date": DAY,
                                 "findings": "家庭务工收入稳定，评议同意退出。"},
-    "generic_exit_approval": {},
+    "generic_exit_check": {"checked_on": DAY, "exit_reason": "stable_out_of_poverty",
+                           "per_capita_income": 9000, "findings": "务工收入稳定，核查属实。"},
+    "generic_exit_approval": {"exit_document": "西扶退字〔2026〕3号"},
 }
 NO_DECISION = {"jiangmen_registration", "generic_registration", "generic_data_entry",
                "generic_assign_help"}

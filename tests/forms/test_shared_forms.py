@@ -18,6 +18,7 @@ SHARED_KEYS = [
     "refusal_notice",
     "standard_review",
     "standard_publication",
+    "exit_proposal",
 ]
 DESCRIBE_KEYS = {"name", "type", "required", "label", "options", "fields"}
 OPTIONAL_DESCRIBE_KEYS = {"help", "min", "max", "required_when", "min_rows", "max_rows"}

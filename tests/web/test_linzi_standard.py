@@ -61,32 +61,37 @@ def test_an_income_at_the_standard_is_not_eligible(world, client):
 def exit_case(world):
     at = clock.now() - timedelta(days=100)
     ident = approved(world, at)
-    case = cases.start(world.db, world.user("vil11"), "linzi_exit", "V11", ident.application,
+    case = cases.start(world.db, world.user("vil11"), "linzi_exit", "V11",
+                       {"head_id_number": ident.application["head_id_number"],
+                        "exit_reason": "stable_out_of_poverty", "proposal_note": "务工收入稳定"},
                        now=at + timedelta(days=20))
     return case, at + timedelta(days=21)
 
 
-CHECK = {"exit_reason": "income_stable", "eight_have": ALL_HAVE,
-         "eight_standards": ALL_STANDARDS, "findings": "务工收入稳定"}
+CHECK = {"checked_on": "2026-02-20", "investigators": "张伟、刘芳",
+         "exit_reason": "stable_out_of_poverty", "eight_have": ALL_HAVE,
+         "eight_standards": ALL_STANDARDS, "findings": "务工收入稳定", "decision": "approve"}
 
 
 def test_an_exit_on_income_needs_the_income_to_reach_the_standard(world):
     case, at = exit_case(world)
     task = open_task(world.db, case.id)
     with pytest.raises(Invalid) as err:  # the income must be stated
-        tasks.complete(world.db, world.user("vil11"), task.id, CHECK, now=at)
+        tasks.complete(world.db, world.user("town1"), task.id, CHECK, now=at)
     assert "per_capita_income" in err.value.fields
     world.db.rollback()
-    tasks.complete(world.db, world.user("vil11"), task.id, {**CHECK, "per_capita_income": 1000},
+    tasks.complete(world.db, world.user("town1"), task.id, {**CHECK, "per_capita_income": 1000},
                    now=at)
     again = open_task(world.db, case.id)
-    assert again.step == "village_exit_check"  # refused: back to the village, with the reason
+    assert again.step == "township_check"  # refused: back to the township, with the reason
     from tests.engine.test_regions import workflow_data
     reason = workflow_data(world.db, case)["review_reason"]
     assert "1000" in reason and "4300" in reason and "低于退出标准" in reason
-    tasks.complete(world.db, world.user("vil11"), again.id,
+    tasks.complete(world.db, world.user("town1"), again.id,
                    {**CHECK, "per_capita_income": 4300}, now=at + timedelta(days=1))
-    assert open_task(world.db, case.id).step == "township_confirm"
+    assert open_task(world.db, case.id) is None  # the village notice runs
+    after_notice(world.db, at + timedelta(days=1))
+    assert open_task(world.db, case.id).step == "district_confirm"
 
 
 def test_a_yearly_review_exit_needs_the_income_test_too(world):

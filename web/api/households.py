@@ -2,7 +2,7 @@
 
 from engine.casework import household_file, reviews
 from engine.casework.hits import masked
-from engine.money import households
+from engine.money import deregistration, households
 
 from ..extensions import db
 from . import actor, api, schemas, views
@@ -26,7 +26,7 @@ def search_households(args):
 @api.alt_response(200, schema=schemas.HouseholdDetail, success=True)
 def get_household(household_id: int):
     """One household with every case of it, oldest first, and its current benefit (an exit
-    leaves it at 0 with `ended` true)."""
+    leaves it at 0 with `ended` true) and its 销号 records (`exits`, oldest first)."""
     file = household_file.read(db.session, actor(), household_id)
     found, benefit, standard = file.summary, file.summary.benefit, file.standard
     return {**_household(found.household), "status": found.status,
@@ -40,7 +40,16 @@ def get_household(household_id: int):
                 "case_id": benefit.case_id, "monthly_amount": benefit.monthly_amount,
                 "effective_from": benefit.effective_from.isoformat(), "source": benefit.source,
                 "ended": found.ended},
-            "cases": [views.case_row(c) for c in found.cases]}
+            "cases": [views.case_row(c) for c in found.cases],
+            "exits": [_exit(e) for e in deregistration.of_household(db.session,
+                                                                    found.household.id)]}
+
+
+def _exit(entry) -> dict:
+    """A 销号 record: the day, the reason (code and Chinese), the confirming document."""
+    return {"case_id": entry.case_id, "exited_on": entry.exited_on.isoformat(),
+            "reason": entry.reason, "reason_label": deregistration.REASONS[entry.reason],
+            "document": entry.document}
 
 
 @api.post("/reviews/yearly")

@@ -414,10 +414,21 @@ class Benefit(Response):
     source = _opt(fields.String())
 
 
+class HouseholdExit(Response):
+    case_id = fields.Integer(required=True)
+    exited_on = fields.String(required=True)
+    reason = fields.String(required=True, metadata={
+        "description": "stable_out_of_poverty 稳定脱贫 / moved_away 迁出 / deceased 死亡 / "
+                       "no_longer_eligible 不再符合条件"})
+    reason_label = fields.String()
+    document = fields.String()
+
+
 class HouseholdDetail(Household):
     status = _opt(fields.String())
     benefit = _opt(fields.Nested(Benefit))
     cases = fields.List(fields.Nested(CaseRow))
+    exits = fields.List(fields.Nested(HouseholdExit), metadata={"description": "销号记录"})
 
 
 class JobQueued(Response):

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from engine.casework import cases, household_file, objections, workspace
 from engine.casework.cases import CaseDetail
 from engine.data import crosscheck
-from engine.money import programs
+from engine.money import deregistration, programs
 from engine.store.errors import Invalid
 from engine.store.models import CASE_STATUSES
 from engine.workflow import procedures
@@ -117,13 +117,18 @@ HOUSEHOLD_STATUS = {"running": _l("有案件正在办理"), "active": _l("在保
 @pages.get("/households/<int:household_id>")
 def household(household_id: int):
     """A household (动态管理): whether it is in, its benefit now, and every case of it."""
-    found = household_file.read(db.session, actor(), household_id)
-    return render_template("pages/household.html", h=found.summary, file=found,
-                           step_names={},
-                           status=str(HOUSEHOLD_STATUS.get(found.summary.status,
-                                                           found.summary.status)),
-                           matches=programs.for_household(db.session,
-                                                          found.summary.household.id))
+    file = household_file.read(db.session, actor(), household_id)
+    found = file.summary
+    exits = deregistration.of_household(db.session, found.household.id)
+    # "发起退出": the exits deployed for its village, for who may start cases there (the
+    # engine checks again, and refuses a household no longer on the roll).
+    can_start = found.status == "active" and workspace.powers(actor()).intake
+    return render_template("pages/household.html", h=found, file=file, step_names={},
+                           exits=exits, reasons=deregistration.REASONS,
+                           exit_procedures=deregistration.exit_procedures(
+                               db.session, found.household) if can_start else [],
+                           status=str(HOUSEHOLD_STATUS.get(found.status, found.status)),
+                           matches=programs.for_household(db.session, found.household.id))
 
 
 @pages.get("/cases/<int:case_id>/diagram.bpmn")

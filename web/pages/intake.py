@@ -9,6 +9,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine.casework import cases
+from engine.money import households
 from engine.people import scope
 from engine.store.errors import Forbidden, Invalid
 from engine.store.models import OrgUnit
@@ -54,6 +55,12 @@ def _page(source: Any, data: dict[str, Any] | None = None,
 
 @pages.get("/cases/new")
 def intake():
+    """The start form; `?household=<id>` (the household page's "发起退出") fills in the
+    household's head ID number, so an exit names a household on the roll."""
+    household_id = request.args.get("household", "")
+    if household_id.isdigit() and len(household_id) < 10:
+        found, _cases = households.history(db.session, actor(), int(household_id))
+        return _page(request.args, {households.HEAD_FIELD: found.head_id_number})
     return _page(request.args)
 
 

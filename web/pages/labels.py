@@ -40,6 +40,7 @@ ACTION = {
     "crosscheck.explained": _l("说明部门比对命中"),
     "crosscheck.imported": _l("导入部门比对名单"),
     "crosscheck.matched": _l("部门比对完成"),
+    "household.deregistered": _l("销号"),
 }
 RELATION = {
     "self": _l("户主"),

@@ -39,7 +39,7 @@ from engine.store.models.crosscheck import (
     CrosscheckList,
     CrosscheckRow,
 )
-from engine.store.models.money import Benefit, Household, Standard
+from engine.store.models.money import Benefit, Household, HouseholdExit, Standard
 from engine.store.models.payroll import HouseholdPayee, Payroll, PayrollRow, RollImport
 from engine.store.models.people import ApiToken, LoginFailure, OrgUnit, User
 from engine.store.models.programs import ProgramMatch
@@ -61,6 +61,7 @@ __all__ = [
     "CrosscheckList",
     "CrosscheckRow",
     "Household",
+    "HouseholdExit",
     "HouseholdPayee",
     "HumanTask",
     "JSONType",

@@ -74,6 +74,23 @@ class Benefit(Base):
         return int(self.source[len(self.EXIT):]) if self.source.startswith(self.EXIT) else None
 
 
+class HouseholdExit(Base):
+    """销号: the record that a household left the roll (扶贫对象销号制度, 临扶组字〔2017〕3号),
+    written when its exit case ends `exited`: the day, the reason and the confirming document.
+    Appended, never edited; a household that re-enters and leaves again gets a second row."""
+
+    __tablename__ = "household_exit"
+    __table_args__ = (Index("ix_household_exit_household", "household_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), unique=True)
+    exited_on: Mapped[date] = mapped_column(Date)  # the day the exit was confirmed (China)
+    reason: Mapped[str] = mapped_column(String(32))  # engine.money.deregistration.REASONS
+    document: Mapped[str] = mapped_column(String(200), default="")  # 退出确认文书编号
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class Standard(Base):
     """A region's dated standard (低保标准), yuan per person per month or year, by scheme.
 

@@ -82,12 +82,7 @@ class FormFileSchema(StrictSchema):
     @post_load
     def _form(self, data: dict, **kwargs: Any) -> Form:
         fields_ = data["form_fields"]
-        rules = ()
-        if data.get("rules") is not None:
-            try:
-                rules = read_rules(data["rules"], {f.name: f for f in fields_})
-            except ValidationError as err:
-                raise ValidationError(err.messages, "rules") from None
+        rules = read_rules(data.get("rules"), fields_)
         return Form(
             key=data["key"], title=data["title"], fields=fields_, source=self.source, rules=rules
         )

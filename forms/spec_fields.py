@@ -326,19 +326,12 @@ class RowsFieldSchema(FieldSchema):
 
     def type_options(self, data: dict) -> dict[str, Any]:
         min_rows, max_rows = self.row_counts(data)
-        sub_fields = data["sub_fields"]
-        rules = ()
-        if data.get("rules") is not None:
-            try:
-                rules = read_rules(data["rules"], {f.name: f for f in sub_fields})
-            except ValidationError as err:
-                raise ValidationError(err.messages, "rules") from None
         return {
             "min_rows": min_rows,
             "max_rows": max_rows,
             "required": data["required"] or min_rows > 0,
-            "fields": sub_fields,
-            "rules": rules,
+            "fields": data["sub_fields"],
+            "rules": read_rules(data.get("rules"), data["sub_fields"]),
         }
 
 

@@ -287,14 +287,15 @@ RULE_SCHEMAS: dict[str, type[RuleSchema]] = {
 }
 
 
-def read_rules(raw: list[Any], siblings: Mapping[str, FieldDef]) -> tuple[Rule, ...]:
-    """The rules of one level (form or rows field), each loaded by its kind's schema.
-
-    Raises ValidationError({index: messages}) listing every bad rule.
+def read_rules(raw: list[Any] | None, fields_: tuple[FieldDef, ...]) -> tuple[Rule, ...]:
+    """The rules of one level (form or rows field), each loaded by its kind's schema with the
+    level's fields as siblings. Raises ValidationError({"rules": {index: messages}}) listing
+    every bad rule; no `rules:` is no rules.
     """
+    siblings = {f.name: f for f in fields_}
     rules: list[Rule] = []
     errors: dict[int, Any] = {}
-    for index, item in enumerate(raw):
+    for index, item in enumerate(raw or ()):
         kind = item.get("kind") if isinstance(item, dict) else None
         schema_class = RULE_SCHEMAS.get(kind) if isinstance(kind, str) else None
         try:
@@ -302,5 +303,5 @@ def read_rules(raw: list[Any], siblings: Mapping[str, FieldDef]) -> tuple[Rule, 
         except ValidationError as err:
             errors[index] = err.messages
     if errors:
-        raise ValidationError(errors)
+        raise ValidationError(errors, "rules")
     return tuple(rules)

@@ -11,6 +11,9 @@ A form (or a rows field, for each of its rows) may list `rules:`; each rule is a
                                               values in `when` are allowed only if `field op than
                                               × times` holds (`than` a field or a number)
 
+Reading `rules:` from a form file (checking the names and values it uses) is
+forms/spec_rules.py; this module is what the rules do when a form is submitted.
+
 "Today" is never read from the system clock here: Form.validate receives it from the engine,
 whose clock tests can fix. A rule is skipped while a field it compares is missing or invalid
 (that field already has its own message), so one mistake is not reported twice.
@@ -27,7 +30,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from .model import Condition, FieldDef, is_number
+from .model import Condition
 
 RULE_KINDS: tuple[str, ...] = (
     "not_after_today",
@@ -39,7 +42,7 @@ RULE_KINDS: tuple[str, ...] = (
 _NUMERIC = frozenset({"integer", "number", "money"})
 _COUNTABLE = frozenset({"rows", "multi_choice", "string", "text"})
 _NAME_SEPARATORS = re.compile(r"[、，,；;\s]+")
-_OPERATORS = {
+OPERATORS = {
     ">": "大于",
     ">=": "不小于",
     "<": "小于",
@@ -224,7 +227,7 @@ class Implies:
             return {}
         message = (
             f"{'，'.join(c.words(data) for c in holding)}时，{self.left.words(data)}"
-            f"应{_OPERATORS[self.op]}{self._right_words(data)}"
+            f"应{OPERATORS[self.op]}{self._right_words(data)}"
         )
         return {c.condition.field: message for c in holding}
 
@@ -260,182 +263,3 @@ def run_rules(
         for name, message in rule.check(data, original).items():
             errors.setdefault(name, []).append(message)
     return errors
-
-
-# ---------------------------------------------------------------- reading rules from YAML
-
-_KEYS = {
-    "not_after_today": ({"field"}, set()),
-    "sum_at_most": ({"fields", "limit"}, set()),
-    "min_count": ({"field", "count"}, set()),
-    "required_when": ({"field"}, {"when", "when_any"}),
-    "implies": ({"when", "field", "op", "than"}, set()),
-}
-_OPTIONAL = {"implies": {"times"}}
-
-#: (where, message) → records a definition problem; returns nothing.
-Report = Callable[[str, str], None]
-#: (target field, raw values, where) → clean values or None (problem already reported).
-CleanValues = Callable[[FieldDef, list[Any], str], list[Any] | None]
-
-
-class RuleReader:
-    """Turns the raw `rules:` list of one level (form or rows field) into Rule objects."""
-
-    def __init__(self, siblings: Mapping[str, FieldDef], report: Report, clean: CleanValues):
-        self.siblings = siblings
-        self.report = report
-        self.clean = clean
-
-    def read(self, raw: Any, where: str) -> tuple[Rule, ...]:
-        if not isinstance(raw, list):
-            self.report(where, "的规则 rules 应为列表")
-            return ()
-        rules: list[Rule] = []
-        for index, item in enumerate(raw, start=1):
-            kind = item.get("kind") if isinstance(item, dict) else None
-            at = f"{where}的第{index}条规则" + (f"（{kind}）" if isinstance(kind, str) else "")
-            rule = self._one(item, at)
-            if rule is not None:
-                rules.append(rule)
-        return tuple(rules)
-
-    def _one(self, item: Any, at: str) -> Rule | None:
-        if not isinstance(item, dict):
-            self.report(at, "应为键值映射，包含 kind 等定义项")
-            return None
-        kind = item.get("kind")
-        if not isinstance(kind, str) or kind not in _KEYS:
-            self.report(at, f"的类型 kind 无效，应为以下之一：{'、'.join(RULE_KINDS)}")
-            return None
-        needed, one_of = _KEYS[kind]
-        allowed = needed | one_of | _OPTIONAL.get(kind, set()) | {"kind"}
-        problems = [f"包含未知的定义项“{k}”" for k in item if k not in allowed]
-        problems += [f"缺少定义项 {k}" for k in sorted(needed) if k not in item]
-        if one_of and len(one_of & item.keys()) != 1:
-            problems.append(f"应设置且只设置 {' 或 '.join(sorted(one_of))} 之一")
-        for problem in problems:
-            self.report(at, problem)
-        if problems:
-            return None
-        return getattr(self, f"_{kind}")(item, at)
-
-    def _field(self, name: Any, at: str, types: frozenset[str] | None = None) -> FieldDef | None:
-        fdef = self.siblings.get(name) if isinstance(name, str) else None
-        if fdef is None:
-            self.report(at, f"引用了不存在的同级字段“{name}”")
-            return None
-        if types is not None and fdef.type not in types:
-            self.report(
-                at, f"不能用于 {fdef.type} 类型的字段“{name}”（只能用于{'、'.join(sorted(types))}）"
-            )
-            return None
-        return fdef
-
-    def _not_after_today(self, item: dict[str, Any], at: str) -> Rule | None:
-        fdef = self._field(item["field"], at, frozenset({"date"}))
-        return None if fdef is None else NotAfterToday(fdef.name, fdef.label)
-
-    def _sum_at_most(self, item: dict[str, Any], at: str) -> Rule | None:
-        names = item["fields"]
-        if not isinstance(names, list) or len(names) < 2:
-            self.report(at, "的 fields 应为至少两个字段名的列表")
-            return None
-        fdefs = [self._field(n, at, _NUMERIC) for n in names]
-        limit = item["limit"]
-        limit_def = None
-        if isinstance(limit, str):
-            limit_def = self._field(limit, at, _NUMERIC)
-            if limit_def is None:
-                return None
-        elif not isinstance(limit, int | float) or isinstance(limit, bool):
-            self.report(at, "的 limit 应为字段名或数字")
-            return None
-        if None in fdefs:
-            return None
-        return SumAtMost(
-            fields=tuple(f.name for f in fdefs),
-            labels=tuple(f.label for f in fdefs),
-            limit=limit,
-            limit_label=limit_def.label if limit_def else None,
-        )
-
-    def _min_count(self, item: dict[str, Any], at: str) -> Rule | None:
-        count = item["count"]
-        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
-            self.report(at, "的 count 应为正整数")
-            return None
-        fdef = self._field(item["field"], at, _COUNTABLE)
-        return None if fdef is None else MinCount(fdef.name, fdef.label, fdef.type, count)
-
-    def _required_when(self, item: dict[str, Any], at: str) -> Rule | None:
-        fdef = self._field(item["field"], at)
-        any_of = "when_any" in item
-        clauses = self._clauses(item["when_any" if any_of else "when"], at, own=item["field"])
-        if fdef is None or clauses is None:
-            return None
-        if fdef.required:
-            self.report(at, f"的字段“{fdef.name}”已是必填项")
-            return None
-        return RequiredWhen(fdef.name, fdef.label, clauses, any_of)
-
-    def _implies(self, item: dict[str, Any], at: str) -> Rule | None:
-        clauses = self._clauses(item["when"], at, own=None)
-        op = item["op"]
-        if not isinstance(op, str) or op not in _OPERATORS:
-            self.report(at, f"的 op“{op}”无效，应为 >、>=、<、<=、==、!= 之一")
-            return None
-        times = item.get("times")
-        if times is not None and not (is_number(times) and times > 0):
-            self.report(at, "的 times 应为正数")
-            return None
-        left = self._operand(item["field"], at)
-        right = self._operand(item["than"], at)
-        if clauses is None or left is None or right is None:
-            return None
-        return Implies(clauses, left, op, right,
-                       Decimal(str(times)) if times is not None else None)
-
-    def _operand(self, raw: Any, at: str) -> Operand | None:
-        """A numeric sibling field, by name, or a number."""
-        if is_number(raw) and raw >= 0:
-            return Operand(None, None, _exact(raw))
-        fdef = self._field(raw, at, _NUMERIC)
-        return None if fdef is None else Operand(fdef.name, fdef.label, None)
-
-    def _clauses(self, raw: Any, at: str, own: Any) -> tuple[Clause, ...] | None:
-        if not isinstance(raw, dict) or not raw:
-            self.report(at, "的条件应为 {字段名: 取值或取值列表} 形式的非空映射")
-            return None
-        clauses: list[Clause] = []
-        ok = True
-        for name, wanted in raw.items():
-            if name == own:
-                self.report(at, "的条件不能引用字段自身")
-                ok = False
-                continue
-            fdef = self._field(name, at)
-            values = wanted if isinstance(wanted, list) else [wanted]
-            if fdef is None or not values:
-                if fdef is not None:
-                    self.report(at, f"的条件中“{name}”的取值列表为空")
-                ok = False
-                continue
-            clean = self.clean(fdef, values, at)
-            if clean is None:
-                ok = False
-                continue
-            clauses.append(Clause(Condition(fdef.name, tuple(clean)), fdef.label, _labeller(fdef)))
-        return tuple(clauses) if ok else None
-
-
-def _labeller(fdef: FieldDef) -> Callable[[Any], str]:
-    def label(value: Any) -> str:
-        if isinstance(value, bool):
-            return "是" if value else "否"
-        if isinstance(value, list):
-            return "、".join(label(v) for v in value)
-        found = fdef.option_label(value)
-        return found if found is not None else str(value)
-
-    return label

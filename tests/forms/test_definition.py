@@ -261,3 +261,50 @@ def test_alias_fan_out_is_capped():
 
 def test_non_text_source_is_a_definition_error():
     assert problems_of(b"key: demo")  # type: ignore[arg-type]
+
+
+def test_an_option_of_another_type_is_refused_by_name_and_a_typo_as_unknown():
+    field = {"name": "x", "type": "date", "label": "X", "min": 1, "max_rows": 2, "requried": True}
+    assert problems_of(definition(field)) == [  # in the order of the file (dumped sorted)
+        "<string>：字段“x”是 date 类型，只有 rows 类型可以设置 max_rows。",
+        "<string>：字段“x”是 date 类型，只有 integer/number/money 类型可以设置 min。",
+        "<string>：字段“x”包含未知的定义项“requried”。",
+    ]
+
+
+def test_options_are_named_by_position():
+    options = [
+        {"value": "a", "label": "甲"},
+        {"value": " b", "label": "乙", "color": "red"},
+        {"value": "a", "label": "丙"},
+        "c",
+    ]
+    field = {"name": "pick", "type": "choice", "label": "选择", "options": options}
+    assert sorted(problems_of(definition(field))) == sorted([
+        "<string>：字段“pick”的第2个选项包含未知的定义项“color”（只允许 value、label）。",
+        "<string>：字段“pick”的第2个选项值“ b”首尾不能有空格。",
+        "<string>：字段“pick”的第3个选项值“a”重复。",
+        "<string>：字段“pick”的第4个选项应为 {value: …, label: …} 形式。",
+    ])
+
+
+def test_a_field_with_a_broken_name_is_named_by_position_in_its_rows_field():
+    rows = {
+        "name": "members",
+        "type": "rows",
+        "label": "成员",
+        "fields": [STRING, {"name": "Bad Name", "type": "string"}],
+    }
+    assert problems_of(definition(rows)) == [
+        "<string>：字段“members”的第2个子字段“Bad Name”的名称无效，应为以小写字母开头的 snake_case"
+        " 标识符（不超过64个字符，且不能是 Python 关键字）。",
+        "<string>：字段“members”的第2个子字段“Bad Name”缺少标签 label（应为非空文字）。",
+    ]
+
+
+def test_rules_that_are_not_a_list_are_reported_with_the_fields_problems():
+    text = definition({"name": "x", "type": "date"}) + "rules: {kind: not_after_today}\n"
+    assert problems_of(text, "forms/demo.yaml") == [
+        "forms/demo.yaml：字段“x”缺少标签 label（应为非空文字）。",
+        "forms/demo.yaml：表单的规则 rules 应为列表。",
+    ]

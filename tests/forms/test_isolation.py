@@ -17,3 +17,12 @@ def test_forms_package_imports_only_marshmallow_yaml_and_stdlib():
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == ""
+
+
+def test_no_module_of_the_form_language_is_over_400_lines():
+    lengths = {
+        path.name: len(path.read_text(encoding="utf-8").splitlines())
+        for path in (ROOT / "forms").glob("*.py")
+    }
+    assert lengths["definition.py"] > 0
+    assert {name: n for name, n in lengths.items() if n > 400} == {}

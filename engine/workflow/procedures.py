@@ -21,7 +21,7 @@ from engine.store.errors import BundleInvalid, Forbidden, NotFound
 from engine.store.models import OrgUnit, ProcedureVersion, User
 from engine.store.uow import unit_of_work
 from engine.time import clock
-from engine.workflow import spiff
+from engine.workflow import documents, spiff
 
 DEPLOYER_ROLES = ("designer", "admin")
 STANDARDS_FILE = "standards.csv"
@@ -35,6 +35,8 @@ class Bundle:
     problems: list[str] = field(default_factory=list)
     # Starting figures of the region's standard (standards.csv), loaded at deploy.
     standards: list[standards.Entry] = field(default_factory=list)
+    # Print templates and region facts (documents/): file name → text.
+    documents: dict[str, str] = field(default_factory=dict)
 
 
 def bundle_from_files(files: dict[str, bytes]) -> Bundle:
@@ -43,6 +45,12 @@ def bundle_from_files(files: dict[str, bytes]) -> Bundle:
     for name, raw in sorted(files.items()):
         base = Path(name).name
         suffix = Path(base).suffix.lower()
+        if documents.is_document(name):
+            try:
+                bundle.documents[documents.stored_name(name)] = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                bundle.problems.append(f"{name}：文件不是 UTF-8 编码")
+            continue
         if suffix not in (".bpmn", ".dmn", ".yaml", ".yml") and base != STANDARDS_FILE:
             if suffix not in (".md", ".txt", ".svg", ".png"):
                 bundle.problems.append(
@@ -76,6 +84,10 @@ def read_bundle_dir(path: str | Path) -> dict[str, bytes]:
     if form_dir.is_dir():
         files.update({f"forms/{p.name}": p.read_bytes() for p in form_dir.iterdir()
                       if p.suffix.lower() in (".yaml", ".yml")})
+    doc_dir = root / documents.FOLDER
+    if doc_dir.is_dir():
+        files.update({f"{documents.FOLDER}/{p.name}": p.read_bytes() for p in doc_dir.iterdir()
+                      if p.is_file() and documents.is_document(f"{documents.FOLDER}/{p.name}")})
     return files
 
 
@@ -129,7 +141,7 @@ def deploy(db: Session, actor: User | None, region_code: str,
                             f"无权为 {region.name}（{region.code}）部署")
         bundle = bundle_from_files(files)
         models, problems = spiff.check_bundle(bundle.bpmn, bundle.dmn)
-        problems = bundle.problems + problems
+        problems = bundle.problems + problems + documents.check(bundle.documents)
         resolved = _resolve_forms(bundle, models, problems)
         if not problems:  # a second deploy adds nothing; a different figure is a problem
             problems = standards.load_entries(db, region, bundle.standards,
@@ -151,6 +163,7 @@ def deploy(db: Session, actor: User | None, region_code: str,
                 bpmn=bundle.bpmn,
                 dmn=bundle.dmn,
                 forms=resolved[key],
+                documents=bundle.documents,
                 start_form=model.start_form,
                 deployed_at=now,
                 deployed_by_id=actor.id if actor else None,

@@ -43,6 +43,9 @@ class ProcedureVersion(Base):
     bpmn: Mapped[dict[str, Any]] = mapped_column(deferred=True)  # {file name: XML text}
     dmn: Mapped[dict[str, Any]] = mapped_column(deferred=True)  # {file name: XML text}
     forms: Mapped[dict[str, Any]] = mapped_column(deferred=True)  # {form key: YAML}, resolved
+    # The bundle's own print templates and region facts ({"documents/refusal_notice.html": …});
+    # a kind the bundle leaves out prints with the shared default (web/templates/documents/).
+    documents: Mapped[dict[str, Any] | None] = mapped_column(deferred=True)
     start_form: Mapped[str] = mapped_column(String(100))
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

@@ -75,11 +75,23 @@ def refusal_notice(db: Session, actor: User, case_id: int) -> dict[str, Any]:
         raise NotFound("该案件没有不予认定决定，无需出具不予认定告知书")
     sheet = _common(db, d.case, d.version)
     step = _step(db, d.version, task, _official_names(db, [task])) if task else None
-    words = [row["text"] for row in step["opinion"] if row["type"] == "text"] if step else []
+    words = _refusal_words(d.version, task, step) if task and step else []
     reason = sheet["decisions"].get("refusal_reason")
     sheet.update(decided=step, refusal_reason=str(reason) if reason else "",
                  comment="\n".join(words), reasons=[str(reason)] * bool(reason) + words)
     return sheet
+
+
+def _refusal_words(version: ProcedureVersion, task: HumanTask,
+                   step: dict[str, Any]) -> list[str]:
+    """What the refusing official wrote as the reason: the text fields the form requires when
+    refusing (`required_when: {decision: reject}`), else every text field they filled in."""
+    form = procedures.form_of(version, task.form_key)
+    for_refusal = {f.name for f in form.fields if f.type == "text" and any(
+        c.field == "decision" and REFUSED in c.values for c in f.required_when)}
+    texts = [row for row in step["opinion"] if row["type"] == "text"]
+    chosen = [row for row in texts if row["name"] in for_refusal] or texts
+    return [row["text"] for row in chosen]
 
 
 def posters(db: Session, org_code: str) -> list[dict[str, Any]]:
@@ -135,9 +147,20 @@ def _common(db: Session, case: Case, version: ProcedureVersion) -> dict[str, Any
         "members": application["tables"].get("members"),
         "incomes": application["tables"].get("incomes"),
         "assets": application["tables"].get("assets"),
+        **_income(app.get("incomes"), case.household_size),
         "decisions": _decisions(db, case, version),
         "documents": dict(_documents(db, version)),
     }
+
+
+def _income(rows: Any, size: int) -> dict[str, Any]:
+    """The household's declared yearly income and what it makes per person and month."""
+    if not isinstance(rows, list):
+        return {"income_total": None, "income_monthly_per_person": None}
+    total = amounts.fen(sum((amounts.amount(r.get("amount") or 0) for r in rows
+                             if isinstance(r, dict)), amounts.amount(0)))
+    per = amounts.fen(total / 12 / size) if size else None
+    return {"income_total": total, "income_monthly_per_person": per}
 
 
 def _documents(db: Session, version: ProcedureVersion) -> dict[str, str]:

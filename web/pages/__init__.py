@@ -46,4 +46,4 @@ def home():
     return redirect(url_for(items[0][0]) if items else url_for("pages.cases"))
 
 
-from . import attachments, cases, inbox, intake, ledgers, procedures, tasks  # noqa: E402,F401  (routes register)
+from . import attachments, cases, documents, inbox, intake, ledgers, procedures, tasks  # noqa: E402,F401  (routes register)

@@ -8,7 +8,7 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from engine.casework import cases, objections, workspace
+from engine.casework import cases, documents, objections, workspace
 from engine.casework.cases import CaseDetail
 from engine.money import households, programs
 from engine.store.errors import Invalid
@@ -65,6 +65,7 @@ def _case_page(case_id: int, reply_errors: dict[int, list[str]] | None = None,
     done = [(t, procedures.form_of(d.version, t.form_key)) for t in d.done_tasks]
     return render_template("pages/case.html", done=done, reply_errors=reply_errors or {},
                            replies=replies or {}, matches=programs.for_case(db.session, case_id),
+                           refused=documents.refused(d.case, d.done_tasks)[0],
                            **case_context(d)), status
 
 

@@ -9,7 +9,7 @@ they carry only what a notice may show (name, household size, amount, period).
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -235,6 +235,12 @@ def _text(db: Session, case_id: int, f: Any, value: Any) -> str:
             return f"{amounts.fen(value):,.2f}"
         except (ValueError, ArithmeticError):
             return str(value)
+    if f.type == "date" and isinstance(value, str):
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            return value
+        return f"{day.year}年{day.month}月{day.day}日"
     if f.type == "file":
         return attachments.describe(db, case_id, str(value)) or "（附件）"
     return str(value)

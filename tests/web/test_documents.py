@@ -62,7 +62,7 @@ def test_the_confirmation_sheet_names_the_district_result_as_its_form_does(db, c
     walk(world, case.id, ["approve"] * 5, clock.now())
     sign_in(client, "dist")
     html = text(client.get(f"/cases/{case.id}/print"))
-    assert "<td>区主管部门核查审批</td><td>测试区</td><td>批准</td>" in html
+    assert '<td>区主管部门核查审批</td><td class="nw">测试区</td><td class="nw">批准</td>' in html
     assert "月补差金额（元）：420.00" in html and "认定类别：低保" in html
     assert "周区批" in html and "吴评估" in html
 

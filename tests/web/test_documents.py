@@ -111,6 +111,8 @@ def test_a_case_not_refused_has_no_refusal_notice_and_says_why(db, client, csrf_
     assert "该案件没有不予认定决定" in text(page)
     assert "refusal-notice" not in text(client.get(f"/cases/{case.id}"))
     assert f'href="/cases/{case.id}/print"' in text(client.get(f"/cases/{case.id}"))
+    english = text(client.get(f"/cases/{case.id}/print?lang=en"))
+    assert ">Print</button>" in english and "‹ Back" in english
 
 
 def test_the_poster_is_public_per_village_and_shows_no_personal_data(db, client, csrf_on):

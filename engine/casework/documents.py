@@ -157,8 +157,13 @@ def _income(rows: Any, size: int) -> dict[str, Any]:
     """The household's declared yearly income and what it makes per person and month."""
     if not isinstance(rows, list):
         return {"income_total": None, "income_monthly_per_person": None}
-    total = amounts.fen(sum((amounts.amount(r.get("amount") or 0) for r in rows
-                             if isinstance(r, dict)), amounts.amount(0)))
+    total = amounts.amount(0)
+    for row in rows:
+        try:
+            total += amounts.amount(row.get("amount") or 0) if isinstance(row, dict) else 0
+        except ValueError:  # a form without a money `amount` column: nothing to add up
+            return {"income_total": None, "income_monthly_per_person": None}
+    total = amounts.fen(total)
     per = amounts.fen(total / 12 / size) if size else None
     return {"income_total": total, "income_monthly_per_person": per}
 

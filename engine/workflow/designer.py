@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 import forms
 from engine.store.errors import BundleInvalid, Forbidden, NotFound
 from engine.store.models import ProcedureVersion, User
-from engine.workflow import procedures, spiff
+from engine.workflow import documents, procedures, spiff
 
 DESIGNER_ROLES = procedures.DEPLOYER_ROLES
 
@@ -98,6 +98,8 @@ def _edited_files(db: Session, version: ProcedureVersion, bpmn: dict[str, str],
     files = _bundle_forms(db, version)
     if version.readme is not None:  # the assumptions it lists stay with the new version
         files[procedures.README_FILE] = version.readme.encode("utf-8")
+    files.update({f"{documents.FOLDER}/{name}": text.encode("utf-8")
+                  for name, text in (version.documents or {}).items()})  # kept as deployed
     for name, text in {**bpmn, **dmn}.items():
         base = Path(name).name
         if base:
@@ -109,7 +111,7 @@ def validate_bundle(files: dict[str, bytes]) -> list[str]:
     """Every problem deploy would report for these files, without writing anything."""
     bundle = procedures.bundle_from_files(files)
     models, problems = spiff.check_bundle(bundle.bpmn, bundle.dmn)
-    problems = bundle.problems + problems
+    problems = bundle.problems + problems + documents.check(bundle.documents)
     procedures._resolve_forms(bundle, models, problems)
     return problems
 

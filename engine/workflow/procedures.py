@@ -24,7 +24,7 @@ from engine.store.errors import BundleInvalid, Forbidden, Invalid, NotFound
 from engine.store.models import OrgUnit, ProcedureVersion, User
 from engine.store.uow import unit_of_work
 from engine.time import calendar, clock
-from engine.workflow import spiff
+from engine.workflow import documents, spiff
 
 DEPLOYER_ROLES = ("designer", "admin")
 README_FILE = "README.md"
@@ -63,6 +63,8 @@ class Bundle:
     data: dict[str, list[Any]] = field(default_factory=dict)
     # The bundle's README.md, kept with each version for the assumptions it lists.
     readme: str | None = None
+    # Print templates and region facts (documents/): file name → text.
+    documents: dict[str, str] = field(default_factory=dict)
 
 
 def bundle_from_files(files: dict[str, bytes]) -> Bundle:
@@ -71,6 +73,12 @@ def bundle_from_files(files: dict[str, bytes]) -> Bundle:
     for name, raw in sorted(files.items()):
         base = Path(name).name
         suffix = Path(base).suffix.lower()
+        if documents.is_document(name):
+            try:
+                bundle.documents[documents.stored_name(name)] = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                bundle.problems.append(f"{name}：文件不是 UTF-8 编码")
+            continue
         if (suffix not in (".bpmn", ".dmn", ".yaml", ".yml") and base not in BUNDLE_FILES
                 and base != README_FILE):
             if suffix not in (".md", ".txt", ".svg", ".png"):
@@ -110,6 +118,10 @@ def read_bundle_dir(path: str | Path) -> dict[str, bytes]:
     if form_dir.is_dir():
         files.update({f"forms/{p.name}": p.read_bytes() for p in form_dir.iterdir()
                       if p.suffix.lower() in (".yaml", ".yml")})
+    doc_dir = root / documents.FOLDER
+    if doc_dir.is_dir():
+        files.update({f"{documents.FOLDER}/{p.name}": p.read_bytes() for p in doc_dir.iterdir()
+                      if p.is_file() and documents.is_document(f"{documents.FOLDER}/{p.name}")})
     return files
 
 
@@ -163,7 +175,7 @@ def deploy(db: Session, actor: User | None, region_code: str,
                             f"无权为 {region.name}（{region.code}）部署")
         bundle = bundle_from_files(files)
         models, problems = spiff.check_bundle(bundle.bpmn, bundle.dmn)
-        problems = bundle.problems + problems
+        problems = bundle.problems + problems + documents.check(bundle.documents)
         resolved = _resolve_forms(bundle, models, problems)
         for name, entries in bundle.data.items():  # e.g. a second deploy adds no standard
             if not problems:                         # and a different figure is a problem
@@ -187,6 +199,7 @@ def deploy(db: Session, actor: User | None, region_code: str,
                 dmn=bundle.dmn,
                 forms=resolved[key],
                 readme=bundle.readme,
+                documents=bundle.documents,
                 start_form=model.start_form,
                 deployed_at=now,
                 deployed_by_id=actor.id if actor else None,

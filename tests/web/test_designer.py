@@ -165,7 +165,7 @@ def test_the_modeler_page_lists_the_bundle_assumptions_kept_at_deploy(world, cli
     section = page[page.index('id="assumptions"'):]
     section = section[:section.index("</section>")]
     assert "政策文件以外的假设" in section
-    assert section.count("<li>") == 6
+    assert section.count("<li>") == 11  # 6 for identification and reviews, 5 for the exit
     assert "Gradual exit (渐退) of 12 months, 24 with a bedridden member" in section
     assert "［区填写：是否渐退及渐退月数］" in section
     created = post_json(client, "/designer/deploy",

@@ -54,6 +54,7 @@ from . import (  # noqa: E402,F401  (routes register)
     attachments,
     cases,
     crosscheck,
+    documents,
     inbox,
     intake,
     ledgers,

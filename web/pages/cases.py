@@ -8,7 +8,7 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from engine.casework import cases, household_file, objections, workspace
+from engine.casework import cases, documents, household_file, objections, workspace
 from engine.casework.cases import CaseDetail
 from engine.data import crosscheck
 from engine.money import deregistration, programs
@@ -72,6 +72,7 @@ def _case_page(case_id: int, reply_errors: dict[int, list[str]] | None = None,
                            replies=replies or {}, explain_errors=explain_errors or {},
                            explained=explained or {},
                            matches=programs.for_case(db.session, case_id),
+                           refused=documents.refused(d.case, d.done_tasks)[0],
                            **case_context(d)), status
 
 

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
-from engine.casework import notices
+from engine.casework import documents, notices
 from engine.money import monthly
 from engine.people import orgs
 from engine.store import amounts
@@ -77,6 +77,20 @@ def notice_list(org_code: str):
     found = [_shown(n) for n in notices.public_list(db.session, org_code)]
     return render_template("public/list.html", notices=found, org_code=org.code,
                            org_name=org.name, stats_code=monthly.public_home(db.session, org))
+
+
+@public.get("/<org_code>/poster")
+def poster(org_code: str):
+    """公示 posters to print and put up: one A4 sheet per village, notice and period."""
+    from .documents import print_page
+
+    org = orgs.by_code(db.session, org_code)
+    sheets = documents.posters(db.session, org.code)
+    for sheet in sheets:
+        sheet["objection_url"] = url_for("public.notice_list", org_code=sheet["village_code"],
+                                         _external=True)
+    return print_page("notice_poster", sheets, _("%(org)s 公示", org=org.name),
+                      url_for("public.notice_list", org_code=org.code))
 
 
 @public.get("/<org_code>/stats")

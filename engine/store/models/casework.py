@@ -45,6 +45,9 @@ class ProcedureVersion(Base):
     forms: Mapped[dict[str, Any]] = mapped_column(deferred=True)  # {form key: YAML}, resolved
     # The bundle's README.md as deployed: its "Assumptions" are shown on the designer page.
     readme: Mapped[str | None] = mapped_column(Text, deferred=True)
+    # The bundle's own print templates and region facts ({"documents/refusal_notice.html": …});
+    # a kind the bundle leaves out prints with the shared default (web/templates/documents/).
+    documents: Mapped[dict[str, Any] | None] = mapped_column(deferred=True)
     start_form: Mapped[str] = mapped_column(String(100))
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

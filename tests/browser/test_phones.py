@@ -48,7 +48,8 @@ def busy_world(db):
     walk(world, posted.id, ["approve"], clock.now())
     db.commit()
     return {"late": late.id, "noticed": noticed.id, "far": far.id,
-            "far_task": open_task(db, far.id).id, "late_task": open_task(db, late.id).id}
+            "far_task": open_task(db, far.id).id, "late_task": open_task(db, late.id).id,
+            "household": far.household_id}
 
 
 def phone(browser, base: str, username: str | None):
@@ -102,6 +103,7 @@ def test_every_official_page_fits_a_phone(busy_world, live_url, browser, tmp_pat
                  ("task-district", f"/tasks/{ids['far_task']}"),
                  ("case-far", f"/cases/{ids['far']}"),
                  ("case-noticed", f"/cases/{ids['noticed']}"),
+                 ("household", f"/households/{ids['household']}"),
                  ("overdue", "/admin/overdue"),
                  ("cases", "/cases")],
         "vil11": [("inbox-village", "/inbox"),

@@ -87,7 +87,8 @@ def check(page, url: str, shots: Path, name: str) -> None:
 
 
 UNLABELLED = """[...document.querySelectorAll('table.list td, table.cards td')]
-  .filter(td => td.offsetParent && !td.dataset.label && !td.classList.contains('row-actions'))
+  .filter(td => td.offsetParent && !td.dataset.label && !td.classList.contains('row-actions')
+    && td.previousElementSibling?.tagName !== 'TH')
   .map(td => td.innerText.trim())"""
 RIGHT_ALIGNED = """[...document.querySelectorAll('table.list td, table.cards td')]
   .filter(td => td.offsetParent && ['right', 'end'].includes(getComputedStyle(td).textAlign))
@@ -105,12 +106,18 @@ def test_every_official_page_fits_a_phone(busy_world, live_url, browser, tmp_pat
                  ("case-noticed", f"/cases/{ids['noticed']}"),
                  ("household", f"/households/{ids['household']}"),
                  ("overdue", "/admin/overdue"),
-                 ("cases", "/cases")],
+                 ("cases", "/cases"),
+                 ("payroll", "/payroll"), ("roll-import", "/households/import"),
+                 ("crosscheck", "/admin/crosscheck")],
         "vil11": [("inbox-village", "/inbox"),
                   ("notifications", "/notifications"),
                   ("task-village", f"/tasks/{ids['late_task']}")],
         "clerk1": [("intake", "/cases/new?village=V11&procedure=linzi_identification")],
-        None: [("public-notices", "/public/V11"), ("public-township", "/public/T1")],
+        "admin": [("calendar", "/admin/calendar"), ("jobs", "/admin/jobs"),
+                  ("stats", "/admin/stats"), ("health", "/admin/health"),
+                  ("procedures", "/procedures")],
+        None: [("public-notices", "/public/V11"), ("public-township", "/public/T1"),
+               ("public-stats", "/public/D1/stats")],
     }
     for username, urls in pages.items():
         page = phone(browser, live_url, username)

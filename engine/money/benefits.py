@@ -25,7 +25,7 @@ from engine.money import households, standards
 from engine.store import audit
 from engine.store.amounts import Amount, fen, number
 from engine.store.errors import ModelError
-from engine.store.models import Benefit, Case, Job, ProcedureVersion
+from engine.store.models import Benefit, Case, HouseholdPayee, Job, ProcedureVersion
 from engine.store.uow import unit_of_work
 from engine.time import calendar, clock
 from engine.workflow import spiff
@@ -79,6 +79,24 @@ def on_approved(db: Session, case: Case, data: dict[str, Any], now: datetime,
                    household_size=case.household_size, effective_from=day,
                    source="approval", created_at=now,
                    facts=facts_of(data, decision_names | KEPT) or None))
+    _record_payee(db, case, data, now)
+
+
+def _record_payee(db: Session, case: Case, data: dict[str, Any], now: datetime) -> None:
+    """The account the application names becomes where the household is paid (the payroll
+    reads it); an application without one leaves a recorded account as it is."""
+    account = str(data.get("bank_account") or "").strip()
+    if not account or case.household_id is None:
+        return
+    payee = db.scalar(select(HouseholdPayee).where(
+        HouseholdPayee.household_id == case.household_id))
+    if payee is None:
+        payee = HouseholdPayee(household_id=case.household_id)
+        db.add(payee)
+    payee.bank_account, payee.source, payee.updated_at = account[:40], f"case:{case.id}", now
+    category = data.get("category")
+    if isinstance(category, str) and category:
+        payee.category = category[:16]
 
 
 def _active(org_path: str):

@@ -163,3 +163,22 @@ def test_phase_out_ends_and_the_household_stops(world):
     found = payroll.sheet(world.db, world.user("dist"), "D1", "2027-06")
     assert [(x.name, x.amount, x.change) for x in found.lines
             if x.change is not None] == [("王二", Decimal("0.00"), "stopped")]
+
+
+def test_an_approved_household_is_paid_to_the_account_its_application_names(db):
+    """Households approved through the procedure (not imported) are paid where the
+    application says: the payroll lists that account, not 未登记."""
+    from engine.casework import cases
+    from tests.factories import after_notice, walk
+    from tests.forms.samples import valid_application
+
+    world = make_world(db)
+    application = {**valid_application(), "bank_account": "6228480402564890018"}
+    case = cases.start(db, world.user("clerk1"), "linzi_identification", "V11", application,
+                       now=clock.now())
+    after_notice(db, walk(world, case.id, ["approve"] * 5, clock.now()))
+    db.refresh(case)
+    assert case.status == "approved"
+    sheet = payroll.sheet(db, world.user("dist"), "D1", "2026-06")
+    assert [(line.household_id, line.account) for line in sheet.lines] == [
+        (case.household_id, "6228480402564890018")]

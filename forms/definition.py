@@ -172,25 +172,3 @@ def _parse_yaml(text: str, source: str) -> Any:
             [f"{source}：第{line}行的键“{key}”重复出现。" for key, line in loader.duplicate_keys]
         )
     return data
-
-
-def _parse_yaml(text: str, source: str) -> Any:
-    if not isinstance(text, str):
-        raise FormDefinitionError([f"{source}：表单文件内容应为文本。"])
-    if len(text) > MAX_SOURCE_CHARS:
-        raise FormDefinitionError([f"{source}：表单文件过大（超过{MAX_SOURCE_CHARS}个字符）。"])
-    loader = _Loader(text)
-    try:
-        data = loader.get_single_data()
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"（第{mark.line + 1}行第{mark.column + 1}列）" if mark is not None else ""
-        detail = getattr(exc, "problem", None) or str(exc)
-        raise FormDefinitionError([f"{source}：YAML 语法错误{where}：{detail}。"]) from None
-    finally:
-        loader.dispose()
-    if loader.duplicate_keys:
-        raise FormDefinitionError(
-            [f"{source}：第{line}行的键“{key}”重复出现。" for key, line in loader.duplicate_keys]
-        )
-    return data

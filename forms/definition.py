@@ -39,6 +39,7 @@ MAX_ROWS_DEPTH = 3  # rows inside rows inside rows at most
 MAX_FIELDS = 500  # across all levels; YAML aliases could otherwise multiply fields without bound
 
 _IDENTIFIER = re.compile(r"[a-z][a-z0-9_]{0,63}")
+_VARIABLE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")  # a case-data name (prefill)
 _IDENTIFIER_RULE = (
     "应为以小写字母开头的 snake_case 标识符（不超过64个字符，且不能是 Python 关键字）"
 )
@@ -58,6 +59,7 @@ _FIELD_KEYS = frozenset(
         "min_rows",
         "max_rows",
         "help",
+        "prefill",
         "default",
         "rules",
     }
@@ -288,6 +290,11 @@ class _Checker:
             required = False
         if "help" in raw and not isinstance(raw["help"], str):
             self.problem(where, "的提示 help 应为文字")
+        prefill = raw.get("prefill")
+        if prefill is not None and (not isinstance(prefill, str) or not _VARIABLE.fullmatch(prefill)
+                                    or ftype in ("rows", "file") or parent):
+            self.problem(where, "的 prefill 应为案件数据中的一个变量名（如 proposed_amount），"
+                                "且只能用于表单顶层的非 rows、file 字段")
         if required and "required_when" in raw:
             self.problem(where, "不能同时设置 required 和 required_when")
 
@@ -301,7 +308,8 @@ class _Checker:
 
         if len(self.problems) > before:
             return None
-        attrs: dict[str, Any] = {"required": required, "help": raw.get("help"), **spec}
+        attrs: dict[str, Any] = {"required": required, "help": raw.get("help"),
+                                 "prefill": prefill, **spec}
         fdef = FieldDef(name=name, type=ftype, label=label.strip(), **attrs)
         if "default" in raw:
             fdef = self._with_default(fdef, raw["default"], where)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
@@ -30,6 +31,8 @@ class TaskDetail:
     earlier: list[HumanTask]
     # What the case's decision tables gave (eligible, proposed_amount…), for the deciding step.
     decisions: dict[str, Any] = field(default_factory=dict)
+    # Initial values of fields that declare `prefill: <case variable>`, from the case data.
+    prefill: dict[str, Any] = field(default_factory=dict)
 
 
 def inbox_query(actor: User, step: str | None = None, overdue: bool | None = None,
@@ -119,15 +122,44 @@ def detail(db: Session, actor: User, task_id: int) -> TaskDetail:
         .order_by(HumanTask.completed_at)
     ).all()
     form = procedures.form_of(case.procedure, task.form_key)
-    return TaskDetail(task, case, form, list(earlier), _decisions(case, task))
+    decisions: dict[str, Any] = {}
+    initial: dict[str, Any] = {}
+    if task.completed_at is None and case.instance is not None:
+        model = procedures.model_of(case.procedure)
+        wf = spiff.load(case.instance.state, model)
+        decisions = spiff.decisions_at(wf, task.workflow_task_id, model)
+        initial = prefilled(form, spiff.data_at(wf, task.workflow_task_id))
+    return TaskDetail(task, case, form, list(earlier), decisions, initial)
 
 
-def _decisions(case: Case, task: HumanTask) -> dict[str, Any]:
-    model = procedures.model_of(case.procedure)
-    if not model.decisions or task.completed_at is not None or case.instance is None:
-        return {}
-    wf = spiff.load(case.instance.state, model)
-    return spiff.decisions_at(wf, task.workflow_task_id, model)
+def prefilled(form: forms.Form, data: dict[str, Any]) -> dict[str, Any]:
+    """Field name -> the case-data value its `prefill` names (fields whose variable is unset
+    or None are left out)."""
+    return {f.name: data[f.prefill] for f in form.fields
+            if f.prefill and data.get(f.prefill) is not None}
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal as the official sees it: 1200 and 1200.0 and Decimal("1200.00") are one amount."""
+    numbers = (int, float, Decimal)
+    if isinstance(a, numbers) and isinstance(b, numbers) and not isinstance(a, bool) \
+            and not isinstance(b, bool):
+        return Decimal(str(a)) == Decimal(str(b))
+    return a == b
+
+
+def _record_prefill_changes(db: Session, actor: User, case: Case, task: HumanTask,
+                            form: forms.Form, before: dict[str, Any], clean: dict[str, Any],
+                            now: datetime) -> None:
+    """One audit entry per prefilled field the official changed: field, prefilled, submitted."""
+    for name, value in prefilled(form, before).items():
+        submitted = clean.get(name)
+        if not _same(value, submitted):
+            label = form.field(name).label
+            audit.record(db, now, actor, "task.prefill_changed", case=case, task=task,
+                         comment=f"{label}：预填 {value}，提交 {submitted}",
+                         changes={"field": name, "label": label,
+                                  "prefilled": value, "submitted": submitted})
 
 
 def claim(db: Session, actor: User, task_id: int, now: datetime | None = None) -> HumanTask:
@@ -180,6 +212,8 @@ def complete(db: Session, actor: User, task_id: int, data: Any, comment: str = "
         model = procedures.model_of(version)
         instance: ProcessInstance = case.instance
         wf = spiff.load(instance.state, model)
+        _record_prefill_changes(db, actor, case, task, form,
+                                spiff.data_at(wf, task.workflow_task_id), clean, now)
         before = instances.snapshot(wf)
         with instances.running(db, case, now):
             if not spiff.complete(wf, task.workflow_task_id, clean):

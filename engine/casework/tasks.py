@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+import json
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -15,7 +16,7 @@ import forms
 from engine.casework import attachments, hits, instances
 from engine.casework.cases import validate_form
 from engine.people import scope
-from engine.store import audit
+from engine.store import amounts, audit
 from engine.store.errors import Conflict, Forbidden, NotFound
 from engine.store.models import Case, HumanTask, OrgUnit, ProcessInstance, User
 from engine.store.uow import unit_of_work
@@ -135,8 +136,10 @@ def detail(db: Session, actor: User, task_id: int) -> TaskDetail:
 def prefilled(form: forms.Form, data: dict[str, Any]) -> dict[str, Any]:
     """Field name -> the case-data value its `prefill` names (fields whose variable is unset
     or None are left out)."""
-    return {f.name: data[f.prefill] for f in form.fields
-            if f.prefill and data.get(f.prefill) is not None}
+    values = {f.name: data[f.prefill] for f in form.fields
+              if f.prefill and data.get(f.prefill) not in (None, "")}
+    # as plain JSON (exact amounts as numbers), the way the API and the audit trail keep them
+    return json.loads(json.dumps(values, default=amounts.as_json))
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-import json
 from datetime import datetime
 from decimal import Decimal
 from typing import Any

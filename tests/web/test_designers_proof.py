@@ -27,6 +27,7 @@ How the guide's conventions express it:
   comes from that field, with no script; the refusal notice's reasons are prefilled from the
   table's `refusal_reason`.
 """
+# ruff: noqa: E501  (the bundle's XML and YAML are written as a designer would, one element a line)
 
 from __future__ import annotations
 
@@ -39,8 +40,8 @@ import pytest
 from engine.store.models import Benefit
 from engine.time import clock
 from tests.factories import PASSWORD, USERS, make_world, valid_application
-from tests.web.test_api_walkthrough import run_worker
 from tests.web.conftest import sign_in, sign_out, text
+from tests.web.test_api_walkthrough import run_worker
 
 FLOW = '<bpmn:sequenceFlow id="{0}" sourceRef="{1}" targetRef="{2}"{3}>{4}</bpmn:sequenceFlow>'
 

@@ -125,8 +125,9 @@ def detail(db: Session, actor: User, task_id: int) -> TaskDetail:
     form = procedures.form_of(case.procedure, task.form_key)
     decisions: dict[str, Any] = {}
     initial: dict[str, Any] = {}
-    if task.completed_at is None and case.instance is not None:
-        model = procedures.model_of(case.procedure)
+    model = procedures.model_of(case.procedure)
+    wanted = model.decisions or any(f.prefill for f in form.fields)
+    if wanted and task.completed_at is None and case.instance is not None:
         wf = spiff.load(case.instance.state, model)
         decisions = spiff.decisions_at(wf, task.workflow_task_id, model)
         initial = prefilled(form, spiff.data_at(wf, task.workflow_task_id))
@@ -134,8 +135,8 @@ def detail(db: Session, actor: User, task_id: int) -> TaskDetail:
 
 
 def prefilled(form: forms.Form, data: dict[str, Any]) -> dict[str, Any]:
-    """Field name -> the case-data value its `prefill` names (fields whose variable is unset
-    or None are left out)."""
+    """Field name -> the case-data value its `prefill` names (fields whose variable is unset,
+    None or empty are left out)."""
     values = {f.name: data[f.prefill] for f in form.fields
               if f.prefill and data.get(f.prefill) not in (None, "")}
     # as plain JSON (exact amounts as numbers), the way the API and the audit trail keep them
@@ -151,6 +152,15 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
+def _shown(fdef: forms.FieldDef, value: Any) -> str:
+    """A value as the history shows it: amounts with two decimals, a blank as （空）."""
+    if value in (None, ""):
+        return "（空）"
+    if fdef.type == "money" and isinstance(value, int | float | Decimal):
+        return f"{Decimal(str(value)):.2f}"
+    return str(value)
+
+
 def _record_prefill_changes(db: Session, actor: User, case: Case, task: HumanTask,
                             form: forms.Form, before: dict[str, Any], clean: dict[str, Any],
                             now: datetime) -> None:
@@ -158,9 +168,11 @@ def _record_prefill_changes(db: Session, actor: User, case: Case, task: HumanTas
     for name, value in prefilled(form, before).items():
         submitted = clean.get(name)
         if not _same(value, submitted):
-            label = form.field(name).label
+            fdef = form.field(name)
+            label = fdef.label
             audit.record(db, now, actor, "task.prefill_changed", case=case, task=task,
-                         comment=f"{label}：预填 {value}，提交 {submitted}",
+                         comment=f"{label}：预填 {_shown(fdef, value)}，"
+                                 f"提交 {_shown(fdef, submitted)}",
                          changes={"field": name, "label": label,
                                   "prefilled": value, "submitted": submitted})
 

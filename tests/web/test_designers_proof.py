@@ -327,7 +327,7 @@ def test_approve_with_the_amount_from_the_table_then_changed_and_recorded(proof,
     history = client.get(f"/api/cases/{case_id}", headers=proof["dist"]).json["history"]
     changed = [e for e in history if e["action"] == "task.prefill_changed"]
     assert len(changed) == 1 and changed[0]["step"] == "county_confirmation"
-    assert changed[0]["comment"] == "核定月补差金额（元）：预填 450.0，提交 420.0"
+    assert changed[0]["comment"] == "核定月补差金额（元）：预填 450.00，提交 420.00"
     sign_in(client, "dist")  # the case page too, after the case has ended
     page = text(client.get(f"/cases/{case_id}"))
     assert "决策表结果" in page and "不予认定的核算理由" in page and "修改预填值" in page

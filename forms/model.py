@@ -76,6 +76,8 @@ class FieldDef:
     min_rows: int | None = None
     max_rows: int | None = None
     help: str | None = None
+    #: the case-data variable whose value the task shows as this field's initial value
+    prefill: str | None = None
     default: Any = None
     has_default: bool = False
     #: forms.rules.Rule objects checked on each row of a rows field
@@ -104,6 +106,8 @@ class FieldDef:
         }
         if self.help is not None:
             out["help"] = self.help
+        if self.prefill is not None:
+            out["prefill"] = self.prefill
         if self.min is not None:
             out["min"] = self.min
         if self.max is not None:

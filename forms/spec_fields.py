@@ -9,6 +9,7 @@ rows field) is checked by FieldList once every field of the list is loaded.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, ClassVar
@@ -49,6 +50,8 @@ _TYPE_INVALID = f"的类型“{{input}}”无效，应为以下之一：{'、'.j
 _CONDITIONS = "的 required_when 应为 {字段名: 取值} 形式的非空映射"
 _OPTIONS = "是选择类型，必须提供非空的选项列表 options"
 
+
+_VARIABLE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")  # a case-data name (prefill)
 
 class OptionSchema(StrictSchema):
     """One `{value, label}` of a choice field. The value is stored and compared in BPMN
@@ -105,6 +108,7 @@ class FieldSchema(StrictSchema):
     )
     help = Text("的提示 help 应为文字", blank_ok=True, strip=False)
     default = fields.Raw(allow_none=True)
+    prefill = fields.Raw(allow_none=True)  # judged with the field's type and depth below
 
     def __init__(self, depth: int = 0, **kwargs: Any):
         super().__init__(**kwargs)
@@ -131,12 +135,19 @@ class FieldSchema(StrictSchema):
                 problems.append("是 rows 类型，不能设置默认值 default")
             elif required:
                 problems.append("是必填项，不能设置默认值 default")
+        prefill = original_data.get("prefill")
+        if prefill is not None and (not isinstance(prefill, str)
+                                    or not _VARIABLE.fullmatch(prefill) or self.depth > 0
+                                    or original_data.get("type") in ("rows", "file")):
+            problems.append("的 prefill 应为案件数据中的一个变量名（如 proposed_amount），"
+                            "且只能用于表单顶层的非 rows、file 字段")
         if problems:
             raise ValidationError(problems)
 
     @post_load
     def _field_def(self, data: dict, **kwargs: Any) -> FieldDef:
-        attrs: dict[str, Any] = {"required": data["required"], "help": data.get("help")}
+        attrs: dict[str, Any] = {"required": data["required"], "help": data.get("help"),
+                                 "prefill": data.get("prefill")}
         attrs.update(self.type_options(data))
         fdef = FieldDef(name=data["name"], type=data["field_type"], label=data["label"], **attrs)
         if "default" in data:

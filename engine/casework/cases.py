@@ -26,11 +26,12 @@ from engine.store.models import (
     Objection,
     OrgUnit,
     ProcedureVersion,
+    ProcessInstance,
     User,
 )
 from engine.store.uow import unit_of_work
 from engine.time import clock
-from engine.workflow import procedures
+from engine.workflow import procedures, spiff
 
 
 @dataclass
@@ -47,6 +48,10 @@ class CaseDetail:
     objections: list[Objection] = field(default_factory=list)
     # Cross-check hits on current bureau lists (区级比对), oldest first.
     crosscheck: list[hits.Hit] = field(default_factory=list)
+    # The latest value of each decision-table output (eligible, refusal_reason, proposed_amount…).
+    decisions: dict[str, Any] = field(default_factory=dict)
+    # Output name -> the DMN output's label, for showing them in Chinese.
+    decision_labels: dict[str, str] = field(default_factory=dict)
 
 
 def _household(application: dict[str, Any]) -> tuple[str, int]:
@@ -177,7 +182,17 @@ def detail(db: Session, actor: User, case_id: int) -> CaseDetail:
     completed = ({t.step for t in done} | {n.step for n in posted if n.closed_at}) - current
     return CaseDetail(case, case.procedure, case.village, open_tasks, done, list(history),
                       completed, current, objections.of_case(db, case.id),
-                      hits.of_case(db, case.id))
+                      hits.of_case(db, case.id), *case_decisions(db, case))
+
+
+def case_decisions(db: Session, case: Case) -> tuple[dict[str, Any], dict[str, str]]:
+    """What the case's decision tables last gave, and their outputs' labels."""
+    model = procedures.model_of(case.procedure)
+    state = db.scalar(select(ProcessInstance.state).where(ProcessInstance.case_id == case.id))
+    if not model.decisions or state is None:
+        return {}, {}
+    wf = spiff.load(state, model)
+    return spiff.case_decisions(wf, model), spiff.decision_labels(model)
 
 
 def search_query(actor: User, status: str | None = None, village: str | None = None,

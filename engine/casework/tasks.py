@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
@@ -13,7 +15,7 @@ from sqlalchemy.orm import Session, joinedload
 import forms
 from engine.casework import attachments, hits, moves
 from engine.people import scope
-from engine.store import audit
+from engine.store import amounts, audit
 from engine.store.errors import Conflict, Forbidden, NotFound
 from engine.store.models import Case, HumanTask, OrgUnit, User
 from engine.store.uow import unit_of_work
@@ -29,6 +31,8 @@ class TaskDetail:
     earlier: list[HumanTask]
     # What the case's decision tables gave (eligible, proposed_amount…), for the deciding step.
     decisions: dict[str, Any] = field(default_factory=dict)
+    # Initial values of fields that declare `prefill: <case variable>`, from the case data.
+    prefill: dict[str, Any] = field(default_factory=dict)
 
 
 def inbox_query(actor: User, step: str | None = None, overdue: bool | None = None,
@@ -118,15 +122,58 @@ def detail(db: Session, actor: User, task_id: int) -> TaskDetail:
         .order_by(HumanTask.completed_at)
     ).all()
     form = procedures.form_of(case.procedure, task.form_key)
-    return TaskDetail(task, case, form, list(earlier), _decisions(case, task))
-
-
-def _decisions(case: Case, task: HumanTask) -> dict[str, Any]:
+    decisions: dict[str, Any] = {}
+    initial: dict[str, Any] = {}
     model = procedures.model_of(case.procedure)
-    if not model.decisions or task.completed_at is not None or case.instance is None:
-        return {}
-    wf = spiff.load(case.instance.state, model)
-    return spiff.decisions_at(wf, task.workflow_task_id, model)
+    wanted = model.decisions or any(f.prefill for f in form.fields)
+    if wanted and task.completed_at is None and case.instance is not None:
+        wf = spiff.load(case.instance.state, model)
+        decisions = spiff.decisions_at(wf, task.workflow_task_id, model)
+        initial = prefilled(form, spiff.data_at(wf, task.workflow_task_id))
+    return TaskDetail(task, case, form, list(earlier), decisions, initial)
+
+
+def prefilled(form: forms.Form, data: dict[str, Any]) -> dict[str, Any]:
+    """Field name -> the case-data value its `prefill` names (fields whose variable is unset,
+    None or empty are left out)."""
+    values = {f.name: data[f.prefill] for f in form.fields
+              if f.prefill and data.get(f.prefill) not in (None, "")}
+    # as plain JSON (exact amounts as numbers), the way the API and the audit trail keep them
+    return json.loads(json.dumps(values, default=amounts.as_json))
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal as the official sees it: 1200 and 1200.0 and Decimal("1200.00") are one amount."""
+    numbers = (int, float, Decimal)
+    if isinstance(a, numbers) and isinstance(b, numbers) and not isinstance(a, bool) \
+            and not isinstance(b, bool):
+        return Decimal(str(a)) == Decimal(str(b))
+    return a == b
+
+
+def _shown(fdef: forms.FieldDef, value: Any) -> str:
+    """A value as the history shows it: amounts with two decimals, a blank as （空）."""
+    if value in (None, ""):
+        return "（空）"
+    if fdef.type == "money" and isinstance(value, int | float | Decimal):
+        return f"{Decimal(str(value)):.2f}"
+    return str(value)
+
+
+def _record_prefill_changes(db: Session, actor: User, case: Case, task: HumanTask,
+                            form: forms.Form, before: dict[str, Any], clean: dict[str, Any],
+                            now: datetime) -> None:
+    """One audit entry per prefilled field the official changed: field, prefilled, submitted."""
+    for name, value in prefilled(form, before).items():
+        submitted = clean.get(name)
+        if not _same(value, submitted):
+            fdef = form.field(name)
+            label = fdef.label
+            audit.record(db, now, actor, "task.prefill_changed", case=case, task=task,
+                         comment=f"{label}：预填 {_shown(fdef, value)}，"
+                                 f"提交 {_shown(fdef, submitted)}",
+                         changes={"field": name, "label": label,
+                                  "prefilled": value, "submitted": submitted})
 
 
 def claim(db: Session, actor: User, task_id: int, now: datetime | None = None) -> HumanTask:
@@ -177,6 +224,8 @@ def complete(db: Session, actor: User, task_id: int, data: Any, comment: str = "
         attachments.attach(db, actor, case, form, clean, uploads, now)
 
         def step(wf, context) -> None:
+            _record_prefill_changes(db, actor, case, task, form,
+                                    spiff.data_at(wf, task.workflow_task_id), clean, now)
             if not spiff.complete(wf, task.workflow_task_id, clean, context):
                 raise Conflict("该事项已办结")
             task.assignee = actor

@@ -308,3 +308,24 @@ def test_rules_that_are_not_a_list_are_reported_with_the_fields_problems():
         "forms/demo.yaml：字段“x”缺少标签 label（应为非空文字）。",
         "forms/demo.yaml：表单的规则 rules 应为列表。",
     ]
+
+
+def test_prefill_names_a_case_value_on_a_top_level_field():
+    amount = {"name": "amount", "type": "money", "label": "核定金额", "prefill": "proposed_amount"}
+    form = load_form(definition(amount, DECISION))
+    assert form.fields[0].prefill == "proposed_amount"
+    assert form.describe()["fields"][0]["prefill"] == "proposed_amount"
+    assert "prefill" not in form.describe()["fields"][1]
+
+
+@pytest.mark.parametrize("field", [
+    {"name": "amount", "type": "money", "label": "金额", "prefill": "proposed amount"},
+    {"name": "amount", "type": "money", "label": "金额", "prefill": 12},
+    {"name": "scan", "type": "file", "label": "扫描件", "prefill": "scan_id"},
+    {"name": "members", "type": "rows", "label": "成员", "prefill": "members",
+     "fields": [{"name": "n", "type": "string", "label": "姓名"}]},
+    {"name": "members", "type": "rows", "label": "成员",
+     "fields": [{"name": "n", "type": "string", "label": "姓名", "prefill": "head_name"}]},
+])
+def test_prefill_is_refused_where_it_cannot_work(field):
+    assert "的 prefill 应为案件数据中的一个变量名" in only_problem(definition(field, DECISION))

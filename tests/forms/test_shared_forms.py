@@ -21,7 +21,8 @@ SHARED_KEYS = [
     "exit_proposal",
 ]
 DESCRIBE_KEYS = {"name", "type", "required", "label", "options", "fields"}
-OPTIONAL_DESCRIBE_KEYS = {"help", "min", "max", "required_when", "min_rows", "max_rows"}
+OPTIONAL_DESCRIBE_KEYS = {"help", "min", "max", "required_when", "min_rows", "max_rows",
+                          "prefill"}
 
 
 @pytest.fixture(scope="module")

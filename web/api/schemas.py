@@ -354,6 +354,8 @@ class CrosscheckHit(Response):
 
 class CaseDetail(CaseRow):
     application = _opt(fields.Dict())
+    decisions = fields.Dict(
+        metadata={"description": "决策表各输出项的最新值，如 eligible、proposed_amount"})
     crosscheck = fields.List(fields.Nested(CrosscheckHit))
     objections = fields.List(fields.Nested(ObjectionRow))
     open_tasks = fields.List(fields.Nested(Task))
@@ -363,6 +365,7 @@ class CaseDetail(CaseRow):
 
 class CaseWithApplication(CaseRow):
     application = _opt(fields.Dict())
+    decisions = _opt(fields.Dict())
 
 
 class TaskDetail(Task):

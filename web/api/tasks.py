@@ -32,7 +32,9 @@ def get_task(task_id: int):
                            "completed_at": views.iso(t.completed_at), "data": t.data}
                           for t in d.earlier],
         # 区级比对: the form's initial values from the case's cross-check hits ({} elsewhere)
-        "prefill": hits.prefill(db.session, d.case, {f.name for f in d.form.fields})
+        # and fields that declare `prefill` from the case data (the official may change them)
+        "prefill": {**d.prefill,
+                    **hits.prefill(db.session, d.case, {f.name for f in d.form.fields})}
         if d.task.completed_at is None else {},
     }
 

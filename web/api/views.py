@@ -92,6 +92,7 @@ def case_detail(d: CaseDetail) -> dict[str, Any]:
         "history": [event(e) for e in d.history],
         "objections": [objection(o) for o in d.objections],
         "crosscheck": [hit(h) for h in d.crosscheck],
+        "decisions": d.decisions,
     }
 
 

@@ -20,6 +20,7 @@ ACTION = {
     "task.completed": _l("办理完成"),
     "task.claimed": _l("认领"),
     "task.unclaimed": _l("退回待认领"),
+    "task.prefill_changed": _l("修改预填值"),
     "timer.fired": _l("公示期满"),
     "deadline.unknown": _l("期限无法计算"),
     "deadline.set": _l("补定办理期限"),

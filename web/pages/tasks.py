@@ -28,7 +28,8 @@ def _page(task_id: int, data: dict[str, Any] | None = None,
     earlier = [(t, procedures.form_of(d.case.procedure, t.form_key)) for t in d.earlier]
     errors = errors or {}
     if data is None and d.task.completed_at is None:  # 区级比对: verdicts from the hits
-        data = hits.prefill(db.session, d.case, {f.name for f in d.form.fields})
+        data = {**d.prefill,  # fields that declare `prefill`, then cross-check verdicts
+                **hits.prefill(db.session, d.case, {f.name for f in d.form.fields})}
     return render_template(
         "pages/task.html", d=d, form=d.form, data=data or {}, errors=errors,
         summary=forms_render.error_summary(d.form, errors), comment=comment, earlier=earlier,

@@ -20,7 +20,15 @@ The names below are the adapter's public surface; callers import this package, n
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SERIALIZER_VERSION
 
 from engine.workflow.spiff.cache import forget_cached, model_for, remember
-from engine.workflow.spiff.decisions import decide, decision_outputs, decisions_at
+from engine.workflow.spiff.decisions import (
+    case_decisions,
+    data_at,
+    decide,
+    decision_labels,
+    decision_outputs,
+    decisions_at,
+    latest_data,
+)
 from engine.workflow.spiff.model import (
     END_STATUSES,
     LEVEL_ALIASES,
@@ -52,7 +60,8 @@ from engine.workflow.spiff.storage import REGISTRY, dump, load
 __all__ = [
     "END_STATUSES", "LEVEL_ALIASES", "OBJECTION_MESSAGE", "REGISTRY", "SCRIPT_ENGINE",
     "SERIALIZER_VERSION", "ProcessModel", "Step", "StrictDMNEngine", "WaitingNotice",
-    "check_bundle", "complete", "decide", "decision_outputs", "decisions_at", "dump",
+    "case_decisions", "check_bundle", "complete", "data_at", "decide", "decision_labels",
+    "decision_outputs", "decisions_at", "dump", "latest_data",
     "end_status", "final_data", "final_status", "find_ready", "fire_timers", "forget_cached",
     "is_notice", "load", "model_errors", "model_for", "next_timer_at", "parse_bundle",
     "ready_user_tasks", "remember", "send_objection", "start", "waiting_notices",

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow import TaskState
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
@@ -16,6 +17,7 @@ from engine.workflow.spiff.model import (
     SCRIPT_ENGINE,
     ProcessModel,
 )
+from engine.workflow.spiff.running import final_data
 
 
 class _Facts:
@@ -60,9 +62,43 @@ def decision_outputs(model: ProcessModel) -> list[str]:
     return names
 
 
+def decision_labels(model: ProcessModel) -> dict[str, str]:
+    """Output name -> the Chinese label the DMN gives it (the name where it has none), so that
+    pages can show a table's results in the designer's own words."""
+    labels: dict[str, str] = {}
+    for engine in model.decisions.values():
+        for output in engine.decision_table.outputs:
+            if output.name and output.name not in labels:
+                labels[output.name] = (output.label or "").strip() or output.name
+    return labels
+
+
+def latest_data(wf: BpmnWorkflow) -> dict[str, Any]:
+    """The case data as it stands: a finished workflow's final data, else that of the waiting
+    or ready task that changed last (where the case now is)."""
+    if wf.is_completed():
+        return final_data(wf)
+    current = [t for t in wf.get_tasks(state=TaskState.READY | TaskState.WAITING)
+               if t.workflow is wf]
+    if not current:
+        return dict(wf.data)
+    return dict(max(current, key=lambda t: t.last_state_change).data)
+
+
+def case_decisions(wf: BpmnWorkflow, model: ProcessModel) -> dict[str, Any]:
+    """The latest value of each output of the case's decision tables (those it has reached)."""
+    data = latest_data(wf)
+    return {name: data[name] for name in decision_outputs(model) if name in data}
+
+
+def data_at(wf: BpmnWorkflow, workflow_task_id: str) -> dict[str, Any]:
+    """The case data as the ready task `workflow_task_id` sees it ({} if it is gone)."""
+    task = wf.get_task_from_id(UUID(workflow_task_id))
+    return dict(task.data) if task is not None else {}
+
+
 def decisions_at(wf: BpmnWorkflow, workflow_task_id: str,
                  model: ProcessModel) -> dict[str, Any]:
     """What the decision tables gave, as the ready task `workflow_task_id` sees it."""
-    task = wf.get_task_from_id(UUID(workflow_task_id))
-    data = task.data if task is not None else {}
+    data = data_at(wf, workflow_task_id)
     return {name: data[name] for name in decision_outputs(model) if name in data}

@@ -29,13 +29,13 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from flask import Flask  # noqa: E402
-from sqlalchemy import Engine, create_engine, event, select, text  # noqa: E402
+from sqlalchemy import Engine, create_engine, event, insert, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from engine.casework import cases  # noqa: E402
 from engine.people import accounts  # noqa: E402
-from engine.store.models import HumanTask, User  # noqa: E402
+from engine.store.models import HumanTask, OrgUnit, User  # noqa: E402
 from engine.workflow import procedures  # noqa: E402
 from tests.factories import WORKER, make_world, valid_application  # noqa: E402
 from tests.forms.samples import HEAD_BIRTH, make_id_number  # noqa: E402
@@ -113,6 +113,26 @@ def application() -> dict[str, Any]:
     data = valid_application(head_id_number=head_id)
     data["members"][0].update(id_number=head_id, birth_date=birth.isoformat())
     return data
+
+
+def villages_under_d1(session: Session, prefix: str, townships: int = 50,
+                      per_township: int = 20) -> tuple[OrgUnit, list[OrgUnit]]:
+    """District D1 and `townships` × `per_township` new villages under it, their codes
+    starting with `prefix` (T… townships, V… villages), inserted in two statements."""
+    district = session.scalar(select(OrgUnit).where(OrgUnit.code == "D1"))
+    session.execute(insert(OrgUnit), [
+        {"code": f"{prefix}T{t}", "name": f"镇{t}", "level": "township",
+         "parent_id": district.id, "path": f"{district.path}{prefix}T{t}/"}
+        for t in range(townships)])
+    towns = {o.code: o for o in session.scalars(
+        select(OrgUnit).where(OrgUnit.code.like(f"{prefix}T%")))}
+    session.execute(insert(OrgUnit), [
+        {"code": f"{prefix}V{t}_{v}", "name": f"村{t}-{v}", "level": "village",
+         "parent_id": towns[f"{prefix}T{t}"].id,
+         "path": f"{towns[f'{prefix}T{t}'].path}{prefix}V{t}_{v}/"}
+        for t in range(townships) for v in range(per_township)])
+    return district, list(session.scalars(
+        select(OrgUnit).where(OrgUnit.code.like(f"{prefix}V%"))))
 
 
 def start_cases(db: Session, n: int, now: datetime) -> list[int]:

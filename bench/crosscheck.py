@@ -30,6 +30,7 @@ from common import (
     load,
     make_app,
     record,
+    villages_under_d1,
 )
 from sqlalchemy import insert, select, text
 
@@ -46,7 +47,6 @@ from forms.idcard import check_char
 from web.extensions import db as flask_db
 
 TARGET_HOUSEHOLDS, TARGET_ROWS, MAX_SECONDS = 100_000, 100_000, 60.0
-TOWNSHIPS, VILLAGES_PER_TOWNSHIP = 50, 20
 BATCH = 5000
 NOW = datetime(2026, 3, 2, 2, tzinfo=UTC)
 
@@ -59,23 +59,9 @@ def id_number(n: int, first_birth: date) -> str:
 
 MEMBERS_FROM, STRANGERS_FROM = date(1940, 1, 1), date(1990, 1, 1)
 
-
-def _villages(session) -> list[OrgUnit]:
-    district = session.scalar(select(OrgUnit).where(OrgUnit.code == "D1"))
-    session.execute(insert(OrgUnit), [
-        {"code": f"CT{t}", "name": f"镇{t}", "level": "township", "parent_id": district.id,
-         "path": f"{district.path}CT{t}/"} for t in range(TOWNSHIPS)])
-    towns = {o.code: o for o in session.scalars(select(OrgUnit).where(OrgUnit.code.like("CT%")))}
-    session.execute(insert(OrgUnit), [
-        {"code": f"CV{t}_{v}", "name": f"村{t}-{v}", "level": "village",
-         "parent_id": towns[f"CT{t}"].id, "path": f"{towns[f'CT{t}'].path}CV{t}_{v}/"}
-        for t in range(TOWNSHIPS) for v in range(VILLAGES_PER_TOWNSHIP)])
-    return list(session.scalars(select(OrgUnit).where(OrgUnit.code.like("CV%"))))
-
-
 def build(session, households: int) -> None:
     """`households` enrolled households: household, approved case, benefit, three members."""
-    villages = _villages(session)
+    _district, villages = villages_under_d1(session, "C")
     version = session.scalar(select(ProcedureVersion.id).limit(1))
     region = session.scalar(select(OrgUnit.path).where(OrgUnit.code == "D1"))
     for start in range(0, households, BATCH):

@@ -35,6 +35,7 @@ from common import (
     load,
     make_app,
     record,
+    villages_under_d1,
 )
 from sqlalchemy import insert, select, text
 
@@ -45,24 +46,8 @@ from web.extensions import db as flask_db
 
 TARGET_TASKS, TARGET_DISTRICT = 1_000_000, 50_000
 MAX_API_P95_MS, MAX_PAGE_P95_MS, MAX_PAGE_STATEMENTS = 10.0, 30.0, 4
-TOWNSHIPS, VILLAGES_PER_TOWNSHIP = 50, 20
 BATCH = 5000
 PASSWORD = "bench-pass-1"
-
-
-def _orgs(session) -> tuple[OrgUnit, list[OrgUnit]]:
-    """District D1 and 1,000 new villages under 50 new townships."""
-    district = session.scalar(select(OrgUnit).where(OrgUnit.code == "D1"))
-    session.execute(insert(OrgUnit), [
-        {"code": f"BT{t}", "name": f"镇{t}", "level": "township", "parent_id": district.id,
-         "path": f"{district.path}BT{t}/"} for t in range(TOWNSHIPS)])
-    towns = {o.code: o for o in session.scalars(select(OrgUnit).where(OrgUnit.code.like("BT%")))}
-    session.execute(insert(OrgUnit), [
-        {"code": f"BV{t}_{v}", "name": f"村{t}-{v}", "level": "village",
-         "parent_id": towns[f"BT{t}"].id, "path": f"{towns[f'BT{t}'].path}BV{t}_{v}/"}
-        for t in range(TOWNSHIPS) for v in range(VILLAGES_PER_TOWNSHIP)])
-    return district, list(session.scalars(select(OrgUnit).where(OrgUnit.code.like("BV%"))))
-
 
 def _task_row(i: int, case_id: int, village: OrgUnit, district: OrgUnit, in_district: bool,
               now: datetime) -> dict:
@@ -80,7 +65,7 @@ def _task_row(i: int, case_id: int, village: OrgUnit, district: OrgUnit, in_dist
 
 def build(session, total: int, in_district: int) -> None:
     """`total` open tasks, one case each; every (total // in_district)-th is the district's."""
-    district, villages = _orgs(session)
+    district, villages = villages_under_d1(session, "B")
     version = session.scalar(select(ProcedureVersion.id).limit(1))
     now = datetime.now(UTC)
     every = max(total // max(in_district, 1), 1)

@@ -30,6 +30,7 @@ from common import (
     load,
     make_app,
     record,
+    villages_under_d1,
 )
 from sqlalchemy import insert, select, text
 
@@ -40,35 +41,19 @@ from engine.store.models import (
     Case,
     Household,
     HouseholdPayee,
-    OrgUnit,
     ProcedureVersion,
 )
 from engine.time import clock
 from web.extensions import db as flask_db
 
 TARGET_HOUSEHOLDS, MAX_BUILD_S = 100_000, 10.0
-TOWNSHIPS, VILLAGES_PER_TOWNSHIP = 50, 20
 BATCH = 5000
 MONTH = "2026-05"
 NOW = datetime(2026, 5, 20, 2, tzinfo=UTC)
 PASSWORD = "bench-pass-1"
 
-
-def _villages(session) -> list[OrgUnit]:
-    district = session.scalar(select(OrgUnit).where(OrgUnit.code == "D1"))
-    session.execute(insert(OrgUnit), [
-        {"code": f"PT{t}", "name": f"镇{t}", "level": "township", "parent_id": district.id,
-         "path": f"{district.path}PT{t}/"} for t in range(TOWNSHIPS)])
-    towns = {o.code: o for o in session.scalars(select(OrgUnit).where(OrgUnit.code.like("PT%")))}
-    session.execute(insert(OrgUnit), [
-        {"code": f"PV{t}_{v}", "name": f"村{t}-{v}", "level": "village",
-         "parent_id": towns[f"PT{t}"].id, "path": f"{towns[f'PT{t}'].path}PV{t}_{v}/"}
-        for t in range(TOWNSHIPS) for v in range(VILLAGES_PER_TOWNSHIP)])
-    return list(session.scalars(select(OrgUnit).where(OrgUnit.code.like("PV%"))))
-
-
 def build(session, total: int) -> None:
-    villages = _villages(session)
+    _district, villages = villages_under_d1(session, "P")
     version = session.scalar(select(ProcedureVersion.id).limit(1))
     for start in range(0, total, BATCH):
         span = range(start, min(start + BATCH, total))

@@ -10,6 +10,8 @@ replaced by the default, and the page says so (on screen only), rather than fail
 from __future__ import annotations
 
 import logging
+import sys
+import time
 from datetime import date, datetime
 from functools import cache, lru_cache
 from pathlib import Path
@@ -47,6 +49,43 @@ def _env() -> SandboxedEnvironment:
 
 
 _ENV = _env()
+# Bounds on a bundle's template, as on every designer text: the sandbox stops what it may reach,
+# these stop how long it runs and how much it writes.
+TEMPLATE_SECONDS = 2.0
+MAX_OUTPUT_CHARS = 2_000_000
+
+
+class TemplateTooCostly(Exception):
+    """A bundle template ran past TEMPLATE_SECONDS or wrote more than MAX_OUTPUT_CHARS."""
+
+
+def _bounded(template: Any, context: dict[str, Any]) -> str:
+    """Render `template` within the bounds. Jinja compiles a template to Python, so a trace
+    on its own frames (file "<template>") checks the deadline on every line it runs, loops with
+    empty bodies included; the caller's frames are not traced."""
+    deadline = time.monotonic() + TEMPLATE_SECONDS
+
+    def on_line(frame: Any, event: str, arg: Any) -> Any:
+        if time.monotonic() > deadline:
+            raise TemplateTooCostly(f"运行超过 {TEMPLATE_SECONDS:g} 秒")
+        return on_line
+
+    def on_call(frame: Any, event: str, arg: Any) -> Any:
+        return on_line if frame.f_code.co_filename == "<template>" else None
+
+    chunks: list[str] = []
+    size = 0
+    previous = sys.gettrace()
+    sys.settrace(on_call)
+    try:
+        for chunk in template.generate(context):
+            size += len(chunk)
+            if size > MAX_OUTPUT_CHARS:
+                raise TemplateTooCostly(f"输出超过 {MAX_OUTPUT_CHARS} 个字符")
+            chunks.append(chunk)
+    finally:
+        sys.settrace(previous)
+    return "".join(chunks)
 
 
 @lru_cache(maxsize=64)
@@ -79,7 +118,7 @@ def render(kind: str, bundle_documents: dict[str, str],
     own = bundle_documents.get(f"{kind}.html")
     if own is not None:
         try:
-            return Markup(_compiled(own).render(context)), None
+            return Markup(_bounded(_compiled(own), context)), None
         except Exception as exc:  # designer text: any failure falls back to the default
             log.warning("document template %s failed: %s", kind, type(exc).__name__)
             problem = f"本地区的{documents.KINDS[kind]}模板有误（{type(exc).__name__}: {exc}），" \

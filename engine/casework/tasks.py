@@ -176,14 +176,21 @@ def _record_prefill_changes(db: Session, actor: User, case: Case, task: HumanTas
                                   "prefilled": value, "submitted": submitted})
 
 
+def _open_for(db: Session, actor: User, task_id: int,
+              held: str = "该事项已被他人认领") -> HumanTask:
+    """A task the actor may work that is still open and not held by someone else (409)."""
+    task = _load(db, actor, task_id, for_work=True)
+    if task.completed_at is not None:
+        raise Conflict("该事项已办结")
+    if task.assignee_id not in (None, actor.id):
+        raise Conflict(held)
+    return task
+
+
 def claim(db: Session, actor: User, task_id: int, now: datetime | None = None) -> HumanTask:
     now = now or clock.now()
     with unit_of_work(db):
-        task = _load(db, actor, task_id, for_work=True)
-        if task.completed_at is not None:
-            raise Conflict("该事项已办结")
-        if task.assignee_id not in (None, actor.id):
-            raise Conflict("该事项已被他人认领")
+        task = _open_for(db, actor, task_id)
         if task.assignee_id is None:
             task.assignee = actor
             audit.record(db, now, actor, "task.claimed", case=task.case, task=task)
@@ -193,11 +200,7 @@ def claim(db: Session, actor: User, task_id: int, now: datetime | None = None) -
 def unclaim(db: Session, actor: User, task_id: int, now: datetime | None = None) -> HumanTask:
     now = now or clock.now()
     with unit_of_work(db):
-        task = _load(db, actor, task_id, for_work=True)
-        if task.completed_at is not None:
-            raise Conflict("该事项已办结")
-        if task.assignee_id not in (None, actor.id):
-            raise Conflict("该事项已被他人认领，只有认领人可以退回")
+        task = _open_for(db, actor, task_id, "该事项已被他人认领，只有认领人可以退回")
         if task.assignee_id is not None:
             task.assignee = None
             audit.record(db, now, actor, "task.unclaimed", case=task.case, task=task)
@@ -211,11 +214,7 @@ def complete(db: Session, actor: User, task_id: int, data: Any, comment: str = "
     once; `uploads` are the files this submission's form names (see engine.casework.attachments)."""
     now = now or clock.now()
     with unit_of_work(db):
-        task = _load(db, actor, task_id, for_work=True)
-        if task.completed_at is not None:
-            raise Conflict("该事项已办结")
-        if task.assignee_id not in (None, actor.id):
-            raise Conflict("该事项已被他人认领")
+        task = _open_for(db, actor, task_id)
         case: Case = task.case
         form = procedures.form_of(case.procedure, task.form_key)
         clean = procedures.validate_form(form, data, now)

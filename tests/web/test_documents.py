@@ -185,3 +185,25 @@ def test_designer_text_is_sandboxed_and_escaped_and_a_failing_template_falls_bac
     assert "&lt;class" not in html and "<class" not in html
     assert "本地区的不予认定告知书模板有误" in html and "已按默认模板显示" in html
     assert "六十日内" in html, "the default wording printed instead"
+
+
+def test_a_bundle_template_that_would_run_for_ever_is_stopped_and_falls_back(
+        db, client, csrf_on):
+    """Nested loops with an empty body call nothing the sandbox sees: only the time bound
+    stops them (100,000⁴ iterations would otherwise run for ages)."""
+    world = named_world(db)
+    forever = ("{% for a in range(100000) %}{% for b in range(100000) %}"
+               "{% for c in range(100000) %}{% for d in range(100000) %}"
+               "{% endfor %}{% endfor %}{% endfor %}{% endfor %}")
+    procedures.deploy(db, None, "D1", bundle_with({
+        "confirmation_sheet.html": forever,
+        "refusal_notice.html": "{% for a in range(100000) %}{{ 'x' * 100 }}{% endfor %}",
+    }))
+    case = start(world)
+    walk(world, case.id, ["reject"], clock.now())
+    sign_in(client, "town1")
+    sheet = text(client.get(f"/cases/{case.id}/print"))
+    assert "本地区的审核确认表模板有误（TemplateTooCostly: 运行超过 2 秒）" in sheet
+    notice = text(client.get(f"/cases/{case.id}/refusal-notice"))
+    assert "TemplateTooCostly: 输出超过 2000000 个字符" in notice
+    assert "六十日内" in notice, "the default wording printed instead"

@@ -222,7 +222,7 @@ def _write(db: Session, actor: User | None, record: RollImport, version: Procedu
                    effective_from=start, source=f"{SOURCE}{record.id}", created_at=now,
                    facts={"category": house.category}))
     db.add(HouseholdPayee(household_id=household.id, bank_account=house.bank_account,
-                          category=house.category, source=f"{SOURCE}{record.id}",
+                          source=f"{SOURCE}{record.id}",
                           updated_at=now))
     audit.record(db, now, actor, "case.opened", case=case, step="roll_import",
                  comment=f"存量名册导入（第 {record.id} 批，户编号 {house.code}），"

@@ -94,9 +94,6 @@ def _record_payee(db: Session, case: Case, data: dict[str, Any], now: datetime) 
         payee = HouseholdPayee(household_id=case.household_id)
         db.add(payee)
     payee.bank_account, payee.source, payee.updated_at = account[:40], f"case:{case.id}", now
-    category = data.get("category")
-    if isinstance(category, str) and category:
-        payee.category = category[:16]
 
 
 def _active(org_path: str):

@@ -74,10 +74,11 @@ def test_a_good_roll_becomes_approved_households(world):
     assert (benefit.monthly_amount, benefit.effective_from, benefit.source) == (
         Decimal("620.50"), date(2024, 3, 1), f"roll:{result.record.id}")
     payee = db.scalar(select(HouseholdPayee).where(HouseholdPayee.household_id == first.id))
-    assert (payee.bank_account, payee.category) == ("6217002870012345", "dibao")
-    second = db.scalar(select(HouseholdPayee).where(
-        HouseholdPayee.household_id == result.households[1].household_id))
-    assert second.category == "both"
+    assert payee.bank_account == "6217002870012345"
+    assert benefit.facts == {"category": "dibao"}
+    second = db.scalar(select(Benefit).join(Case).where(
+        Case.household_id == result.households[1].household_id))
+    assert second.facts == {"category": "both"}
     # audited: one case.opened per household with its application's digest, and the import
     actions = db.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
     assert actions.count("roll.imported") == 1 and actions.count("case.opened") == 2

@@ -33,14 +33,13 @@ class RollImport(Base):
 
 class HouseholdPayee(Base):
     """Where a household's benefit is paid (银行账号, personal data: shown to scoped officials
-    only, never logged) and its enrolment category (低保 / 建档立卡 / both)."""
+    only, never logged). Its category is the benefit's (`Benefit.facts`)."""
 
     __tablename__ = "household_payee"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), unique=True)
     bank_account: Mapped[str] = mapped_column(String(40), default="")
-    category: Mapped[str | None] = mapped_column(String(16))
     source: Mapped[str] = mapped_column(String(64))  # roll:<import id>
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -36,7 +36,6 @@ def upgrade():
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('household_id', sa.Integer(), nullable=False),
         sa.Column('bank_account', sa.String(length=40), nullable=False),
-        sa.Column('category', sa.String(length=16), nullable=True),
         sa.Column('source', sa.String(length=64), nullable=False),
         sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(['household_id'], ['household.id']),

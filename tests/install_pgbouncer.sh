@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Debian's pgbouncer, for tests/ops/test_pgbouncer.py (the app behind PgBouncer in transaction
 # mode; the test starts its own pgbouncer on a free port). Installed here where missing (as root,
-# as in CI). The package's own service is not wanted: it is stopped and left disabled.
+# as in CI). The package's own service is not wanted: not started, and disabled.
 set -euo pipefail
 
 if command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ]; then
@@ -22,6 +22,8 @@ if [ "$(id -u)" -eq 0 ]; then
     if [ -n "$created" ]; then
         rm -f "$policy"
     fi
+    systemctl disable pgbouncer >/dev/null 2>&1 \
+        || rm -f /etc/systemd/system/multi-user.target.wants/pgbouncer.service
 else
     cat >&2 <<MSG
 install_pgbouncer.sh: no pgbouncer, needed by tests/ops/test_pgbouncer.py on PostgreSQL.

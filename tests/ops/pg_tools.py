@@ -29,8 +29,8 @@ unix_socket_dir =
 auth_type = trust
 auth_file = {folder}/userlist.txt
 pool_mode = transaction
-; fewer server connections than clients: transactions of one client move between them
-default_pool_size = 2
+; one server connection for every client: what one client leaves on it, the next meets
+default_pool_size = 1
 max_client_conn = 50
 ignore_startup_parameters = extra_float_digits
 logfile = {folder}/pgbouncer.log

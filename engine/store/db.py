@@ -40,5 +40,5 @@ def engine_options(url: str, pooled: bool = False) -> dict:
         return {"connect_args": {"timeout": 10}, "json_serializer": _json}
     options: dict = {"pool_recycle": 3600, "json_serializer": _json}
     if pooled:
-        options["connect_args"] = {"prepare_threshold": None}
+        options.setdefault("connect_args", {})["prepare_threshold"] = None
     return options

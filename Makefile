@@ -22,12 +22,14 @@ $(TEST_STAMP): pyproject.toml Makefile | $(BIN)/python
 run: $(STAMP)
 	$(BIN)/yimen demo
 
-# The browser tests drive Debian's chromium, the date test libfaketime: installed here where
-# missing (as root, as in CI).
+# The browser tests drive Debian's chromium, the date test libfaketime, the operations tests
+# pg_dump/pg_restore and pgbouncer: installed here where missing (as root, as in CI).
 test: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	bash tests/browser/install_chromium.sh
 	bash tests/install_faketime.sh
+	bash tests/install_pg_client.sh
+	bash tests/install_pgbouncer.sh
 	$(BIN)/python -m pytest
 
 lint: $(TEST_STAMP)

@@ -8,9 +8,11 @@ PostgreSQL figures are skipped with a line saying so.
 
 Each script prints its own tables and one `FIGURE` line per figure (value, target, PASS/FAIL
 where issue 16 sets a target, the 1-minute load at its start and end). At the end this prints
-all figures in one table; with --write-readme it also replaces the "Latest run" section of
-bench/README.md with that table. Exit status: 0 when every script ran (whatever the
-verdicts), 1 when one stopped with an error.
+all figures in one table, with a "not measured" row (and why) for every figure of EXPECTED
+(issue 16's targets) that the run did not print with a verdict; with --write-readme it also
+replaces the "Latest run" section of bench/README.md with that table. A new script joins by
+an entry in QUICK (its --quick sizes) and its targets in EXPECTED. Exit status: 0 when every
+script ran (whatever the verdicts), 1 when one stopped with an error.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,26 +33,88 @@ README = HERE / "README.md"
 START, END = "<!-- latest-run:start -->", "<!-- latest-run:end -->"
 PG_ENV = "YIMEN_BENCH_DATABASE_URL"
 
-# Issue 16 targets that no script measures yet, listed so that the table shows the gap.
-NOT_MEASURED = [
-    ("yearly review of 100,000 households started", "<= 2 min", "issue 16 point 5 adds it"),
+BOTH, PG = ("SQLite", "PostgreSQL"), ("PostgreSQL",)
+
+
+@dataclass(frozen=True)
+class Expected:
+    """A figure with a target (issue 16, and issue 14's two), that some script must print."""
+
+    script: str
+    name: str  # the FIGURE line's name, or how it starts
+    databases: tuple[str, ...]
+    target: str
+    title: str = ""  # for the table where `name` is only the start
+
+    def shown(self) -> str:
+        return self.title or self.name
+
+
+EXPECTED = [
+    Expected("complete_task.py", "completion round trips", PG, "<= 5"),
+    Expected("complete_task.py", "server CPU per completion", PG, "<= 2.5 ms"),
+    Expected("complete_task.py", "completion via gunicorn / chain6", BOTH,
+             "<= 4x SQLite, <= 6x PostgreSQL"),
+    Expected("complete_task.py", "throughput, 2 sync workers", PG, ">= 500/s"),
+    Expected("inbox.py", "inbox API GET /api/tasks p95", BOTH, "<= 10 ms"),
+    Expected("inbox.py", "inbox page GET /inbox p95", BOTH, "<= 30 ms"),
+    Expected("inbox.py", "inbox page statements", BOTH, "<= 4"),
+    Expected("inbox.py", "inbox query: sort steps outside the index", BOTH, "0"),
+    Expected("storage.py", "on disk, tables + indexes, as left by the run", BOTH, "<= 5,000 B"),
+    Expected("storage.py", "on disk, tables + indexes, after", BOTH, "<= 5,000 B",
+             "on disk, tables + indexes, after VACUUM"),
+    Expected("yearly_review.py", "yearly review of", BOTH, "<= 2 min",
+             "yearly review of 100,000 households started"),
+    Expected("payroll.py", "district payroll build", BOTH, "<= 10 s (issue 14)"),
+    Expected("crosscheck.py", "cross-check list loaded and matched", BOTH, "<= 60 s (issue 14)"),
 ]
+
+# Every script in run order, with its --quick sizes. A script listed here that is not (yet) in
+# bench/ is reported, not run; its expected figures show as "not measured".
+QUICK = {
+    "complete_task.py": ["--n", "30", "--throughput-requests", "150"],
+    "storage.py": ["--cases", "40"],
+    "inbox.py": ["--tasks", "10000", "--samples", "20"],
+    "returns.py": ["--cases", "3"],
+    "stats.py": ["--households", "10000"],
+    "crosscheck.py": ["--households", "10000", "--rows", "10000"],
+    "payroll.py": ["--households", "5000"],
+    "yearly_review.py": ["--households", "10000"],
+}
 
 
 def script_args(quick: bool, inbox_tasks: int | None) -> dict[str, list[str]]:
     """The scripts in run order with their size options (--quick: a development run)."""
-    sizes = {
-        "complete_task.py": ["--n", "30", "--throughput-requests", "150"] if quick else [],
-        "storage.py": ["--cases", "40"] if quick else [],
-        "inbox.py": ["--tasks", "10000", "--samples", "20"] if quick else [],
-        "returns.py": ["--cases", "3"] if quick else [],
-        "stats.py": ["--households", "10000"] if quick else [],
-        "crosscheck.py": ["--households", "10000", "--rows", "10000"] if quick else [],
-        "payroll.py": ["--households", "5000"] if quick else [],
-    }
+    sizes = {script: list(args) if quick else [] for script, args in QUICK.items()}
     if inbox_tasks:
         sizes["inbox.py"] += ["--tasks", str(inbox_tasks)]
     return sizes
+
+
+def missing(figures: list[dict], databases: list[str], failed: list[str],
+            ran: list[str] | None = None) -> list[str]:
+    """Table rows for each expected figure that the run did not print (with a verdict);
+    `ran`: the scripts this run started (default: all)."""
+    rows = []
+    for want in EXPECTED:
+        if ran is not None and want.script not in ran and (HERE / want.script).exists():
+            continue  # left out on purpose (--only)
+        for database in (d for d in want.databases if d in databases):
+            got = [f for f in figures
+                   if f["database"] == database and f["name"].startswith(want.name)]
+            if got and all(f["ok"] is not None for f in got):
+                continue
+            if got:
+                why = f"{want.script} printed it without a verdict"
+            elif not (HERE / want.script).exists():
+                why = f"bench/{want.script} does not exist yet"
+            elif any(f.startswith(f"{want.script} on {database}") for f in failed):
+                why = f"{want.script} stopped with an error"
+            else:
+                why = f"{want.script} printed no such FIGURE line"
+            rows.append(f"| {want.shown()} | {database} | not measured | {want.target} | – | – "
+                        f"| {why} |")
+    return rows
 
 
 def run(scripts: dict[str, list[str]], databases: list[list[str]]) -> list[str]:
@@ -58,6 +123,9 @@ def run(scripts: dict[str, list[str]], databases: list[list[str]]) -> list[str]:
     for extra in databases:
         for script, sizes in scripts.items():
             where = "PostgreSQL" if extra else "SQLite"
+            if not (HERE / script).exists():
+                print(f"\n===== {script}: not in bench/ yet, skipped", flush=True)
+                continue
             print(f"\n===== {script} {' '.join(sizes)} on {where}", flush=True)
             done = subprocess.run([sys.executable, str(HERE / script), *sizes, *extra],
                                   check=False)
@@ -67,7 +135,8 @@ def run(scripts: dict[str, list[str]], databases: list[list[str]]) -> list[str]:
     return failed
 
 
-def summary(figures: list[dict], header: list[str], failed: list[str]) -> str:
+def summary(figures: list[dict], header: list[str], failed: list[str],
+            databases: list[str] | None = None, ran: list[str] | None = None) -> str:
     """The run as markdown: a few header lines and one table row per figure."""
     lines = [*header, "",
              "| figure | database | measured | target | verdict | load start → end | notes |",
@@ -80,8 +149,7 @@ def summary(figures: list[dict], header: list[str], failed: list[str]) -> str:
         lines.append(f"| {f['name']} | {f['database']} | {shown} {f['unit']} | "
                      f"{f['target'] or '–'} | {verdict or '–'} | "
                      f"{f['load_start']:.2f} → {f['load_end']:.2f} | {f['note']} |")
-    for name, target, why in NOT_MEASURED:
-        lines.append(f"| {name} | – | not measured | {target} | – | – | {why} |")
+    lines += missing(figures, databases or list(BOTH), failed, ran)
     lines += [""] + [f"- ERROR: {f} stopped; its figures are missing." for f in failed]
     return "\n".join(lines).rstrip() + "\n"
 
@@ -112,7 +180,12 @@ def main() -> None:
                         help="open tasks for inbox.py (issue 16 size: 1000000)")
     parser.add_argument("--write-readme", action="store_true",
                         help="replace the Latest run section of bench/README.md")
+    parser.add_argument("--only", action="append", choices=sorted(QUICK), default=None,
+                        help="run this script only (repeatable); for development, not for "
+                             "--write-readme")
     args = parser.parse_args()
+    if args.only and args.write_readme:
+        parser.error("--write-readme needs the whole run, not --only")
     databases: list[list[str]] = [] if args.skip_sqlite else [[]]
     if args.database_url:
         databases.append(["--database-url", args.database_url])
@@ -120,7 +193,8 @@ def main() -> None:
     else:
         pg_line = f"PostgreSQL: SKIPPED, {PG_ENV} is not set; no PostgreSQL figures."
     print(pg_line, flush=True)
-    scripts = script_args(args.quick, args.inbox_tasks)
+    scripts = {script: sizes for script, sizes in script_args(args.quick, args.inbox_tasks).items()
+               if not args.only or script in args.only}
     started, load_start = datetime.now(UTC), os.getloadavg()
     with tempfile.NamedTemporaryFile("w+", suffix=".jsonl", delete=False) as results:
         path = results.name
@@ -143,7 +217,8 @@ def main() -> None:
         + "; ".join(f"`{s} {' '.join(a) or '(defaults)'}`" for s, a in scripts.items()) + ".",
         f"- {pg_line}",
     ]
-    text = summary(figures, header, failed)
+    text = summary(figures, header, failed,
+                   ["PostgreSQL" if extra else "SQLite" for extra in databases], list(scripts))
     print("\n===== all figures\n")
     print(text)
     if args.write_readme:

@@ -15,6 +15,7 @@ from engine import money as engine_money
 from engine.store.db import engine_options
 
 from .extensions import db, migrate
+from .security import _flag
 
 MIGRATIONS = str(Path(__file__).parent / "migrations")
 
@@ -54,7 +55,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config or {})
     if not app.config.get("SECRET_KEY"):  # Flask's default config holds SECRET_KEY=None
         app.config["SECRET_KEY"] = _secret_key(instance)
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
+    app.config.setdefault("YIMEN_DB_POOLED", _flag("YIMEN_DB_POOLED"))
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"], pooled=bool(app.config["YIMEN_DB_POOLED"]))
     app.json = JSONProvider(app)
     app.json.ensure_ascii = False
 

@@ -25,13 +25,20 @@ def _json(value) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def engine_options(url: str) -> dict:
+def engine_options(url: str, pooled: bool = False) -> dict:
     """Options shared by Flask-SQLAlchemy and plain engines.
 
     No pre-ping on PostgreSQL: it costs a round trip per request; connections are recycled
     hourly instead, and a dropped one fails a single request that the client may retry.
+
+    `pooled`: the URL points at PgBouncer in transaction mode (docs/operations.md), where two
+    transactions of one client may run on different server connections. psycopg prepares a
+    statement on the server after its 5th use and reuses it by name; behind the pooler that
+    name is unknown on the next server connection, so server-side prepares are switched off.
     """
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 10}, "json_serializer": _json}
-    return {"pool_recycle": 3600, "json_serializer": _json}
-
+    options: dict = {"pool_recycle": 3600, "json_serializer": _json}
+    if pooled:
+        options.setdefault("connect_args", {})["prepare_threshold"] = None
+    return options

@@ -34,8 +34,59 @@ def test_summary_writes_each_verdict_and_the_unmeasured_targets():
     assert "| FAIL |" in rows["b"] and "1,234 ms" in rows["b"]
     assert "| – | – |" in rows["c"] and "PASS" not in rows["c"] and "FAIL" not in rows["c"]
     assert "0.50 → 0.75" in rows["a"]
-    assert "not measured" in rows["yearly review of 100,000 households started"]
+    assert "not measured" in rows["inbox page statements"]  # expected, not in this run
     assert "- ERROR: x.py on SQLite (exit status 2) stopped" in text
+
+
+def test_expected_figures_missing_from_a_run_are_rows_saying_why(tmp_path, monkeypatch):
+    (tmp_path / "there.py").write_text("")
+    (tmp_path / "broken.py").write_text("")
+    monkeypatch.setattr(run_all, "HERE", tmp_path)
+    monkeypatch.setattr(run_all, "EXPECTED", [
+        run_all.Expected("there.py", "done", run_all.BOTH, "<= 1 s"),
+        run_all.Expected("there.py", "unjudged", ("SQLite",), "<= 2 s"),
+        run_all.Expected("there.py", "forgotten", ("SQLite",), "<= 3 s"),
+        run_all.Expected("broken.py", "crashed", ("SQLite",), "<= 4 s"),
+        run_all.Expected("absent.py", "yearly", run_all.BOTH, "<= 2 min")])
+    ran = [figure("done (x)", True), {**figure("done", False), "database": "PostgreSQL"},
+           figure("unjudged", None)]
+    rows = run_all.missing(ran, ["SQLite"], ["broken.py on SQLite (exit status 2)"])
+    assert rows == [
+        "| unjudged | SQLite | not measured | <= 2 s | – | – | there.py printed it without a "
+        "verdict |",
+        "| forgotten | SQLite | not measured | <= 3 s | – | – | there.py printed no such FIGURE "
+        "line |",
+        "| crashed | SQLite | not measured | <= 4 s | – | – | broken.py stopped with an error |",
+        "| yearly | SQLite | not measured | <= 2 min | – | – | bench/absent.py does not exist "
+        "yet |"]
+    both = run_all.missing(ran, ["SQLite", "PostgreSQL"], [])
+    assert [r for r in both if "PostgreSQL" in r] == [
+        "| yearly | PostgreSQL | not measured | <= 2 min | – | – | bench/absent.py does not "
+        "exist yet |"]
+    only = run_all.missing([], ["SQLite"], [], ran=["broken.py"])  # --only broken.py
+    assert [r.split(" | ")[0] for r in only] == ["| crashed", "| yearly"]
+
+
+def test_every_expected_figure_is_printed_by_its_script():
+    """The names run_all.py looks for are the ones the scripts print (those in bench/ now)."""
+    assert {e.script for e in run_all.EXPECTED} <= set(run_all.QUICK)
+    for want in run_all.EXPECTED:
+        script = BENCH / want.script
+        if script.exists():
+            assert f'"{want.name}' in script.read_text(encoding="utf-8"), want
+
+
+def test_the_inbox_plan_check_finds_sorts_and_index_reads():
+    import inbox
+
+    sqlite_sorted = ["47 0 0 SEARCH human_task USING INDEX ix_human_task_inbox (org_id=?)",
+                     "150 0 0 USE TEMP B-TREE FOR ORDER BY"]
+    pg_ordered = ["Limit  (cost=0.42..9.1 rows=50)",
+                  "  ->  Index Scan using ix_human_task_inbox on human_task  (cost=0.42..)"]
+    pg_sorted = ["Limit", "  ->  Sort  (cost=1.1..2.2 rows=50)", "  ->  Seq Scan on human_task"]
+    assert inbox.sort_steps(sqlite_sorted) == 1 and inbox.reads_by_index(sqlite_sorted)
+    assert inbox.sort_steps(pg_ordered) == 0 and inbox.reads_by_index(pg_ordered)
+    assert inbox.sort_steps(pg_sorted) == 1 and not inbox.reads_by_index(pg_sorted)
 
 
 def test_write_readme_replaces_only_the_latest_run_section(tmp_path, monkeypatch):

@@ -21,13 +21,16 @@ from engine.money import households, monthly
 from engine.people import scope
 from engine.people.orgs import by_code
 from engine.store.errors import Forbidden, Invalid, NotFound
-from engine.store.models import Case, Household, User
+from engine.store.models import Case, Household, ProcedureVersion, User
 from engine.workflow import procedures
+
+CATEGORY = "category"  # the step field that records 认定类别 (as engine.data.ledgers reads it)
 
 
 @dataclass
 class Benefit:
     category: str  # the code the procedure decided ("" when it decided none)
+    category_label: str  # as the approved case's forms name it (the code when none does)
     monthly_amount: Decimal
     effective_from: date
     case_id: int | None  # the approved case, when the official may see it
@@ -80,5 +83,23 @@ def _benefit(db: Session, actor: User, household_id: int) -> Benefit | None:
     row = households.current_benefit(db, household_id)
     if row is None or households.ended(row) or not row.monthly_amount:
         return None
-    return Benefit(monthly.category_of(row), Decimal(row.monthly_amount), row.effective_from,
-                   _visible(db, actor, row.case_id))
+    category = monthly.category_of(row)
+    return Benefit(category, _label(db, row.case_id, category), Decimal(row.monthly_amount),
+                   row.effective_from, _visible(db, actor, row.case_id))
+
+
+def _label(db: Session, case_id: int, category: str) -> str:
+    """The category's option label in the approved case's own forms (认定类别 is a step's
+    `category` choice, by the forms' convention), else the code."""
+    version = db.scalar(select(ProcedureVersion).join(Case, Case.procedure_version_id ==
+                                                      ProcedureVersion.id)
+                        .where(Case.id == case_id))
+    if not category or version is None:
+        return category
+    for key in sorted(procedures.model_of(version).form_keys):
+        form = procedures.form_of(version, key)
+        if any(f.name == CATEGORY for f in form.fields):
+            label = form.choice_label(CATEGORY, category)
+            if label != category:
+                return label
+    return category

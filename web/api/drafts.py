@@ -108,6 +108,7 @@ def duplicate_view(found: duplicates.Found) -> dict:
     benefit = found.benefit
     return {"running": found.running, "running_case_id": found.running_case_id,
             "benefit": None if benefit is None else {
-                "category": benefit.category, "monthly_amount": benefit.monthly_amount,
+                "category": benefit.category, "category_label": benefit.category_label,
+                "monthly_amount": benefit.monthly_amount,
                 "effective_from": benefit.effective_from.isoformat(),
                 "case_id": benefit.case_id}}

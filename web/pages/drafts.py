@@ -103,7 +103,8 @@ def _messages(found: duplicates.Found) -> list[dict[str, str]]:
                               "办结前不能重复受理。")})
     benefit = found.benefit
     if benefit is not None:
-        category = category_label(benefit.category) if benefit.category else _("低保")
+        category = benefit.category_label if benefit.category_label != benefit.category \
+            else category_label(benefit.category) if benefit.category else _("社会救助")
         out.append({
             "level": "warning",
             "link": url_for("pages.case", case_id=benefit.case_id) if benefit.case_id else "",

@@ -124,32 +124,32 @@ def test_the_duplicate_check_names_a_running_case_the_official_may_see(world, cl
     case = cases.start(world.db, world.user("clerk1"), "linzi_identification", "V11",
                        application)
     query = {**PLACE, "id_number": application["head_id_number"]}
-    found = client.get("/api/intake/duplicates", query_string=query,
-                       headers=bearer(world, "vil11")).json
+    found = client.post("/api/intake/duplicates", json=query,
+                        headers=bearer(world, "vil11")).json
     assert found == {"running": True, "running_case_id": case.id, "benefit": None}
-    fresh = client.get("/api/intake/duplicates", headers=bearer(world, "vil11"),
-                       query_string={**query, "id_number": household()["head_id_number"]}).json
+    fresh = client.post("/api/intake/duplicates", headers=bearer(world, "vil11"),
+                        json={**query, "id_number": household()["head_id_number"]}).json
     assert fresh == {"running": False, "running_case_id": None, "benefit": None}
-    bad = client.get("/api/intake/duplicates", query_string={**query, "id_number": "123"},
-                     headers=bearer(world, "vil11"))
+    bad = client.post("/api/intake/duplicates", json={**query, "id_number": "123"},
+                      headers=bearer(world, "vil11"))
     assert bad.status_code == 422
-    elsewhere = client.get("/api/intake/duplicates", headers=bearer(world, "vil21"),
-                           query_string={**query, "village": "V21"}).json
+    elsewhere = client.post("/api/intake/duplicates", headers=bearer(world, "vil21"),
+                            json={**query, "village": "V21"}).json
     assert elsewhere["running"] is True and elsewhere["running_case_id"] is None, \
         "another village's official learns only that a case runs"
     sign_in(client, "vil11")
-    page = client.get("/cases/new/duplicates", query_string=query).get_json()
+    page = post_form(client, "/cases/new/duplicates", query, INTAKE).get_json()
     assert page["messages"][0]["link"] == f"/cases/{case.id}"
 
 
 def test_an_approved_household_applying_again_is_warned_of_its_benefit(world, client):
     case, head = approved(world)
-    found = client.get("/api/intake/duplicates", query_string={**PLACE, "id_number": head},
-                       headers=bearer(world, "clerk1")).json
+    found = client.post("/api/intake/duplicates", json={**PLACE, "id_number": head},
+                        headers=bearer(world, "clerk1")).json
     assert found["running"] is False
     assert found["benefit"]["monthly_amount"] == 420 and found["benefit"]["case_id"] == case.id
     sign_in(client, "clerk1")
-    page = client.get("/cases/new/duplicates", query_string={**PLACE, "id_number": head})
+    page = post_form(client, "/cases/new/duplicates", {**PLACE, "id_number": head}, INTAKE)
     (message,) = page.get_json()["messages"]
     assert message["level"] == "warning" and "每月 420.00 元" in message["text"]
     assert "困难家庭" in message["text"], "the category as the approval form names it"

@@ -93,12 +93,13 @@ def delete_intake_draft(args):
     return "", 204
 
 
-@api.get("/intake/duplicates")
-@api.arguments(DuplicateQuery, location="query")
+@api.post("/intake/duplicates")
+@api.arguments(DuplicateQuery)
 @api.alt_response(200, schema=DuplicateView, success=True)
 def check_duplicate(args):
     """Whether a household headed by `id_number` has a running case (named when the caller may
-    see it) or a benefit in force (category and monthly amount), before the form is filled in."""
+    see it) or a benefit in force (category and monthly amount), before the form is filled in.
+    A POST body, so that the ID number stays out of URLs and access logs."""
     return duplicate_view(duplicates.check(db.session, actor(), args["procedure"],
                                            args["village"], args["id_number"]))
 

@@ -6,7 +6,7 @@ duplicate check on intake.
   to clear. 保存草稿 keeps a copy on the server (engine.casework.drafts).
 - Every signed-in page carries the idle timeout, so the page can warn before it ends;
   `/session/keepalive` keeps the session alive (any page request re-signs the cookie).
-- `/cases/new/duplicates` answers the intake page's check of the head's ID number.
+- `POST /cases/new/duplicates` answers the intake page's check of the head's ID number.
 """
 
 from __future__ import annotations
@@ -78,11 +78,12 @@ def keepalive():
     return "", 204
 
 
-@pages.get("/cases/new/duplicates")
+@pages.post("/cases/new/duplicates")
 def intake_duplicates():
     """The intake page's check, as soon as the head's ID number is typed: a running case of the
-    household (linked when the official may see it) and a benefit it receives."""
-    args = request.args
+    household (linked when the official may see it) and a benefit it receives. Posted (with the
+    page's CSRF token), so that the ID number stays out of URLs and access logs."""
+    args = request.form
     found = duplicates.check(db.session, actor(), args.get("procedure", ""),
                              args.get("village", ""), args.get("id_number", ""))
     body = duplicate_view(found)

@@ -208,8 +208,13 @@
       if (!/^\d{17}[\dX]$/.test(value)) { asked = ""; show([]); return; }
       if (value === asked) { return; }
       asked = value;
-      fetch(url + "&id_number=" + encodeURIComponent(value),
-            { credentials: "same-origin", headers: { Accept: "application/json" } })
+      var body = new URLSearchParams();
+      ["csrf_token", "village", "procedure"].forEach(function (n) {
+        if (form.elements[n]) { body.append(n, form.elements[n].value); }
+      });
+      body.append("id_number", value);  // in the body: never in a URL or an access log
+      fetch(url, { method: "POST", credentials: "same-origin", body: body,
+                   headers: { Accept: "application/json" } })
         .then(function (r) { return r.ok ? r.json() : { messages: [] }; })
         .then(function (data) { if (asked === value) { show(data.messages || []); } })
         .catch(function () { asked = ""; });

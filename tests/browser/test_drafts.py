@@ -11,9 +11,9 @@ from datetime import timedelta
 import pytest
 
 from engine.casework import cases
-from tests.browser.test_walk import shot, sign_in
+from tests.browser.test_walk import fill, shot, sign_in
 from tests.factories import after_notice, make_world, open_task, walk
-from tests.forms.samples import valid_application
+from tests.forms.samples import valid_application, valid_step_data
 
 LIFETIME = 8  # seconds: the warning shows with 4 left (half the timeout, at most 5 minutes)
 
@@ -66,6 +66,12 @@ def test_a_form_sent_after_the_session_expired_comes_back_after_sign_in(app, db,
     assert form.locator("[name=attendees]").input_value() == "9"
     assert "已恢复您在本机上未提交的内容" in form.inner_text()
     shot(page, "draft-restored.png")
+    key = form.get_attribute("data-draft-key")
+    assert page.evaluate("k => localStorage.getItem(k)", key) is not None
+    fill(page, form, valid_step_data("village_evaluation", "approve"))
+    form.locator("button[type=submit]").click()
+    page.wait_for_url("**/inbox")
+    assert page.evaluate("k => localStorage.getItem(k)", key) is None, "dropped once submitted"
 
 
 def test_the_intake_page_names_a_running_case_and_a_benefit_as_the_id_is_typed(db, live_url,

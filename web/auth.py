@@ -188,7 +188,21 @@ def _require_password_change():
     return None
 
 
+def _back_to(target: str | None) -> str:
+    """The same-site page a refused form was sent from (path and query), else the form's own."""
+    parts = urlsplit(target or "")
+    if parts.netloc == request.host and parts.path.startswith("/"):
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+    return request.path
+
+
 def _csrf_refused(err: CSRFError):
+    """A form sent after the session expired goes to sign-in and back to the form (whose
+    values the browser kept, static/drafts.js); otherwise a stale page is refused."""
+    if not current_user.is_authenticated and request.blueprint not in (None, "auth", "public"):
+        flash(_("登录已超时，请重新登录。您填写的内容已保存在本机，登录后将回到原页面并恢复。"),
+              "info")
+        return redirect(url_for("auth.login", next=_back_to(request.referrer)))
     message = _("页面已过期或来源不明，请刷新页面后重试")
     status = http_status(err)
     return render_template("error.html", status=status, message=message, fields={}), status

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from engine.store.errors import (
@@ -44,7 +45,8 @@ def error_body(code: str, message: str, fields: dict | None = None) -> dict:
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
 
-def _respond(code: str, message: str, status: int, fields: dict | None = None):
+def _respond(code: str, message: str, status: int, fields: dict | None = None,
+             back: str = ""):
     if request.path.startswith("/api/"):
         response = error_body(code, message, fields), status
         if status == 401:
@@ -52,7 +54,8 @@ def _respond(code: str, message: str, status: int, fields: dict | None = None):
         return response
     from flask import render_template
 
-    page = render_template("error.html", status=status, message=message, fields=fields or {})
+    page = render_template("error.html", status=status, message=message, fields=fields or {},
+                           back=back)
     return page, status
 
 
@@ -82,7 +85,25 @@ def domain_error(err: DomainError):
 def http_error(err: HTTPException):
     status = http_status(err)
     message = HTTP_MESSAGES.get(status, err.description or "请求失败")
+    if status == 413:
+        return _too_large(err)
     return _respond(err.name.lower().replace(" ", "_"), message, status)
+
+
+def _too_large(err: HTTPException):
+    """413 names the limit (the app's MAX_CONTENT_LENGTH) and leads back to the form, whose
+    values the browser kept (static/drafts.js): the body itself was never read."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    message = (f"{HTTP_MESSAGES[413]}：一次提交的内容（含附件）合计不能超过 "
+               f"{limit / 1024 / 1024:g} MB。请压缩或减少附件后重新提交。")
+    if request.path.startswith("/api/"):
+        return _respond("request_entity_too_large", message, 413)
+    referrer = urlsplit(request.referrer or "")
+    back = request.path if request.method == "POST" else ""
+    if referrer.netloc == request.host and referrer.path.startswith("/"):
+        back = referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    message += "已填写的内容保存在本机，返回表单即可恢复。" if back else ""
+    return _respond("request_entity_too_large", message, 413, back=back)
 
 
 def internal_error(err: Exception):

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
-from engine.casework import attachments, hits, instances, moves, objections
+from engine.casework import attachments, drafts, hits, instances, moves, objections
 from engine.money import deregistration, households
 from engine.people import scope
 from engine.people.orgs import by_code
@@ -85,6 +85,7 @@ def start(db: Session, actor: User, procedure_key: str, village_code: str,
         on_file = deregistration.on_roll(db, version, village, clean) if model.exits else {}
         case = open_case(db, actor, version, village, clean, comment, now, on_file)
         attachments.attach(db, actor, case, form, clean, uploads, now)
+        drafts.forget_intake(db, actor, procedure_key, village.code)
     return case
 
 

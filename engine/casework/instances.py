@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from engine.money import benefits, deregistration
@@ -22,6 +22,7 @@ from engine.store.errors import Invalid
 from engine.store.models import (
     LEVEL_NAMES,
     Case,
+    Draft,
     HumanTask,
     Notice,
     OrgUnit,
@@ -151,12 +152,15 @@ def save(db: Session, case: Case, instance: ProcessInstance, model: spiff.Proces
     if ready_now.keys() - before.ready or waiting.keys() - before.notices:
         with db.no_autoflush:  # read before writing: one flush at commit, not two
             orgs()
-    still_open = []
+    still_open, cancelled = [], []
     for row in open_before:
         if row.workflow_task_id in ready_now and row.completed_at is None:
             still_open.append(row)
         elif row.completed_at is None:
             row.completed_at, row.outcome = now, "cancelled"
+            cancelled.append(row.id)
+    if cancelled:  # their drafts (engine.casework.drafts) hold personal data: gone with them
+        db.execute(delete(Draft).where(Draft.task_id.in_(cancelled)))
     new = [t for tid, t in ready_now.items() if tid not in before.ready]
     opened = open_rows_for(db, case, model, new, now, orgs)
     sync_notices(db, case, model, before.notices, waiting, now, orgs, notice_outcome)

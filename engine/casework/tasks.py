@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, joinedload
 
 import forms
@@ -17,7 +17,7 @@ from engine.casework import attachments, hits, moves
 from engine.people import scope
 from engine.store import amounts, audit
 from engine.store.errors import Conflict, Forbidden, NotFound
-from engine.store.models import Case, HumanTask, OrgUnit, User
+from engine.store.models import Case, Draft, HumanTask, OrgUnit, User
 from engine.store.uow import unit_of_work
 from engine.time import clock
 from engine.workflow import procedures, spiff
@@ -110,6 +110,11 @@ def _load(db: Session, actor: User, task_id: int, *, for_work: bool) -> HumanTas
     if for_work:
         raise Forbidden("该事项不属于您的办理范围")
     return task
+
+
+def load_for_work(db: Session, actor: User, task_id: int) -> HumanTask:
+    """The task if the actor may work it: NotFound when they may not see it, else Forbidden."""
+    return _load(db, actor, task_id, for_work=True)
 
 
 def detail(db: Session, actor: User, task_id: int) -> TaskDetail:
@@ -233,6 +238,7 @@ def complete(db: Session, actor: User, task_id: int, data: Any, comment: str = "
             task.data = clean
             audit.record(db, now, actor, "task.completed", case=case, task=task,
                          comment=comment, changes=clean)
+            db.execute(delete(Draft).where(Draft.task_id == task.id))  # engine.casework.drafts
 
         open_tasks = moves.move(db, case, now, step, instance=case.instance, done=task) or []
     return case, open_tasks

@@ -36,6 +36,15 @@ HEAD_FIELD = procedures.HEAD_FIELD
 ID_NUMBER = re.compile(r"\d{17}[\dX]")
 
 
+class RunningCase(Conflict):
+    """The household already has a running case: `case_id` names it (a page links to it
+    when the official may see it)."""
+
+    def __init__(self, case_id: int):
+        super().__init__(f"该户已有正在办理的案件（案件编号 {case_id}），办结前不能重复受理")
+        self.case_id = case_id
+
+
 def link(db: Session, case: Case, version: ProcedureVersion, village: OrgUnit,
          application: dict[str, Any], now: datetime) -> Household | None:
     """Find or create the household of an application's head and link the case to it.
@@ -62,8 +71,7 @@ def link(db: Session, case: Case, version: ProcedureVersion, village: OrgUnit,
     else:
         household, running_id = row
         if running_id is not None:
-            raise Conflict(f"该户已有正在办理的案件（案件编号 {running_id}），"
-                           "办结前不能重复受理")
+            raise RunningCase(running_id)
         household.org_path = village.path
         household.head_name = str(application.get("head_name", household.head_name))[:100]
     case.household_id = household.id

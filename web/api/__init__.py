@@ -48,6 +48,7 @@ from . import (  # noqa: E402,F401
     calendar,
     cases,
     crosscheck,
+    drafts,
     households,
     jobs,
     notices,

@@ -8,10 +8,10 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine.casework import cases
+from engine.casework import cases, drafts
 from engine.money import households
 from engine.people import scope
-from engine.store.errors import Forbidden, Invalid
+from engine.store.errors import Forbidden, Invalid, NotFound
 from engine.store.models import OrgUnit
 from engine.workflow import procedures
 
@@ -21,6 +21,7 @@ from ..errors import status_for
 from ..extensions import db
 from . import pages
 from .attachments import Uploads
+from .drafts import draft_context, finished_form
 
 
 def _choices() -> tuple[list[OrgUnit], list[tuple[str, str]]]:
@@ -34,22 +35,28 @@ def _choices() -> tuple[list[OrgUnit], list[tuple[str, str]]]:
 
 
 def _page(source: Any, data: dict[str, Any] | None = None,
-          errors: dict[str, list[str]] | None = None, comment: str = "", status: int = 200):
+          errors: dict[str, list[str]] | None = None, comment: str = "", status: int = 200,
+          conflict: households.RunningCase | None = None):
     villages, procs = _choices()
     village_code = source.get("village") or (villages[0].code if len(villages) == 1 else "")
     proc_key = source.get("procedure") or (procs[0][0] if len(procs) == 1 else "")
     village = next((v for v in villages if v.code == village_code), None)
-    form = None
+    form, saved, local = None, None, {}
     if village is not None and proc_key in dict(procs):
         version = procedures.newest_for(db.session, proc_key, village)
         form = procedures.form_of(version, procedures.model_of(version).start_form)
+        saved = drafts.intake_draft(db.session, actor(), proc_key, village.code)
+        local = draft_context(drafts.intake_key(proc_key, village.code), saved)
+        if data is None and saved is not None:  # the official's own 保存草稿 comes back
+            data, comment = saved.data, saved.comment
     errors = errors or {}
     summary = forms_render.error_summary(form, errors) if form else [
         (k, m, "") for k, ms in errors.items() for m in ms]
     return render_template(
         "pages/intake.html", villages=villages, procs=procs, village=village,
         proc_key=proc_key, form=form, data=data or {}, errors=errors, summary=summary,
-        comment=comment,
+        comment=comment, conflict=conflict,
+        running_case=cases_visible(conflict.case_id) if conflict else None, **local,
     ), status
 
 
@@ -78,6 +85,11 @@ def intake_submit():
     form = procedures.form_of(version, procedures.model_of(version).start_form)
     typed = forms_render.parse(form, request.form)  # for a re-render: files are not kept
     comment = request.form.get("comment", "").strip()
+    if request.form.get("action") == "draft":  # 保存草稿: kept as typed, never validated
+        drafts.save_intake(db.session, actor(), proc_key, village_code, typed,
+                           comment[:drafts.MAX_COMMENT])
+        flash(_("草稿已保存（附件需在提交时重新选择）"), "success")
+        return redirect(url_for("pages.intake", village=village_code, procedure=proc_key))
     uploads = Uploads()
     try:
         data = forms_render.parse(form, request.form, request.files, uploads.add)
@@ -85,5 +97,17 @@ def intake_submit():
                            uploads=uploads.items)
     except Invalid as err:
         return _page(request.form, typed, err.fields, comment, status=status_for(err))
+    except households.RunningCase as err:  # the form stays, with a link to the running case
+        return _page(request.form, typed, None, comment, status=status_for(err), conflict=err)
+    finished_form(drafts.intake_key(proc_key, village_code))
     flash(_("已受理：案件 #%(id)s（%(name)s）", id=case.id, name=case.applicant_name), "success")
     return redirect(url_for("pages.case", case_id=case.id))
+
+
+def cases_visible(case_id: int) -> int | None:
+    """The case's id when the official may see it (for a link), else None."""
+    try:
+        scope.visible_case(db.session, actor(), case_id)
+    except NotFound:
+        return None
+    return case_id

@@ -7,7 +7,7 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine.casework import cases, hits, tasks
+from engine.casework import cases, drafts, hits, tasks
 from engine.store.errors import Invalid
 from engine.workflow import procedures
 
@@ -18,6 +18,7 @@ from ..extensions import db
 from . import pages
 from .attachments import Uploads
 from .cases import case_context
+from .drafts import draft_context, finished_form
 
 
 def _page(task_id: int, data: dict[str, Any] | None = None,
@@ -27,13 +28,16 @@ def _page(task_id: int, data: dict[str, Any] | None = None,
     case_detail = cases.detail(db.session, me, d.case.id)
     earlier = [(t, procedures.form_of(d.case.procedure, t.form_key)) for t in d.earlier]
     errors = errors or {}
-    if data is None and d.task.completed_at is None:  # 区级比对: verdicts from the hits
+    saved = drafts.task_draft(db.session, me, task_id) if d.task.completed_at is None else None
+    if data is None and saved is not None:  # the official's own 保存草稿 comes back
+        data, comment = saved.data, saved.comment
+    elif data is None and d.task.completed_at is None:  # 区级比对: verdicts from the hits
         data = {**d.prefill,  # fields that declare `prefill`, then cross-check verdicts
                 **hits.prefill(db.session, d.case, {f.name for f in d.form.fields})}
     return render_template(
         "pages/task.html", d=d, form=d.form, data=data or {}, errors=errors,
         summary=forms_render.error_summary(d.form, errors), comment=comment, earlier=earlier,
-        **case_context(case_detail),
+        **draft_context(drafts.task_key(task_id), saved), **case_context(case_detail),
     ), status
 
 
@@ -49,6 +53,10 @@ def complete(task_id: int):
     form = tasks.detail(db.session, me, task_id).form
     typed = forms_render.parse(form, request.form)  # for a re-render: files are not kept
     comment = request.form.get("comment", "").strip()
+    if request.form.get("action") == "draft":  # 保存草稿: kept as typed, never validated
+        drafts.save_task(db.session, me, task_id, typed, comment[:drafts.MAX_COMMENT])
+        flash(_("草稿已保存（附件需在提交时重新选择）"), "success")
+        return redirect(url_for("pages.task", task_id=task_id))
     uploads = Uploads()
     try:
         data = forms_render.parse(form, request.form, request.files, uploads.add)
@@ -57,4 +65,5 @@ def complete(task_id: int):
     except Invalid as err:
         return _page(task_id, typed, err.fields, comment, status=status_for(err))
     flash(_("已提交：案件 #%(id)s（%(name)s）", id=case.id, name=case.applicant_name), "success")
+    finished_form(drafts.task_key(task_id))
     return redirect(url_for("pages.inbox"))

@@ -39,6 +39,7 @@ from engine.store.models.crosscheck import (
     CrosscheckList,
     CrosscheckRow,
 )
+from engine.store.models.drafts import Draft
 from engine.store.models.money import Benefit, Household, HouseholdExit, Standard
 from engine.store.models.payroll import HouseholdPayee, Payroll, PayrollRow, RollImport
 from engine.store.models.people import ApiToken, LoginFailure, OrgUnit, User
@@ -60,6 +61,7 @@ __all__ = [
     "CrosscheckHit",
     "CrosscheckList",
     "CrosscheckRow",
+    "Draft",
     "Household",
     "HouseholdExit",
     "HouseholdPayee",

@@ -20,7 +20,9 @@ class HouseholdFile:
     summary: households.Summary
     members: list[CaseMember]  # as its newest visible case names them
     standard: Standard | None  # the dibao standard in force today for its village
-    history: list[AuditEvent]  # every visible case's events, oldest first
+    # every visible case's events in the order they happened (by id: a simulated clock may
+    # go backwards, so their timestamps may not be in order)
+    history: list[AuditEvent]
     crosscheck: list[hits.Hit]
 
 
@@ -36,6 +38,6 @@ def read(db: Session, actor: User, household_id: int, now: datetime | None = Non
     today = calendar.local_date(now or clock.now())
     standard = standards.in_force(db, found.household.org_path, today)
     events = list(db.scalars(select(AuditEvent).where(AuditEvent.case_id.in_(case_ids))
-                             .order_by(AuditEvent.at, AuditEvent.id).limit(history_limit)))
+                             .order_by(AuditEvent.id).limit(history_limit)))
     visible = [h for h in hits.of_household(db, household_id) if h.case_id in case_ids]
     return HouseholdFile(found, members, standard, events, visible)

@@ -55,6 +55,7 @@ from . import (  # noqa: E402,F401  (routes register)
     cases,
     crosscheck,
     documents,
+    household_sheet,
     inbox,
     intake,
     ledgers,

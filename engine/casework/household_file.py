@@ -3,7 +3,7 @@ against, its cases, their history and cross-check hits, as the actor may see the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from engine.casework import hits
 from engine.money import households, standards
-from engine.store.models import AuditEvent, CaseMember, Standard, User
+from engine.store.models import AuditEvent, CaseMember, HumanTask, Standard, User
 from engine.time import calendar, clock
 
 
@@ -24,6 +24,8 @@ class HouseholdFile:
     # go backwards, so their timestamps may not be in order)
     history: list[AuditEvent]
     crosscheck: list[hits.Hit]
+    # the steps done in the visible cases, for naming each outcome in the history
+    done_tasks: list[HumanTask] = field(default_factory=list)
 
 
 def read(db: Session, actor: User, household_id: int, now: datetime | None = None,
@@ -40,4 +42,7 @@ def read(db: Session, actor: User, household_id: int, now: datetime | None = Non
     events = list(db.scalars(select(AuditEvent).where(AuditEvent.case_id.in_(case_ids))
                              .order_by(AuditEvent.id).limit(history_limit)))
     visible = [h for h in hits.of_household(db, household_id) if h.case_id in case_ids]
-    return HouseholdFile(found, members, standard, events, visible)
+    done = list(db.scalars(select(HumanTask).where(
+        HumanTask.case_id.in_(case_ids), HumanTask.completed_at.is_not(None),
+        HumanTask.outcome != "cancelled").order_by(HumanTask.id))) if case_ids else []
+    return HouseholdFile(found, members, standard, events, visible, done)

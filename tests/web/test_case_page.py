@@ -99,6 +99,15 @@ def test_history_names_people_and_outcomes_as_the_step_does(world, client, case)
     assert entries[1] == "期限无法计算 · 系统 工作日历未覆盖 2027 年"
 
 
+def test_the_household_history_names_steps_people_and_outcomes_too(world, client, case):
+    walk(world, case.id, ["approve"] * 5, at=AT)
+    sign_in(client, "dist")
+    entries = history(text(client.get(f"/households/{case.household_id}")))
+    assert entries[0] == "受理申请 · 低保及扶贫对象认定申请 · 钱窗口"
+    assert "办理完成 · 区主管部门核查审批 · 批准 · 赵科长" in entries
+    assert "办理完成 · 村级评议推荐 · 同意推荐 · 李村官" in entries
+
+
 def test_history_is_in_event_order_when_the_clock_went_back(world, client, case):
     """A simulated clock set two days back: the village's step is recorded with an earlier
     time than the opening, and still comes after it."""
@@ -130,3 +139,15 @@ def test_the_approval_form_marks_the_amount_required_when_approving(world, clien
     reason = re.search(r'<label for="f-reason">(.*?)</label>', html, re.S).group(1)
     assert "[&#34;return&#34;, &#34;reject&#34;]" in reason
     assert "required_when.js" in html
+
+
+def test_the_header_in_english(world, client, case):
+    village = open_task(world.db, case.id)
+    tasks.complete(world.db, world.user("vil11"), village.id,
+                   valid_step_data("village_evaluation"), now=AT + timedelta(hours=1))
+    sign_in(client, "dist")
+    with clock.frozen(AT + timedelta(days=2)):
+        got = header(text(client.get(f"/cases/{case.id}?lang=en")))
+    assert got["now"] == "Current state|On public notice until 12-08"
+    assert got["next"] == "Next|村级公示（7天） · 甲一村 · continues when it ends on 12-08"
+    assert got["amount"].startswith("Proposed monthly top-up|")

@@ -15,7 +15,7 @@ from engine.casework.standing import CATEGORY, display_names
 from engine.data import crosscheck
 from engine.money import deregistration, programs
 from engine.store.errors import Invalid
-from engine.store.models import CASE_STATUSES, HumanTask
+from engine.store.models import CASE_STATUSES, Case, HumanTask
 from engine.workflow import procedures
 from forms.form import Form
 
@@ -156,13 +156,28 @@ def household(household_id: int):
     # "发起退出": the exits deployed for its village, for who may start cases there (the
     # engine checks again, and refuses a household no longer on the roll).
     can_start = found.status == "active" and workspace.powers(actor()).intake
-    return render_template("pages/household.html", h=found, file=file, step_names={},
+    versions = {c.id: c.procedure for c in found.cases}
+    forms = [procedures.form_of(versions[t.case_id], t.form_key) for t in file.done_tasks]
+    return render_template("pages/household.html", h=found, file=file,
+                           step_names=history_step_names(found.cases),
                            names=display_names(db.session, file.history),
+                           outcomes=step_outcomes(zip(file.done_tasks, forms, strict=True)),
                            exits=exits, reasons=deregistration.REASONS,
                            exit_procedures=deregistration.exit_procedures(
                                db.session, found.household) if can_start else [],
                            status=str(HOUSEHOLD_STATUS.get(found.status, found.status)),
                            matches=programs.for_household(db.session, found.household.id))
+
+
+def history_step_names(found: list[Case]) -> dict[str, str]:
+    """Step id -> name over the procedures of a household's cases (the newest case's name
+    when two procedures share a step id), application forms under their titles."""
+    names: dict[str, str] = {}
+    for case in found:
+        version = case.procedure
+        names[version.start_form] = procedures.form_of(version, version.start_form).title
+        names.update({s.id: s.name for s in procedures.model_of(version).steps.values()})
+    return names
 
 
 @pages.get("/cases/<int:case_id>/diagram.bpmn")

@@ -85,6 +85,20 @@ def test_an_approved_case_shows_its_amount_category_standard_and_outcome(world, 
     assert got["standard"].startswith("保障标准|") and "元/人/" in got["standard"]
 
 
+def test_a_refused_case_names_the_refusal_and_grants_nothing(world, client, case):
+    walk(world, case.id, ["approve"] * 4 + ["reject"], at=AT)
+    got = header(page(client, case.id, AT + timedelta(days=30)))
+    assert got["now"] == "当前状态|办理中：送达不予认定通知书"
+    assert got["next"] == "下一步|甲镇（镇（街道））· 送达不予认定通知书"
+    walk(world, case.id, ["approve"], at=AT + timedelta(days=30))
+    html = page(client, case.id, AT + timedelta(days=31))
+    got = header(html)
+    assert got["next"] == "下一步|已办结（不予认定）"
+    assert got["amount"] == "核定月补差金额|—" and got["category"] == "认定类别|—"
+    assert "办理完成 · 区主管部门核查审批 · 不予批准 · 赵科长" in history(html)
+    assert 'id="open-tasks"' not in html  # nothing left to do: the header says so
+
+
 def test_history_names_people_and_outcomes_as_the_step_does(world, client, case):
     walk(world, case.id, ["approve"] * 5, at=AT)
     entries = history(page(client, case.id, AT + timedelta(days=30)))

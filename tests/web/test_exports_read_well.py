@@ -12,7 +12,10 @@ from openpyxl import load_workbook
 
 from engine.casework import cases
 from engine.time import clock
-from tests.factories import after_notice, walk
+from engine.workflow import procedures
+from tests.engine.test_exits import enrolled
+from tests.engine.test_regions import BPMN
+from tests.factories import after_notice, make_world, walk
 from tests.web.conftest import household, sign_in
 
 AT = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
@@ -95,3 +98,15 @@ def test_the_ledger_lists_amount_and_category_as_number_and_label(world, client,
     assert row["家庭人口"].data_type == "n"
     exported_at = sheet["A2"].value
     assert "2026-12-21 01:30" in exported_at  # the byline in Beijing time, as the name
+
+
+def test_a_ledger_takes_the_amount_and_category_from_the_benefit(db, csrf_on, client):
+    """Jiangmen's approval form names its amount `adjusted_amount` and its tables decide the
+    category: the ledger shows both from the household's benefit."""
+    world = make_world(db, deploy=False)
+    procedures.deploy(db, None, "D1", procedures.read_bundle_dir(BPMN / "jiangmen"))
+    enrolled(world, "jiangmen_identification")
+    sheet = load_workbook(io.BytesIO(download(client, "/cases/ledger.xlsx", EVENING).data)).active
+    row = dict(zip([c.value for c in sheet[3]], [c.value for c in sheet[4]], strict=True))
+    assert row["月补差金额（元）"] == 1833.33
+    assert row["认定类别"] == "一般"

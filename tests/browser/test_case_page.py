@@ -71,3 +71,15 @@ def test_the_amount_star_follows_the_decision(db, live_url, page):
     page.screenshot(path=str(SHOTS / "approval-amount-required.png"), full_page=True)
     page.select_option("[name=decision]", "reject")
     assert amount.is_hidden() and reason.is_visible()
+
+
+def test_a_case_on_notice_says_until_when(db, live_url, page):
+    world, case = linzi_case(db, "王五")
+    walk(world, case.id, ["approve"], at=AT)  # the village's notice runs 7 days from 11:00
+    db.commit()
+    sign_in(page, live_url, "dist")
+    page.goto(f"{live_url}/cases/{case.id}")
+    assert "公示中，至 12-08" in page.inner_text("#standing .now")
+    assert "12-08 期满后继续办理" in page.inner_text("#standing .next")
+    assert "公示中，至 12-08" in page.inner_text("#open-tasks")
+    page.screenshot(path=str(SHOTS / "case-on-notice.png"))

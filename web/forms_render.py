@@ -129,6 +129,12 @@ def is_checked(value: Any, option: str) -> bool:
     return value == option
 
 
+def required_when(fdef: FieldDef) -> dict[str, list[Any]]:
+    """A field's `required_when` as {sibling field: values}, for the page's script to show
+    the field's * while one of those values is chosen."""
+    return {c.field: list(c.values) for c in fdef.required_when}
+
+
 def error_summary(form: forms.Form,
                   errors: dict[str, list[str]]) -> list[tuple[str, str, str]]:
     """(where, message, input id) such as ("家庭成员 第2行 身份证号码", "校验码错误",
@@ -161,4 +167,4 @@ def _where(form: forms.Form, path: str) -> str:
 
 def register(app) -> None:
     app.jinja_env.globals.update(field_display=display, row_count=row_count,
-                                 is_checked=is_checked)
+                                 is_checked=is_checked, required_when=required_when)

@@ -8,7 +8,8 @@ the public's objections), `objections` (officials' view and reply), `timers`, `m
 `deadlines` (due dates set once the calendar covers them, and the calendar import that does
 it), `reviews` (yearly reviews), `jobs` (bulk jobs), `attachments`, `notifications`,
 `workspace` (reads the web workspace needs, and `powers`: what its navigation offers),
-`hits` (a case's cross-check hits), `household_file` (a household's page), `documents` (what
+`hits` (a case's cross-check hits), `standing` (what a case waits on, its award and
+its people's names, for its page's header), `household_file` (a household's page), `documents` (what
 printed documents show).
 May import: engine.store, engine.time, engine.people, engine.workflow, engine.money.
 """

@@ -11,6 +11,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from engine.casework import attachments, drafts, hits, instances, moves, objections
+from engine.casework import standing as case_standing
 from engine.money import deregistration, households
 from engine.people import scope
 from engine.people.orgs import by_code
@@ -52,6 +53,8 @@ class CaseDetail:
     decisions: dict[str, Any] = field(default_factory=dict)
     # Output name -> the DMN output's label, for showing them in Chinese.
     decision_labels: dict[str, str] = field(default_factory=dict)
+    # What it waits on, its amount, category and standard, and its people's names.
+    standing: case_standing.Standing | None = None
 
 
 def _household(application: dict[str, Any]) -> tuple[str, int]:
@@ -168,7 +171,10 @@ def visible(db: Session, actor: User, case_id: int) -> Case:
                               joinedload(Case.procedure))
 
 
-def detail(db: Session, actor: User, case_id: int) -> CaseDetail:
+def detail(db: Session, actor: User, case_id: int,
+           now: datetime | None = None) -> CaseDetail:
+    """A case with its steps, history in the order it happened (by id: a simulated clock may
+    go backwards, so timestamps may not be in order), notices, objections and standing."""
     case = visible(db, actor, case_id)
     tasks = db.scalars(
         select(HumanTask).where(HumanTask.case_id == case.id).order_by(HumanTask.id)
@@ -181,9 +187,12 @@ def detail(db: Session, actor: User, case_id: int) -> CaseDetail:
     posted = db.scalars(select(Notice).where(Notice.case_id == case.id)).all()
     current = {t.step for t in open_tasks} | {n.step for n in posted if n.closed_at is None}
     completed = ({t.step for t in done} | {n.step for n in posted if n.closed_at}) - current
+    decided, labels = case_decisions(db, case)
     return CaseDetail(case, case.procedure, case.village, open_tasks, done, list(history),
                       completed, current, objections.of_case(db, case.id),
-                      hits.of_case(db, case.id), *case_decisions(db, case))
+                      hits.of_case(db, case.id), decided, labels,
+                      case_standing.of_case(db, case, open_tasks, posted, decided, history,
+                                            now or clock.now()))
 
 
 def case_decisions(db: Session, case: Case) -> tuple[dict[str, Any], dict[str, str]]:

@@ -3,7 +3,7 @@ against, its cases, their history and cross-check hits, as the actor may see the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from engine.casework import hits
 from engine.money import households, standards
-from engine.store.models import AuditEvent, CaseMember, Standard, User
+from engine.store.models import AuditEvent, CaseMember, HumanTask, Standard, User
 from engine.time import calendar, clock
 
 
@@ -20,8 +20,12 @@ class HouseholdFile:
     summary: households.Summary
     members: list[CaseMember]  # as its newest visible case names them
     standard: Standard | None  # the dibao standard in force today for its village
-    history: list[AuditEvent]  # every visible case's events, oldest first
+    # every visible case's events in the order they happened (by id: a simulated clock may
+    # go backwards, so their timestamps may not be in order)
+    history: list[AuditEvent]
     crosscheck: list[hits.Hit]
+    # the steps done in the visible cases, for naming each outcome in the history
+    done_tasks: list[HumanTask] = field(default_factory=list)
 
 
 def read(db: Session, actor: User, household_id: int, now: datetime | None = None,
@@ -36,6 +40,9 @@ def read(db: Session, actor: User, household_id: int, now: datetime | None = Non
     today = calendar.local_date(now or clock.now())
     standard = standards.in_force(db, found.household.org_path, today)
     events = list(db.scalars(select(AuditEvent).where(AuditEvent.case_id.in_(case_ids))
-                             .order_by(AuditEvent.at, AuditEvent.id).limit(history_limit)))
+                             .order_by(AuditEvent.id).limit(history_limit)))
     visible = [h for h in hits.of_household(db, household_id) if h.case_id in case_ids]
-    return HouseholdFile(found, members, standard, events, visible)
+    done = list(db.scalars(select(HumanTask).where(
+        HumanTask.case_id.in_(case_ids), HumanTask.completed_at.is_not(None),
+        HumanTask.outcome != "cancelled").order_by(HumanTask.id))) if case_ids else []
+    return HouseholdFile(found, members, standard, events, visible, done)

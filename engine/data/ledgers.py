@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.casework import cases
-from engine.store.models import Case, HumanTask, OrgUnit, User
+from engine.casework import cases, standing
+from engine.store.models import Benefit, Case, HumanTask, OrgUnit, User
 
 BATCH = 500
 # Step fields a ledger lists, by the forms' naming convention: the category a household is
@@ -32,6 +32,7 @@ class LedgerRow:
     # Each completed step's form key and data, later completions winning (a returned step
     # done twice counts once): {step: (form key, data)}.
     steps: dict[str, tuple[str, dict[str, Any]]]
+    benefit: Benefit | None = None  # the case's newest benefit row, once approved
 
     def _recorded(self, name: str) -> tuple[str, Any] | None:
         """(form key, value) of the last step, in step order, that recorded `name`."""
@@ -48,9 +49,14 @@ class LedgerRow:
 
     @property
     def amount(self) -> Any | None:
-        """The monthly top-up the steps recorded, shown for approved cases only."""
+        """The monthly top-up of an approved case: its benefit (whatever field the approval
+        form names it), else what the steps recorded as `amount`."""
+        if self.case.status != "approved":
+            return None
+        if self.benefit is not None:
+            return self.benefit.monthly_amount
         found = self._recorded(AMOUNT)
-        return found[1] if found and self.case.status == "approved" else None
+        return found[1] if found else None
 
 
 def groups(actor: User, found: list[LedgerRow]) -> dict[str, list[LedgerRow]]:
@@ -89,6 +95,7 @@ def rows(db: Session, actor: User, status: str | None = None, village: str | Non
         )
         for task in done:
             steps.setdefault(task.case_id, {})[task.step] = (task.form_key, task.data or {})
+        benefits = standing.benefits_of(db, [c.id for c in batch])
         for case in batch:
             yield LedgerRow(case, townships.get(case.village.parent_id or 0, ""),
-                            steps.get(case.id, {}))
+                            steps.get(case.id, {}), benefits.get(case.id))

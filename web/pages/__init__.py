@@ -56,6 +56,7 @@ from . import (  # noqa: E402,F401  (routes register)
     crosscheck,
     documents,
     drafts,
+    household_sheet,
     inbox,
     intake,
     ledgers,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from flask import Response, flash, redirect, render_template, request, url_for
@@ -10,29 +11,60 @@ from flask_babel import lazy_gettext as _l
 
 from engine.casework import cases, documents, household_file, objections, workspace
 from engine.casework.cases import CaseDetail
+from engine.casework.standing import CATEGORY, display_names
 from engine.data import crosscheck
 from engine.money import deregistration, programs
 from engine.store.errors import Invalid
-from engine.store.models import CASE_STATUSES
+from engine.store.models import CASE_STATUSES, Case, HumanTask
 from engine.workflow import procedures
+from forms.form import Form
 
 from ..auth import actor
 from ..errors import status_for
 from ..extensions import db
 from . import pages
+from .labels import category_label
 
 PAGE_SIZE = 30
 
 
 def case_context(d: CaseDetail) -> dict[str, Any]:
-    """What every page showing a case needs: its application form and named history steps."""
+    """What every page showing a case needs: its application form, named history steps, the
+    outcome of each done step as its form names it, and the people's names."""
     model = procedures.model_of(d.version)
     step_names = {s.id: s.name for s in model.steps.values()}
     application_form = procedures.form_of(d.version, d.version.start_form)
     step_names.setdefault(d.version.start_form, application_form.title)
+    forms = [procedures.form_of(d.version, t.form_key) for t in d.done_tasks]
     return {"case_detail": d, "case": d.case, "application_form": application_form,
             "step_names": step_names, "can_reply": workspace.powers(actor()).reply_objections,
-            "can_explain": workspace.powers(actor()).explain_hits}
+            "can_explain": workspace.powers(actor()).explain_hits,
+            "outcomes": step_outcomes(zip(d.done_tasks, forms, strict=True)),
+            "names": d.standing.names if d.standing else {},
+            "category_name": category_name(d, forms)}
+
+
+def step_outcomes(done: Iterable[tuple[HumanTask, Form]]) -> dict[int, str]:
+    """Task id -> its outcome as the step's form names it (批准, 不予认定), not a generic
+    同意: the label of the `decision` option the official chose."""
+    found: dict[int, str] = {}
+    for task, form in done:
+        if task.outcome and any(f.name == "decision" for f in form.fields):
+            found[task.id] = form.choice_label("decision", task.outcome)
+    return found
+
+
+def category_name(d: CaseDetail, forms: list[Form]) -> str:
+    """The award's category as the step forms label it (困难家庭), else the shared label."""
+    code = d.standing.award.category if d.standing else None
+    if code is None:
+        return ""
+    for form in reversed(forms):
+        if any(f.name == CATEGORY and f.options for f in form.fields):
+            label = form.choice_label(CATEGORY, code)
+            if label != code:
+                return label
+    return category_label(code)
 
 
 @pages.get("/cases", endpoint="cases")
@@ -124,12 +156,28 @@ def household(household_id: int):
     # "发起退出": the exits deployed for its village, for who may start cases there (the
     # engine checks again, and refuses a household no longer on the roll).
     can_start = found.status == "active" and workspace.powers(actor()).intake
-    return render_template("pages/household.html", h=found, file=file, step_names={},
+    versions = {c.id: c.procedure for c in found.cases}
+    forms = [procedures.form_of(versions[t.case_id], t.form_key) for t in file.done_tasks]
+    return render_template("pages/household.html", h=found, file=file,
+                           step_names=history_step_names(found.cases),
+                           names=display_names(db.session, file.history),
+                           outcomes=step_outcomes(zip(file.done_tasks, forms, strict=True)),
                            exits=exits, reasons=deregistration.REASONS,
                            exit_procedures=deregistration.exit_procedures(
                                db.session, found.household) if can_start else [],
                            status=str(HOUSEHOLD_STATUS.get(found.status, found.status)),
                            matches=programs.for_household(db.session, found.household.id))
+
+
+def history_step_names(found: list[Case]) -> dict[str, str]:
+    """Step id -> name over the procedures of a household's cases (the newest case's name
+    when two procedures share a step id), application forms under their titles."""
+    names: dict[str, str] = {}
+    for case in found:
+        version = case.procedure
+        names[version.start_form] = procedures.form_of(version, version.start_form).title
+        names.update({s.id: s.name for s in procedures.model_of(version).steps.values()})
+    return names
 
 
 @pages.get("/cases/<int:case_id>/diagram.bpmn")

@@ -14,7 +14,6 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from engine.casework import cases
 from engine.data import ledgers
 from engine.store.models import CASE_STATUSES
 from engine.store.models import Case as CaseModel
@@ -26,7 +25,7 @@ from ..auth import actor
 from ..extensions import db
 from ..i18n import local_date, local_time
 from . import pages
-from .labels import status_label
+from .labels import category_label, status_label
 
 
 def _label(version, form_key: str, field: str, value: Any) -> Any:
@@ -43,19 +42,27 @@ def _columns() -> list[tuple[str, int]]:
             (_("办结日期"), 12), (_("认定类别"), 14), (_("月补差金额（元）"), 16)]
 
 
+def _category(row: ledgers.LedgerRow) -> str:
+    """The category as the deciding step's form labels it, else the shared label of the one
+    kept with the benefit (a bundle whose tables decide it)."""
+    version = row.case.procedure
+    if row.category:
+        return str(_label(version, row.category[0], ledgers.CATEGORY, row.category[1]))
+    code = (row.benefit.facts or {}).get(ledgers.CATEGORY) if row.benefit else None
+    return category_label(str(code)) if code not in (None, "") else ""
+
+
 def _row(row: ledgers.LedgerRow) -> list[Any]:
     case: CaseModel = row.case
     app = case.application or {}
     version = case.procedure
-    category = row.category
     cause = app.get("hardship_cause")
     return [
         case.id, case.applicant_name, app.get("head_id_number", ""), app.get("head_phone", ""),
         case.household_size, row.township, case.village.name,
         _label(version, version.start_form, "hardship_cause", cause) if cause else "",
         status_label(case.status), local_date(case.opened_at), local_date(case.closed_at),
-        _label(version, category[0], ledgers.CATEGORY, category[1]) if category else "",
-        row.amount,
+        _category(row), row.amount,
     ]
 
 
@@ -102,46 +109,3 @@ def ledger():
         _fill(book.create_sheet(group[:31]), _("%(org)s 困难家庭认定台账", org=group), byline, rows)
     day = calendar.local_date(now)
     return xlsx.response(book, f"{_('台账')}-{me.org.name}-{day:%Y%m%d}.xlsx")
-
-
-@pages.get("/cases/<int:case_id>/household.xlsx")
-def household_sheet(case_id: int):
-    """户有表: one household's table — head, members, incomes, assets and each step taken."""
-    me = actor()
-    detail = cases.detail(db.session, me, case_id)
-    case, version = detail.case, detail.version
-    app = case.application or {}
-    start_form = procedures.form_of(version, version.start_form)
-    book = Workbook()
-    sheet = book.active
-    sheet.title = _("户表")
-    sheet.append([_("%(name)s户 困难家庭户表", name=case.applicant_name)])
-    sheet["A1"].font = Font(size=14, bold=True)
-    sheet.append([_("案件编号"), case.id, _("村（居）"), detail.village.name,
-                  _("状态"), status_label(case.status)])
-    for field in start_form.fields:
-        value = app.get(field.name)
-        if field.type == "rows" or value in (None, ""):
-            continue
-        sheet.append([field.label, str(start_form.choice_label(field.name, value))])
-    for field in start_form.fields:
-        rows = app.get(field.name)
-        if field.type != "rows" or not rows:
-            continue
-        sheet.append([])
-        sheet.append([field.label])
-        sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
-        sheet.append([sub.label for sub in field.fields])
-        for item in rows:
-            sheet.append([str(start_form.choice_label(f"{field.name}.{sub.name}",
-                                                      item.get(sub.name)))
-                          if item.get(sub.name) not in (None, "") else ""
-                          for sub in field.fields])
-    sheet.append([])
-    sheet.append([_("办理过程")])
-    sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
-    for task in detail.done_tasks:
-        sheet.append([task.name, local_time(task.completed_at), task.outcome or ""])
-    for column in "ABCDEFGH":
-        sheet.column_dimensions[column].width = 18
-    return xlsx.response(book, f"{_('户表')}-{case.applicant_name}-{case.id}.xlsx")

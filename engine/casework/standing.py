@@ -1,0 +1,100 @@
+"""Where a case stands, for the header of its page: what it waits on (steps held by orgs, a
+public notice until its end, or nothing once it has an outcome), the amount, category and
+standard it was granted (or is proposed), and the names of the people in its history.
+
+The case page read "当前待办：无" during a notice and showed usernames; this module gathers
+what a reader needs so that the page only lays it out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.money import households, standards
+from engine.store.amounts import fen, number
+from engine.store.models import AuditEvent, Benefit, Case, HumanTask, Notice, Standard, User
+from engine.time import calendar
+
+CATEGORY = "category"  # the decided category (认定类别 / 分类施保类别), by the forms' convention
+
+
+@dataclass(frozen=True)
+class Award:
+    """What the household gets: the benefit once approved, else the tables' proposal."""
+
+    amount: Decimal | None
+    proposed: bool  # True while the amount is only the decision tables' proposal
+    category: str | None  # a code; labelled by the page
+    standard: Standard | None  # in force on the benefit's first day (or today)
+
+
+@dataclass
+class Standing:
+    """What the case waits on now; at most one of `tasks`/`notices` is usually non-empty."""
+
+    status: str
+    tasks: list[HumanTask]  # open steps: who acts next
+    notices: list[Notice]  # open public notices, earliest end first
+    closed_at: datetime | None
+    award: Award
+    # actor id -> the person's display name (their username when they have none)
+    names: dict[int, str] = field(default_factory=dict)
+
+
+def of_case(db: Session, case: Case, open_tasks: Sequence[HumanTask],
+            posted: Iterable[Notice], decisions: dict[str, Any],
+            history: Iterable[AuditEvent], now: datetime) -> Standing:
+    """The case's standing from what `cases.detail` already read, plus its benefit."""
+    notices = sorted((n for n in posted if n.closed_at is None),
+                     key=lambda n: (n.ends_at is None, n.ends_at or now, n.id))
+    return Standing(case.status, list(open_tasks), notices, case.closed_at,
+                    award(db, case, decisions, now), display_names(db, history))
+
+
+def award(db: Session, case: Case, decisions: dict[str, Any], now: datetime) -> Award:
+    """Approved: the newest benefit row (amount and the category kept in its facts).
+    Otherwise the decision tables' proposed amount and category, if they ran."""
+    benefit = households.latest_benefit(db, case.id)
+    if benefit is not None:
+        category = (benefit.facts or {}).get(CATEGORY) or decisions.get(CATEGORY)
+        return Award(benefit.monthly_amount, False, _text(category),
+                     standards.in_force(db, case.org_path, benefit.effective_from))
+    if case.status != "running":  # refused, withdrawn: nothing was granted
+        return Award(None, False, None, standards.in_force(db, case.org_path,
+                                                            calendar.local_date(now)))
+    proposed = number(decisions.get("proposed_amount"))
+    standard = standards.in_force(db, case.org_path, calendar.local_date(now))
+    return Award(fen(proposed) if proposed is not None else None, True,
+                 _text(decisions.get(CATEGORY)), standard)
+
+
+def _text(value: Any) -> str | None:
+    return str(value) if value not in (None, "") else None
+
+
+def display_names(db: Session, history: Iterable[AuditEvent]) -> dict[int, str]:
+    """Actor id -> display name for the people in a history (one query)."""
+    ids = {e.actor_id for e in history if e.actor_id is not None}
+    if not ids:
+        return {}
+    rows = db.execute(select(User.id, User.display_name, User.username)
+                      .where(User.id.in_(ids))).all()
+    return {uid: display or username for uid, display, username in rows}
+
+
+def benefits_of(db: Session, case_ids: Sequence[int]) -> dict[int, Benefit]:
+    """The newest benefit row of each of these cases (for ledgers), one query."""
+    if not case_ids:
+        return {}
+    newest: dict[int, Benefit] = {}
+    for row in db.scalars(select(Benefit).where(Benefit.case_id.in_(case_ids))
+                          .order_by(Benefit.id)):
+        newest[row.case_id] = row
+    return newest

@@ -85,6 +85,18 @@ def inbox_counts(db: Session, actor: User,
     return {step: (total, late) for step, total, late in rows}
 
 
+def inbox_step_names(db: Session, actor: User, now: datetime | None = None) -> dict[str, str]:
+    """{step: name} for the steps in the actor's inbox, named as each task's own procedure
+    version names it (the row's `name`), not as the newest version does: after a deploy
+    renames a step, old and new cases' names are both shown ("旧名 / 新名")."""
+    base = inbox_query(actor, now=now or clock.now()).subquery()
+    names: dict[str, list[str]] = {}
+    for step, name in db.execute(select(base.c.step, base.c.name).distinct()
+                                 .order_by(base.c.step, base.c.name)):
+        names.setdefault(step, []).append(name)
+    return {step: " / ".join(found) for step, found in names.items()}
+
+
 def _load(db: Session, actor: User, task_id: int, *, for_work: bool) -> HumanTask:
     """The task with its case, instance, version and village in one query.
 

@@ -9,7 +9,6 @@ from flask_babel import gettext as _
 
 from engine.casework import tasks, workspace
 from engine.time import clock
-from engine.workflow import procedures
 
 from ..auth import actor
 from ..extensions import db
@@ -35,14 +34,6 @@ def _due_before(raw: str) -> datetime | None:
         return None
 
 
-def _step_names() -> dict[str, str]:
-    names: dict[str, str] = {}
-    for version in procedures.list_versions(db.session):
-        for step in procedures.model_of(version).steps.values():
-            names.setdefault(step.id, step.name)
-    return names
-
-
 @pages.get("/inbox")
 def inbox():
     me = actor()
@@ -65,7 +56,8 @@ def inbox():
     return render_template(
         "pages/inbox.html", tasks=found, cases=cases, counts=counts, total=total,
         offset=offset, page_size=PAGE_SIZE, now=now, args=args,
-        villages=workspace.villages_under(db.session, me.org), step_names=_step_names(),
+        villages=workspace.villages_under(db.session, me.org),
+        step_names=tasks.inbox_step_names(db.session, me, now),
     )
 
 

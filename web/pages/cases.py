@@ -16,6 +16,7 @@ from engine.store.errors import Invalid
 from engine.store.models import CASE_STATUSES
 from engine.workflow import procedures
 
+from .. import forms_render
 from ..auth import actor
 from ..errors import status_for
 from ..extensions import db
@@ -29,7 +30,7 @@ def case_context(d: CaseDetail) -> dict[str, Any]:
     model = procedures.model_of(d.version)
     step_names = {s.id: s.name for s in model.steps.values()}
     application_form = procedures.form_of(d.version, d.version.start_form)
-    step_names.setdefault(d.version.start_form, application_form.title)
+    step_names.setdefault(d.version.start_form, forms_render.title_of(application_form))
     return {"case_detail": d, "case": d.case, "application_form": application_form,
             "step_names": step_names, "can_reply": workspace.powers(actor()).reply_objections,
             "can_explain": workspace.powers(actor()).explain_hits}

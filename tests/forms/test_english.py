@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
+import pytest
 import yaml
 
 from forms import load_form
@@ -74,3 +78,30 @@ def test_a_blank_or_misplaced_english_text_is_refused_by_name():
     data["fields"][0]["fields"][0]["options"][1]["label_en"] = 3
     assert only_problem(yaml.safe_dump(data, allow_unicode=True)) == (
         "<string>：字段“members.relation”的第2个选项的英文标签 label_en 应为非空文字。")
+
+
+ROOT = Path(__file__).resolve().parents[2]
+FORM_FILES = sorted([*ROOT.glob("forms/*.yaml"), *ROOT.glob("bpmn/*/forms/*.yaml")])
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
+
+
+def english_texts(form) -> list[str]:
+    def walk(fields):
+        for f in fields:
+            yield from (t for t in (f.label_en, f.help_en) if t)
+            yield from (o.label_en for o in f.options or ())
+            yield from walk(f.fields or ())
+    return [form.title_en, *walk(form.fields)]
+
+
+def test_the_walk_covers_the_shared_forms_and_every_bundle():
+    bundles = {p.parts[-3] for p in FORM_FILES if "bpmn" in p.parts}
+    assert bundles == {p.name for p in (ROOT / "bpmn").iterdir() if p.is_dir()}
+    assert len(FORM_FILES) >= 38
+
+
+@pytest.mark.parametrize("path", FORM_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_title_field_option_and_help_of_every_form_has_english(path):
+    form = load_form(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)))
+    assert form.missing_english() == []
+    assert [t for t in english_texts(form) if CJK.search(t)] == [], "English, not Chinese"

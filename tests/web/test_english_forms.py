@@ -1,7 +1,7 @@
 """With ?lang=en the forms read in English: every label, legend, option, hint and heading of a
 task form (and of the earlier steps and the application shown beside it) and of the intake
-form comes from the form files' English texts or the English catalogue; no Chinese is left in
-them. Names, IDs and other typed values are data and stay as typed."""
+form comes from the form files' English texts or the English catalogue, and steps are named
+by their nameEn; no Chinese is left in them. Names, IDs and other typed values are data and stay as typed."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ ENGLISH_APPLICATION = "Application for dibao and poverty relief"
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 # What the form macros draw as labels (web/templates/_form.html), plus headings and titles.
 LABELS = re.compile(
-    r"<(label|legend|option|dt|th|h2|h3)\b[^>]*>(.*?)</\1>|<p class=\"help\">(.*?)</p>"
+    r"<(label|legend|option|dt|th|h2|h3|summary|title)\b[^>]*>(.*?)</\1>|<p class=\"help\">(.*?)</p>"
     r"|data-label=\"([^\"]*)\"", re.S)
 
 
@@ -54,6 +54,22 @@ def test_a_task_form_and_the_steps_before_it_are_labelled_in_english(world, clie
     assert "Relation to the head" in found and "Household members" in found, "the application"
     assert chinese(found) == []
     assert f"<summary>{ENGLISH_APPLICATION}</summary>" in page
+    assert "Township confirmation" in found, "the step, by its nameEn"
+    assert any(t.startswith("Village appraisal and recommendation · ") for t in found)
+
+
+def test_the_inbox_names_steps_in_english(world, client):
+    case = cases.start(world.db, world.user("clerk1"), "linzi_identification", "V11",
+                       household())
+    world.db.commit()
+    sign_in(client, "vil11")
+    page = text(client.get("/inbox?lang=en"))
+    task = open_task(world.db, case.id)
+    assert f'<a href="/tasks/{task.id}">Village appraisal and recommendation</a>' in page
+    assert re.search(r'<option value="village_evaluation"[^>]*>Village appraisal and '
+                     r"recommendation</option>", page)
+    chinese_page = text(client.get("/inbox?lang=zh_CN"))
+    assert f'<a href="/tasks/{task.id}">村级评议推荐</a>' in chinese_page
 
 
 def test_the_intake_form_is_labelled_in_english(world, client):

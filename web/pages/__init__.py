@@ -20,6 +20,7 @@ from .labels import (
     relation_label,
     role_label,
     status_label,
+    step_name,
 )
 
 pages = Blueprint("pages", __name__)
@@ -41,6 +42,7 @@ def _label_helpers(state) -> None:
         role_label=role_label, status_label=status_label, action_label=action_label,
         level_label=level_label, outcome_label=outcome_label, category_label=category_label,
         relation_label=relation_label, masked=hits.masked)
+    state.app.jinja_env.filters["step_name"] = step_name
 
 
 @pages.get("/")

@@ -21,6 +21,7 @@ from ..auth import actor
 from ..errors import status_for
 from ..extensions import db
 from . import pages
+from .labels import model_step_name
 
 PAGE_SIZE = 30
 
@@ -28,7 +29,7 @@ PAGE_SIZE = 30
 def case_context(d: CaseDetail) -> dict[str, Any]:
     """What every page showing a case needs: its application form and named history steps."""
     model = procedures.model_of(d.version)
-    step_names = {s.id: s.name for s in model.steps.values()}
+    step_names = {s.id: model_step_name(s) for s in model.steps.values()}
     application_form = procedures.form_of(d.version, d.version.start_form)
     step_names.setdefault(d.version.start_form, forms_render.title_of(application_form))
     return {"case_detail": d, "case": d.case, "application_form": application_form,

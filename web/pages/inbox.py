@@ -14,6 +14,7 @@ from ..auth import actor
 from ..extensions import db
 from ..i18n import LOCAL_TZ
 from . import pages
+from .labels import english
 
 PAGE_SIZE = 20
 MAX_OFFSET = 1_000_000  # beyond any inbox; keeps OFFSET within what the database accepts
@@ -57,7 +58,7 @@ def inbox():
         "pages/inbox.html", tasks=found, cases=cases, counts=counts, total=total,
         offset=offset, page_size=PAGE_SIZE, now=now, args=args,
         villages=workspace.villages_under(db.session, me.org),
-        step_names=tasks.inbox_step_names(db.session, me, now),
+        step_names=tasks.inbox_step_names(db.session, me, now, english=english()),
     )
 
 

@@ -1,7 +1,8 @@
 """With ?lang=en the forms read in English: every label, legend, option, hint and heading of a
 task form (and of the earlier steps and the application shown beside it) and of the intake
 form comes from the form files' English texts or the English catalogue, and steps are named
-by their nameEn; no Chinese is left in them. Names, IDs and other typed values are data and stay as typed."""
+by their nameEn; no Chinese is left in them. Names, IDs and other typed values are data and
+stay as typed."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ ENGLISH_APPLICATION = "Application for dibao and poverty relief"
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 # What the form macros draw as labels (web/templates/_form.html), plus headings and titles.
 LABELS = re.compile(
-    r"<(label|legend|option|dt|th|h2|h3|summary|title)\b[^>]*>(.*?)</\1>|<p class=\"help\">(.*?)</p>"
-    r"|data-label=\"([^\"]*)\"", re.S)
+    r"<(label|legend|option|dt|th|h2|h3|summary|title)\b[^>]*>(.*?)</\1>"
+    r"|<p class=\"help\">(.*?)</p>|data-label=\"([^\"]*)\"", re.S)
 
 
 def labels(page: str) -> list[str]:

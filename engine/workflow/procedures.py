@@ -285,6 +285,11 @@ def model_of(version: ProcedureVersion) -> spiff.ProcessModel:
     return spiff.model_for(version.id, version.key, lambda: (version.bpmn, version.dmn))
 
 
+def english_name(version: ProcedureVersion) -> str | None:
+    """The procedure's English name (process property nameEn), if it gives one."""
+    return model_of(version).name_en
+
+
 def english_names(version: ProcedureVersion) -> dict[str, str]:
     """{step id: English name} for the steps of a version that give one (nameEn)."""
     return {s.id: s.name_en for s in model_of(version).steps.values() if s.name_en}

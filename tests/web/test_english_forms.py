@@ -71,6 +71,9 @@ def test_the_inbox_names_steps_in_english(world, client):
                      r"recommendation</option>", page)
     chinese_page = text(client.get("/inbox?lang=zh_CN"))
     assert f'<a href="/tasks/{task.id}">村级评议推荐</a>' in chinese_page
+    listed = text(client.get("/cases?lang=en"))  # procedures by their nameEn too
+    assert "Linzi: identification of households in hardship" in listed
+    assert "临淄区困难家庭识别认定" not in listed
 
 
 def test_the_intake_form_is_labelled_in_english(world, client):

@@ -21,6 +21,7 @@ from ..errors import status_for
 from ..extensions import db
 from . import pages
 from .attachments import Uploads
+from .labels import procedure_name
 
 
 def _choices() -> tuple[list[OrgUnit], list[tuple[str, str]]]:
@@ -29,7 +30,7 @@ def _choices() -> tuple[list[OrgUnit], list[tuple[str, str]]]:
         raise Forbidden(_("您无权受理申请"))
     seen: dict[str, str] = {}
     for version in procedures.list_versions(db.session):
-        seen.setdefault(version.key, version.name)
+        seen.setdefault(version.key, procedure_name(version))
     return villages, sorted(seen.items())
 
 

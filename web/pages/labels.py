@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from engine.casework import tasks
 from engine.casework.workspace import Powers
+from engine.workflow import procedures
 
 from ..extensions import db
 
@@ -133,6 +134,13 @@ def step_name(row: Any) -> str:
     if not english():
         return row.name
     return tasks.english_step_name(db.session, row) or row.name
+
+
+def procedure_name(version: Any) -> str:
+    """A deployed procedure version's name in the page's language (its nameEn in English)."""
+    if not english():
+        return version.name
+    return procedures.english_name(version) or version.name
 
 
 def model_step_name(step: Any) -> str:

@@ -46,7 +46,8 @@ def load_form(text: str, source: str = "<string>") -> Form:
 class FormFileSchema(StrictSchema):
     """A whole form file: `key`, `title`, `fields` and optional `rules`, nothing else."""
 
-    unknown_key: ClassVar[str] = "包含未知的顶层定义项“{key}”（只允许 key、title、fields、rules）"
+    unknown_key: ClassVar[str] = ("包含未知的顶层定义项“{key}”"
+                                  "（只允许 key、title、title_en、fields、rules）")
     error_messages: ClassVar[dict[str, str]] = {
         "type": "顶层应为键值映射，包含 key、title 和 fields"
     }
@@ -56,6 +57,7 @@ class FormFileSchema(StrictSchema):
         "invalid": "表单标识 key“{input}”无效，" + IDENTIFIER_RULE,
     })
     title = Text("缺少表单标题 title（应为非空文字）", required=True)
+    title_en = Text("英文标题 title_en 应为非空文字")
     form_fields = FieldList(
         data_key="fields",
         required=True,
@@ -83,9 +85,8 @@ class FormFileSchema(StrictSchema):
     def _form(self, data: dict, **kwargs: Any) -> Form:
         fields_ = data["form_fields"]
         rules = read_rules(data.get("rules"), fields_)
-        return Form(
-            key=data["key"], title=data["title"], fields=fields_, source=self.source, rules=rules
-        )
+        return Form(key=data["key"], title=data["title"], fields=fields_, source=self.source,
+                    rules=rules, title_en=data.get("title_en"))
 
 
 def _stem(source: str) -> str | None:

@@ -26,6 +26,7 @@ class Form:
     fields: tuple[FieldDef, ...]
     source: str = field(default="<string>")
     rules: tuple[Rule, ...] = ()
+    title_en: str | None = None  # shown with ?lang=en
 
     def __repr__(self) -> str:
         return f"<Form {self.key!r} ({len(self.fields)} fields) from {self.source}>"
@@ -48,11 +49,17 @@ class Form:
 
     def describe(self) -> dict[str, Any]:
         """{"key", "title", "fields": [...]} for rendering the form (JSON-ready)."""
-        return {
-            "key": self.key,
-            "title": self.title,
-            "fields": [f.describe() for f in self.fields],
-        }
+        out: dict[str, Any] = {"key": self.key, "title": self.title}
+        if self.title_en is not None:
+            out["title_en"] = self.title_en
+        out["fields"] = [f.describe() for f in self.fields]
+        return out
+
+    def missing_english(self) -> list[str]:
+        """Where an English text is missing: "title", a field's path ("members.relation"),
+        "<path>.help" or "<path>=<option value>"; empty when the form reads fully in English."""
+        missing = [] if self.title_en else ["title"]
+        return missing + _missing_english(self.fields, "")
 
     def field(self, path: str) -> FieldDef:
         """Definition at a dotted path ("decision", "members.relation" or "members.0.relation");
@@ -86,3 +93,16 @@ class Form:
     def _one_label(fdef: FieldDef, value: Any) -> str:
         label = fdef.option_label(value)
         return label if label is not None else str(value)
+
+
+def _missing_english(fields: tuple[FieldDef, ...], prefix: str) -> list[str]:
+    missing: list[str] = []
+    for fdef in fields:
+        path = prefix + fdef.name
+        if not fdef.label_en:
+            missing.append(path)
+        if fdef.help and not fdef.help_en:
+            missing.append(f"{path}.help")
+        missing += [f"{path}={o.value}" for o in fdef.options or () if not o.label_en]
+        missing += _missing_english(fdef.fields or (), path + ".")
+    return missing

@@ -35,6 +35,7 @@ class Option:
 
     value: str
     label: str
+    label_en: str | None = None  # shown with ?lang=en
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,9 @@ class FieldDef:
     type: str
     label: str
     required: bool = False
+    #: the English label and help, shown with ?lang=en (None: the Chinese is shown)
+    label_en: str | None = None
+    help_en: str | None = None
     required_when: tuple[Condition, ...] = ()
     options: tuple[Option, ...] | None = None
     fields: tuple[FieldDef, ...] | None = None
@@ -98,14 +102,17 @@ class FieldDef:
             "required": self.required,
             "label": self.label,
             "options": (
-                [{"value": o.value, "label": o.label} for o in self.options]
+                [_with_english({"value": o.value, "label": o.label}, label_en=o.label_en)
+                 for o in self.options]
                 if self.options is not None
                 else None
             ),
             "fields": [f.describe() for f in self.fields] if self.fields is not None else None,
         }
+        _with_english(out, label_en=self.label_en)
         if self.help is not None:
             out["help"] = self.help
+            _with_english(out, help_en=self.help_en)
         if self.prefill is not None:
             out["prefill"] = self.prefill
         if self.min is not None:
@@ -118,6 +125,12 @@ class FieldDef:
             out["min_rows"] = self.min_rows
             out["max_rows"] = self.max_rows
         return out
+
+
+def _with_english(out: dict[str, Any], **english: str | None) -> dict[str, Any]:
+    """`out` with the English texts that are set (an API client may show them)."""
+    out.update({k: v for k, v in english.items() if v is not None})
+    return out
 
 
 def is_number(value: Any) -> bool:

@@ -57,11 +57,12 @@ class OptionSchema(StrictSchema):
     """One `{value, label}` of a choice field. The value is stored and compared in BPMN
     conditions, so it must be text exactly as written (YAML turns `1` and `no` into others)."""
 
-    unknown_key: ClassVar[str] = "包含未知的定义项“{key}”（只允许 value、label）"
+    unknown_key: ClassVar[str] = "包含未知的定义项“{key}”（只允许 value、label、label_en）"
     error_messages: ClassVar[dict[str, str]] = {"type": "应为 {value: …, label: …} 形式"}
 
     value = fields.Raw(load_default=None, allow_none=True)  # checked as written, below
     label = Text("缺少标签 label", required=True)
+    label_en = Text("的英文标签 label_en 应为非空文字")
 
     @validates_schema(pass_original=True, skip_on_field_errors=False)
     def _value_is_text(self, data: dict, original_data: Any, **kwargs: Any) -> None:
@@ -77,7 +78,7 @@ class OptionSchema(StrictSchema):
 
     @post_load
     def _option(self, data: dict, **kwargs: Any) -> Option:
-        return Option(value=data["value"], label=data["label"])
+        return Option(value=data["value"], label=data["label"], label_en=data.get("label_en"))
 
 
 class FieldSchema(StrictSchema):
@@ -101,12 +102,14 @@ class FieldSchema(StrictSchema):
         error_messages={"required": "缺少类型 type", "null": "缺少类型 type"},
     )
     label = Text("缺少标签 label（应为非空文字）", required=True)
+    label_en = Text("的英文标签 label_en 应为非空文字")
     required = StrictBool("的 required 应为 true 或 false", load_default=False)
     required_when = fields.Dict(
         validate=Length(min=1, error=literal(_CONDITIONS)),
         error_messages=one_message(literal(_CONDITIONS)),
     )
     help = Text("的提示 help 应为文字", blank_ok=True, strip=False)
+    help_en = Text("的英文提示 help_en 应为文字", blank_ok=True, strip=False)
     default = fields.Raw(allow_none=True)
     prefill = fields.Raw(allow_none=True)  # judged with the field's type and depth below
 
@@ -130,6 +133,8 @@ class FieldSchema(StrictSchema):
         problems = []
         if required and "required_when" in original_data:
             problems.append("不能同时设置 required 和 required_when")
+        if "help_en" in original_data and "help" not in original_data:
+            problems.append("设置了英文提示 help_en，但没有中文提示 help")
         if "default" in original_data:
             if not self.takes_default:
                 problems.append("是 rows 类型，不能设置默认值 default")
@@ -147,7 +152,8 @@ class FieldSchema(StrictSchema):
     @post_load
     def _field_def(self, data: dict, **kwargs: Any) -> FieldDef:
         attrs: dict[str, Any] = {"required": data["required"], "help": data.get("help"),
-                                 "prefill": data.get("prefill")}
+                                 "prefill": data.get("prefill"), "label_en": data.get("label_en"),
+                                 "help_en": data.get("help_en")}
         attrs.update(self.type_options(data))
         fdef = FieldDef(name=data["name"], type=data["field_type"], label=data["label"], **attrs)
         if "default" in data:

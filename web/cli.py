@@ -219,6 +219,8 @@ def deploy(directory: Path, region: str, username: str | None) -> None:
                                      procedures.read_bundle_dir(directory))
         for v in versions:
             click.echo(f"{v.key} v{v.version}")
+        if not versions:
+            click.echo("no process changed: nothing deployed")
 
 
 @main.command()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage, MultiDict
 
@@ -98,6 +99,26 @@ def _parse_rows(fdef: FieldDef, ctx: _Post, name: str, path: str) -> list[dict[s
     return rows
 
 
+def _english() -> bool:
+    locale = get_locale()
+    return locale is not None and locale.language == "en"
+
+
+def label_of(thing: Any) -> str:
+    """A field's or option's label in the page's language: `label_en` with ?lang=en when the
+    form file gives one, else the Chinese `label`."""
+    english = getattr(thing, "label_en", None)
+    return english if english and _english() else thing.label
+
+
+def help_of(fdef: FieldDef) -> str | None:
+    return fdef.help_en if fdef.help_en and _english() else fdef.help
+
+
+def title_of(form: forms.Form) -> str:
+    return form.title_en if form.title_en and _english() else form.title
+
+
 def display(fdef: FieldDef, value: Any) -> str:
     """A stored value as text: option labels, 是/否, money with two decimals."""
     if value is None or value == "":
@@ -109,7 +130,8 @@ def display(fdef: FieldDef, value: Any) -> str:
             return _("否")
     if fdef.type in ("choice", "multi_choice"):
         values = value if isinstance(value, list | tuple) else [value]
-        return "、".join(fdef.option_label(v) or str(v) for v in values)
+        labels = {o.value: label_of(o) for o in fdef.options or ()}
+        return (", " if _english() else "、").join(labels.get(v) or str(v) for v in values)
     if fdef.type == "money" and isinstance(value, int | float | Decimal) \
             and not isinstance(value, bool):
         return f"{value:,.2f}"
@@ -160,7 +182,7 @@ def _where(form: forms.Form, path: str) -> str:
             labels.append(part)
             fields = None
             continue
-        labels.append(found.label)
+        labels.append(label_of(found))
         fields = found.fields
     return " ".join(labels)
 
@@ -168,3 +190,4 @@ def _where(form: forms.Form, path: str) -> str:
 def register(app) -> None:
     app.jinja_env.globals.update(field_display=display, row_count=row_count,
                                  is_checked=is_checked, required_when=required_when)
+    app.jinja_env.filters.update(label=label_of, help_text=help_of, form_title=title_of)

@@ -17,7 +17,7 @@ from engine.casework import attachments, hits, moves
 from engine.people import scope
 from engine.store import amounts, audit
 from engine.store.errors import Conflict, Forbidden, NotFound
-from engine.store.models import Case, Draft, HumanTask, OrgUnit, User
+from engine.store.models import Case, Draft, HumanTask, OrgUnit, ProcedureVersion, User
 from engine.store.uow import unit_of_work
 from engine.time import clock
 from engine.workflow import procedures, spiff
@@ -83,6 +83,36 @@ def inbox_counts(db: Session, actor: User,
         .group_by(base.c.step)
     ).all()
     return {step: (total, late) for step, total, late in rows}
+
+
+def inbox_step_names(db: Session, actor: User, now: datetime | None = None,
+                     english: bool = False) -> dict[str, str]:
+    """{step: name} for the steps in the actor's inbox, named as each task's own procedure
+    version names it (the row's `name`, or with `english` its step's nameEn), not as the
+    newest version does: after a deploy renames a step, both names are shown ("旧名 / 新名")."""
+    base = inbox_query(actor, now=now or clock.now()).subquery()
+    if english:
+        rows = [(step, _english_name(db, version_id, step) or name) for step, name, version_id
+                in db.execute(select(base.c.step, base.c.name, Case.procedure_version_id)
+                              .join(Case, Case.id == base.c.case_id).distinct())]
+    else:
+        rows = list(db.execute(select(base.c.step, base.c.name).distinct()))
+    names: dict[str, set[str]] = {}
+    for step, name in rows:
+        names.setdefault(step, set()).add(name)
+    return {step: " / ".join(sorted(found)) for step, found in sorted(names.items())}
+
+
+def english_step_name(db: Session, row: HumanTask | Any) -> str | None:
+    """The English name (nameEn) of a task's or notice's step in its own case's procedure
+    version; None when the version gives none. The case is usually loaded already."""
+    case = db.get(Case, row.case_id)
+    return _english_name(db, case.procedure_version_id, row.step) if case else None
+
+
+def _english_name(db: Session, version_id: int, step: str) -> str | None:
+    version = db.get(ProcedureVersion, version_id)
+    return procedures.english_names(version).get(step) if version else None
 
 
 def _load(db: Session, actor: User, task_id: int, *, for_work: bool) -> HumanTask:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 import forms
 from engine.store.errors import BundleInvalid, Forbidden, NotFound
 from engine.store.models import ProcedureVersion, User
-from engine.workflow import documents, procedures, spiff
+from engine.workflow import changes, documents, procedures, spiff
 
 DESIGNER_ROLES = procedures.DEPLOYER_ROLES
 
@@ -64,6 +64,12 @@ def form_source(version: ProcedureVersion, form_key: str) -> str:
     if text is None:
         raise NotFound(f"表单 {form_key} 不存在")
     return text
+
+
+def bpmn_tabs(version: ProcedureVersion) -> list[str]:
+    """The version's .bpmn files in tab order: the main process first, then by name."""
+    main = changes.main_file(version.bpmn, version.key)
+    return sorted(version.bpmn, key=lambda name: (name != main, name))
 
 
 def form_list(version: ProcedureVersion) -> list[FormInfo]:

@@ -2,8 +2,8 @@
 
 A bundle is a folder's `.bpmn`, `.dmn` and form files, and the data files other packages
 register (`bundle_file`: engine.money registers `standards.csv`). Deploy checks everything
-first and either stores a new version of each process, with every source it uses
-snapshotted, or changes nothing and lists every problem.
+first and either stores a new version of each process that changed, with every source it
+uses snapshotted, or changes nothing and lists every problem.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import forms
@@ -24,7 +24,7 @@ from engine.store.errors import BundleInvalid, Forbidden, Invalid, NotFound
 from engine.store.models import OrgUnit, ProcedureVersion, User
 from engine.store.uow import unit_of_work
 from engine.time import calendar, clock
-from engine.workflow import documents, spiff
+from engine.workflow import changes, documents, spiff
 
 DEPLOYER_ROLES = ("designer", "admin")
 README_FILE = "README.md"
@@ -158,7 +158,9 @@ def _names_household(form: forms.Form) -> bool:
 
 def deploy(db: Session, actor: User | None, region_code: str,
            files: dict[str, bytes]) -> list[ProcedureVersion]:
-    """Deploy every executable process of a bundle for a region; all or nothing.
+    """Deploy every executable process of a bundle for a region; all or nothing. A process
+    whose content is the same as its newest version's (engine.workflow.changes) keeps that
+    version: only the changed ones are returned, none if nothing changed.
 
     A designer or admin deploys only for their own org or one below it; `actor` None is the
     machine's operator (the CLI without --as), who is not restricted."""
@@ -185,16 +187,17 @@ def deploy(db: Session, actor: User | None, region_code: str,
             raise BundleInvalid(problems)
         versions = []
         for key, model in models.items():
-            latest = db.scalar(
-                select(func.max(ProcedureVersion.version)).where(
-                    ProcedureVersion.key == key, ProcedureVersion.region_id == region.id
-                )
-            )
+            latest = _latest(db, key, region)
+            called = model.subprocess_specs.keys()
+            content = changes.content(key, called, bundle.bpmn, bundle.dmn, resolved[key],
+                                      bundle.documents, bundle.readme)
+            if changes.unchanged(latest, content, called):
+                continue  # its cases and its version number stay as they are
             version = ProcedureVersion(
                 key=key,
                 name=model.name,
                 region=region,
-                version=(latest or 0) + 1,
+                version=(latest.version if latest else 0) + 1,
                 bpmn=bundle.bpmn,
                 dmn=bundle.dmn,
                 forms=resolved[key],
@@ -211,6 +214,16 @@ def deploy(db: Session, actor: User | None, region_code: str,
                          changes={"key": key, "region": region.code, "version": version.version})
             versions.append(version)
     return versions
+
+
+def _latest(db: Session, key: str, region: OrgUnit) -> ProcedureVersion | None:
+    """The newest version of `key` deployed for exactly this region."""
+    return db.scalar(
+        select(ProcedureVersion)
+        .where(ProcedureVersion.key == key, ProcedureVersion.region_id == region.id)
+        .order_by(ProcedureVersion.version.desc())
+        .limit(1)
+    )
 
 
 def assumptions(readme: str | None) -> list[str]:
@@ -270,6 +283,16 @@ def newest_in_region(db: Session, key: str, region_code: str | None) -> Procedur
 def model_of(version: ProcedureVersion) -> spiff.ProcessModel:
     """The parsed model; the sources load (deferred) only when this process has not seen it."""
     return spiff.model_for(version.id, version.key, lambda: (version.bpmn, version.dmn))
+
+
+def english_name(version: ProcedureVersion) -> str | None:
+    """The procedure's English name (process property nameEn), if it gives one."""
+    return model_of(version).name_en
+
+
+def english_names(version: ProcedureVersion) -> dict[str, str]:
+    """{step id: English name} for the steps of a version that give one (nameEn)."""
+    return {s.id: s.name_en for s in model_of(version).steps.values() if s.name_en}
 
 
 _forms: dict[tuple[int, str], forms.Form] = {}

@@ -17,6 +17,9 @@ def world(db):
     return make_world(db, deploy=False)
 
 
+RENAMED = {'name="临淄区困难家庭识别认定"': 'name="临淄区困难家庭识别认定（修订）"'}
+
+
 def linzi_files():
     return procedures.read_bundle_dir(LINZI)
 
@@ -33,12 +36,35 @@ def count_versions(db):
 def test_deploy_creates_numbered_versions_with_sources_snapshotted(world):
     first = identification(procedures.deploy(world.db, world.user("designer"), "D1",
                                              linzi_files()))
-    second = identification(procedures.deploy(world.db, world.user("admin"), "D1", linzi_files()))
+    edited = linzi_edited(RENAMED)
+    second = identification(procedures.deploy(world.db, world.user("admin"), "D1", edited))
     assert (first.key, first.version, second.version) == ("linzi_identification", 1, 2)
     assert "identification.bpmn" in second.bpmn
     assert set(second.forms) == {"application", "village_evaluation", "township_review",
                                  "district_crosscheck", "third_party_verification",
                                  "district_approval", "refusal_notice"}
+
+
+def newest(db) -> dict[str, int]:
+    return dict(db.execute(select(ProcedureVersion.key, func.max(ProcedureVersion.version))
+                           .group_by(ProcedureVersion.key)).all())
+
+
+def test_only_the_processes_whose_content_changed_get_a_new_version(world):
+    first = procedures.deploy(world.db, None, "D1", linzi_files())
+    assert sorted(v.key for v in first) == ["linzi_exit", "linzi_identification", "linzi_review"]
+    assert procedures.deploy(world.db, None, "D1", linzi_files()) == [], "nothing changed"
+    edited = linzi_edited(RENAMED)
+    created = procedures.deploy(world.db, None, "D1", edited)
+    assert [(v.key, v.version) for v in created] == [("linzi_identification", 2)]
+    assert newest(world.db) == {"linzi_identification": 2, "linzi_exit": 1, "linzi_review": 1}
+    files = linzi_files()  # a shared decision table is content of every process
+    files["eligibility.dmn"] = files["eligibility.dmn"].replace(b"</definitions>",
+                                                                b"<!-- edited --></definitions>")
+    assert b"<!-- edited -->" in files["eligibility.dmn"]
+    created = procedures.deploy(world.db, None, "D1", files)
+    assert sorted((v.key, v.version) for v in created) == [
+        ("linzi_exit", 2), ("linzi_identification", 3), ("linzi_review", 2)]
 
 
 def test_officials_may_not_deploy(world):

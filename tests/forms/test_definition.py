@@ -281,7 +281,7 @@ def test_options_are_named_by_position():
     ]
     field = {"name": "pick", "type": "choice", "label": "选择", "options": options}
     assert sorted(problems_of(definition(field))) == sorted([
-        "<string>：字段“pick”的第2个选项包含未知的定义项“color”（只允许 value、label）。",
+        "<string>：字段“pick”的第2个选项包含未知的定义项“color”（只允许 value、label、label_en）。",
         "<string>：字段“pick”的第2个选项值“ b”首尾不能有空格。",
         "<string>：字段“pick”的第3个选项值“a”重复。",
         "<string>：字段“pick”的第4个选项应为 {value: …, label: …} 形式。",

@@ -21,7 +21,8 @@ SHARED_KEYS = [
     "exit_proposal",
 ]
 DESCRIBE_KEYS = {"name", "type", "required", "label", "options", "fields"}
-OPTIONAL_DESCRIBE_KEYS = {"help", "min", "max", "required_when", "min_rows", "max_rows",
+OPTIONAL_DESCRIBE_KEYS = {"help", "help_en", "label_en", "min", "max", "required_when",
+                          "min_rows", "max_rows",
                           "prefill"}
 
 
@@ -54,7 +55,7 @@ def walk(fields):
 @pytest.mark.parametrize("key", SHARED_KEYS)
 def test_describe_shape(shared, key):
     described = shared[key].describe()
-    assert set(described) == {"key", "title", "fields"}
+    assert set(described) == {"key", "title", "title_en", "fields"}
     assert described["key"] == key
     json.dumps(described, allow_nan=False)
     for field in walk(described["fields"]):
@@ -63,7 +64,8 @@ def test_describe_shape(shared, key):
         assert isinstance(field["required"], bool)
         assert field["label"] and isinstance(field["label"], str)
         if field["type"] in ("choice", "multi_choice"):
-            assert field["options"] and all(set(o) == {"value", "label"} for o in field["options"])
+            assert field["options"] and all(set(o) == {"value", "label", "label_en"}
+                                        for o in field["options"])
         else:
             assert field["options"] is None
         if field["type"] == "rows":

@@ -36,7 +36,8 @@ def test_org_import_user_add_token_and_deploy(run, tmp_path, db):
     lines = res.output.strip().splitlines()
     assert res.exit_code == 0 and "linzi_identification v1" in lines
     assert all(re.fullmatch(r"[a-z_]+ v1", line) for line in lines)
-    assert run("deploy", str(LINZI), "--region", "D1").output.count(" v2") == len(lines)
+    again = run("deploy", str(LINZI), "--region", "D1")  # the same files: no new version
+    assert (again.exit_code, again.output) == (0, "no process changed: nothing deployed\n")
 
 
 def test_bad_inputs_exit_non_zero_with_a_message(run, tmp_path):

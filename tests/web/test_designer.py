@@ -117,10 +117,17 @@ def test_deploy_creates_the_next_version_or_changes_nothing(world, client):
                          edited(world, 'name="区级信息比对"', 'name="区级信息核对比对"'))
     assert response.status_code == 201, response.get_json()
     created = {v["key"]: v["version"] for v in response.get_json()["versions"]}
-    assert created[KEY] == 2 and numbers(world) == [1, 2]
+    assert created == {KEY: 2} and numbers(world) == [1, 2], "exit and review kept v1"
+    assert {v.key: v.version for v in procedures.list_versions(world.db)
+            if v.key != KEY} == {"linzi_exit": 1, "linzi_review": 1}
     newest = procedures.newest_in_region(world.db, KEY, "D1")
     assert newest.version == 2 and "区级信息核对比对" in newest.bpmn["identification.bpmn"]
     assert newest.forms == first_forms  # the same forms, bundle and shared alike
+
+    again = post_json(client, "/designer/deploy",
+                      edited(world, 'name="区级信息比对"', 'name="区级信息核对比对"'))
+    assert (again.status_code, again.get_json()["versions"]) == (201, []), "nothing changed"
+    assert numbers(world) == [1, 2]
 
     versions = text(client.get(f"/designer/{KEY}/versions?region=D1"))
     assert "v2" in versions and "v1" in versions and "district_crosscheck" in versions

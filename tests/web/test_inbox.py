@@ -102,3 +102,22 @@ def test_the_inbox_pages_through_many_tasks(world, client, monkeypatch, count):
     assert "共 3 项" in first
     second = text(client.get("/inbox?offset=2"))
     assert len(task_ids(second)) == 1 and "上一页" in second and "下一页" not in second
+
+
+def test_each_task_is_named_by_its_own_case_s_procedure_version(world, client):
+    from engine.workflow import procedures
+    from tests.engine.bundles import linzi_edited
+
+    old = open_task(world.db, start(world).id)
+    procedures.deploy(world.db, None, "D1",
+                      linzi_edited({'name="村级评议推荐"': 'name="村级民主评议"'}))
+    new = open_task(world.db, start(world).id)
+    assert (old.step, old.name, new.step, new.name) == (
+        "village_evaluation", "村级评议推荐", "village_evaluation", "村级民主评议")
+    sign_in(client, "vil11")
+    page = text(client.get("/inbox"))
+    rows = {int(i): name for i, name in re.findall(r'<a href="/tasks/(\d+)">([^<]+)</a>', page)}
+    assert rows == {old.id: "村级评议推荐", new.id: "村级民主评议"}
+    # the step filter lists the step once, by both the names its open tasks carry
+    option = r'<option value="village_evaluation"[^>]*>村级民主评议 / 村级评议推荐</option>'
+    assert re.search(option, page)

@@ -234,6 +234,7 @@ class Step(Response):
 class Option(Response):
     value = fields.Raw()
     label = _opt(fields.String())
+    label_en = _opt(fields.String())  # the form file's English label, when it gives one
 
 
 class FormField(Response):
@@ -241,6 +242,7 @@ class FormField(Response):
     type = fields.String(required=True)
     required = fields.Boolean()
     label = _opt(fields.String())
+    label_en = _opt(fields.String())
     options = _opt(fields.List(fields.Nested(Option)))
     fields_ = _opt(fields.List(fields.Dict(), data_key="fields"))
 
@@ -248,6 +250,7 @@ class FormField(Response):
 class Form(Response):
     key = fields.String(required=True)
     title = _opt(fields.String())
+    title_en = _opt(fields.String())
     fields_ = fields.List(fields.Nested(FormField), data_key="fields")
 
 

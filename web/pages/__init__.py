@@ -15,11 +15,14 @@ from .labels import (
     action_label,
     category_label,
     level_label,
+    model_step_name,
     nav_for,
     outcome_label,
+    procedure_name,
     relation_label,
     role_label,
     status_label,
+    step_name,
 )
 
 pages = Blueprint("pages", __name__)
@@ -41,6 +44,8 @@ def _label_helpers(state) -> None:
         role_label=role_label, status_label=status_label, action_label=action_label,
         level_label=level_label, outcome_label=outcome_label, category_label=category_label,
         relation_label=relation_label, masked=hits.masked)
+    state.app.jinja_env.filters.update(step_name=step_name, procedure_name=procedure_name,
+                                       model_step_name=model_step_name)
 
 
 @pages.get("/")

@@ -19,11 +19,12 @@ from engine.store.models import CASE_STATUSES, Case, HumanTask
 from engine.workflow import procedures
 from forms.form import Form
 
+from .. import forms_render
 from ..auth import actor
 from ..errors import status_for
 from ..extensions import db
 from . import pages
-from .labels import category_label
+from .labels import category_label, model_step_name
 
 PAGE_SIZE = 30
 
@@ -32,9 +33,9 @@ def case_context(d: CaseDetail) -> dict[str, Any]:
     """What every page showing a case needs: its application form, named history steps, the
     outcome of each done step as its form names it, and the people's names."""
     model = procedures.model_of(d.version)
-    step_names = {s.id: s.name for s in model.steps.values()}
+    step_names = {s.id: model_step_name(s) for s in model.steps.values()}
     application_form = procedures.form_of(d.version, d.version.start_form)
-    step_names.setdefault(d.version.start_form, application_form.title)
+    step_names.setdefault(d.version.start_form, forms_render.title_of(application_form))
     forms = [procedures.form_of(d.version, t.form_key) for t in d.done_tasks]
     return {"case_detail": d, "case": d.case, "application_form": application_form,
             "step_names": step_names, "can_reply": workspace.powers(actor()).reply_objections,

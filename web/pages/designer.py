@@ -54,7 +54,8 @@ def index():
 def modeler(key: str):
     version = engine_designer.newest(db.session, actor(), key, _region())
     return render_template("designer/modeler.html", version=version,
-                           bpmn_files=sorted(version.bpmn), dmn_files=sorted(version.dmn),
+                           bpmn_files=engine_designer.bpmn_tabs(version),
+                           dmn_files=sorted(version.dmn),
                            forms=engine_designer.form_list(version),
                            model=procedures.model_of(version),
                            assumptions=procedures.assumptions(version.readme))
@@ -140,4 +141,6 @@ def upload():
                                upload_region=region), status_for(err)
     for v in created:
         flash(_("已部署 %(name)s 第 %(n)s 版", name=v.name, n=v.version), "success")
+    if not created:
+        flash(_("没有流程发生变化，未部署新版本"), "info")
     return redirect(url_for("designer.index"))

@@ -9,12 +9,12 @@ from flask_babel import gettext as _
 
 from engine.casework import tasks, workspace
 from engine.time import clock
-from engine.workflow import procedures
 
 from ..auth import actor
 from ..extensions import db
 from ..i18n import LOCAL_TZ
 from . import pages
+from .labels import english
 
 PAGE_SIZE = 20
 MAX_OFFSET = 1_000_000  # beyond any inbox; keeps OFFSET within what the database accepts
@@ -33,14 +33,6 @@ def _due_before(raw: str) -> datetime | None:
         return datetime.combine(date.fromisoformat(raw) + timedelta(days=1), time(), LOCAL_TZ)
     except (ValueError, OverflowError):  # not a date, or 9999-12-31 (no day after it)
         return None
-
-
-def _step_names() -> dict[str, str]:
-    names: dict[str, str] = {}
-    for version in procedures.list_versions(db.session):
-        for step in procedures.model_of(version).steps.values():
-            names.setdefault(step.id, step.name)
-    return names
 
 
 @pages.get("/inbox")
@@ -65,7 +57,8 @@ def inbox():
     return render_template(
         "pages/inbox.html", tasks=found, cases=cases, counts=counts, total=total,
         offset=offset, page_size=PAGE_SIZE, now=now, args=args,
-        villages=workspace.villages_under(db.session, me.org), step_names=_step_names(),
+        villages=workspace.villages_under(db.session, me.org),
+        step_names=tasks.inbox_step_names(db.session, me, now, english=english()),
     )
 
 

@@ -22,6 +22,7 @@ from ..extensions import db
 from . import pages
 from .attachments import Uploads
 from .drafts import draft_context, finished_form
+from .labels import procedure_name
 
 
 def _choices() -> tuple[list[OrgUnit], list[tuple[str, str]]]:
@@ -30,7 +31,7 @@ def _choices() -> tuple[list[OrgUnit], list[tuple[str, str]]]:
         raise Forbidden(_("您无权受理申请"))
     seen: dict[str, str] = {}
     for version in procedures.list_versions(db.session):
-        seen.setdefault(version.key, version.name)
+        seen.setdefault(version.key, procedure_name(version))
     return villages, sorted(seen.items())
 
 

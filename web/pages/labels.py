@@ -3,10 +3,17 @@ all through gettext so the English switch covers them."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from engine.casework import tasks
 from engine.casework.workspace import Powers
+from engine.workflow import procedures
+
+from ..extensions import db
 
 STATUS = {
     "running": _l("办理中"),
@@ -114,6 +121,31 @@ def outcome_label(outcome: str | None) -> str:
 
 def relation_label(relation: str) -> str:
     return str(RELATION.get(relation, relation))
+
+
+def english() -> bool:
+    locale = get_locale()
+    return locale is not None and locale.language == "en"
+
+
+def step_name(row: Any) -> str:
+    """A task's or notice's step name in the page's language: with ?lang=en the nameEn its own
+    case's procedure version gives (bpmn/README.md), else the Chinese name it was opened with."""
+    if not english():
+        return row.name
+    return tasks.english_step_name(db.session, row) or row.name
+
+
+def procedure_name(version: Any) -> str:
+    """A deployed procedure version's name in the page's language (its nameEn in English)."""
+    if not english():
+        return version.name
+    return procedures.english_name(version) or version.name
+
+
+def model_step_name(step: Any) -> str:
+    """A step of a procedure model (engine.workflow.spiff.Step) named in the page's language."""
+    return step.name_en if step.name_en and english() else step.name
 
 
 def nav_for(powers: Powers) -> list[tuple[str, str]]:

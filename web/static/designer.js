@@ -48,11 +48,47 @@
     return dmn;
   }
 
+  var MARGIN = 24;  // px kept free between the palette and the diagram
+
+  /* Width (px from the pane's left edge) the palette covers: the diagram starts right of it. */
+  function paletteRoom(pane) {
+    var palette = pane.el.querySelector(".djs-palette");
+    if (!palette) { return MARGIN; }
+    var p = palette.getBoundingClientRect();
+    return Math.max(0, p.right - pane.el.getBoundingClientRect().left) + MARGIN;
+  }
+
+  /* The whole diagram in view, right of the palette (bpmn-js's own fit puts the start event
+     under it): zoom to what is left beside the palette and centre the diagram in it. */
+  function fitBesidePalette(pane) {
+    var canvas = pane.modeler.get("canvas");
+    var inner = canvas.viewbox().inner;
+    var width = pane.el.clientWidth, height = pane.el.clientHeight;
+    if (!inner || !inner.width || !inner.height || !width || !height) { return; }
+    var room = paletteRoom(pane);
+    var usable = Math.max(width - room - MARGIN, width / 3);
+    var scale = Math.min(1, usable / inner.width, (height - 2 * MARGIN) / inner.height);
+    canvas.viewbox({
+      x: inner.x - (room + (usable - inner.width * scale) / 2) / scale,
+      y: inner.y - (height - inner.height * scale) / 2 / scale,
+      width: width / scale,
+      height: height / scale
+    });
+  }
+
   function fit(pane, zoom) {
     if (pane.kind !== "bpmn" || !pane.modeler) { return; }
     var canvas = pane.modeler.get("canvas");
     canvas.resized();
-    if (zoom) { canvas.zoom("fit-viewport", "auto"); }
+    if (zoom) { fitBesidePalette(pane); }
+  }
+
+  /* Scroll a flagged element into view, clear of the palette, keeping the zoom. */
+  function reveal(pane, el) {
+    var canvas = pane.modeler.get("canvas");
+    pane.modeler.get("selection").select(el);
+    canvas.scrollToElement(el, { top: 3 * MARGIN, bottom: 3 * MARGIN,
+                                 left: paletteRoom(pane) + MARGIN, right: 3 * MARGIN });
   }
 
   var dirty = false;  // edits not yet deployed: ask before leaving the page
@@ -222,10 +258,7 @@
     show(pane.id).then(function () {
       if (pane.kind === "bpmn") {
         var el = pane.modeler.get("elementRegistry").get(t.id);
-        if (el) {
-          pane.modeler.get("selection").select(el);
-          pane.modeler.get("canvas").scrollToElement(el);
-        }
+        if (el) { reveal(pane, el); }
       } else {
         var view = pane.modeler.getViews().filter(function (v) { return v.element.id === t.id; })[0];
         if (view) { pane.modeler.open(view).then(function () { dmnViews(pane); }); }
@@ -258,6 +291,8 @@
       list.appendChild(li);
     });
     problemsBox.hidden = problems.length === 0;
+    var first = problems.map(target).filter(function (t) { return t && paneFor(t); })[0];
+    if (first) { focus(first); }  // the first flagged element, in view beside the palette
   }
 
   function loadAll() {
@@ -279,7 +314,10 @@
     return loadAll().then(collect).then(function (body) { return post(url, body); })
       .then(function (data) {
         showProblems(data.problems || []);
-        if (data.versions && data.versions.length) {
+        if (data.versions && !data.versions.length) {
+          dirty = false;
+          status(msg("Unchanged"), "ok");
+        } else if (data.versions) {
           dirty = false;
           var v = data.versions.filter(function (x) { return x.key === root.dataset.key; })[0] || data.versions[0];
           status(msg("Deployed", { v: v.version }) + " ", "ok");

@@ -50,6 +50,7 @@ class Step:
     form_key: str | None = None
     due_working_days: int | None = None
     due_days: int | None = None
+    name_en: str | None = None  # the `nameEn` property, shown with ?lang=en
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ class ProcessModel:
     # the `area` the decision tables read (补差水平指标): process property topupLevelTargets,
     # e.g. "town:0.75,village:0.5". An indicator to report against, never a per-household rule.
     topup_level_targets: dict[str, Decimal] = field(default_factory=dict)
+    name_en: str | None = None  # process property nameEn, shown with ?lang=en
 
     @property
     def form_keys(self) -> set[str]:

@@ -82,6 +82,7 @@ def _model_from_spec(key: str, spec, subs: dict, file_of: dict[str, str],
                 form_key=form_key or None,
                 due_working_days=_int_property(props, "dueWorkingDays", where, problems),
                 due_days=_int_property(props, "dueDays", where, problems),
+                name_en=props.get("nameEn") or None,
             )
         elif hasattr(task_spec, "operation_name"):
             if task_spec.operation_name not in operations.OPERATIONS:
@@ -94,7 +95,7 @@ def _model_from_spec(key: str, spec, subs: dict, file_of: dict[str, str],
                 problems.append(f"{where}：公示事件须放在表示层级的泳道中（公示张贴的层级）")
             steps[task_spec.bpmn_id] = Step(
                 id=task_spec.bpmn_id, name=task_spec.bpmn_name or task_spec.bpmn_id,
-                kind="notice", level=level)
+                kind="notice", level=level, name_en=props.get("nameEn") or None)
         elif isinstance(task_spec, EndEvent) and task_spec in spec.task_specs.values():
             ends.append(task_spec)
     if not start_form:
@@ -257,6 +258,7 @@ def check_bundle(bpmn: dict[str, str],
                 max_working_days=_int_property(props, "caseMaxWorkingDays", where, problems),
                 review_months=_months(props.get("reviewMonths"), where, problems),
                 topup_level_targets=_shares(props.get("topupLevelTargets"), where, problems),
+                name_en=props.get("nameEn") or None,
                 decisions=decisions, decision_names=frozenset(names))
     return models, problems
 

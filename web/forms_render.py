@@ -191,3 +191,10 @@ def register(app) -> None:
     app.jinja_env.globals.update(field_display=display, row_count=row_count,
                                  is_checked=is_checked, required_when=required_when)
     app.jinja_env.filters.update(label=label_of, help_text=help_of, form_title=title_of)
+
+
+def choice_text(form: forms.Form, field_name: str, value: Any) -> str:
+    """A stored choice as the page's language names it: the option's `label_en` with ?lang=en
+    when the form gives one, else the form's own (Chinese) label for it."""
+    option = next((o for o in form.field(field_name).options or () if o.value == value), None)
+    return label_of(option) if option is not None else form.choice_label(field_name, value)

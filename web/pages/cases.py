@@ -51,7 +51,7 @@ def step_outcomes(done: Iterable[tuple[HumanTask, Form]]) -> dict[int, str]:
     found: dict[int, str] = {}
     for task, form in done:
         if task.outcome and any(f.name == "decision" for f in form.fields):
-            found[task.id] = form.choice_label("decision", task.outcome)
+            found[task.id] = forms_render.choice_text(form, "decision", task.outcome)
     return found
 
 
@@ -62,7 +62,7 @@ def category_name(d: CaseDetail, forms: list[Form]) -> str:
         return ""
     for form in reversed(forms):
         if any(f.name == CATEGORY and f.options for f in form.fields):
-            label = form.choice_label(CATEGORY, code)
+            label = forms_render.choice_text(form, CATEGORY, code)
             if label != code:
                 return label
     return category_label(code)

@@ -97,11 +97,14 @@ def _record_payee(db: Session, case: Case, data: dict[str, Any], now: datetime) 
 
 
 def _active(org_path: str):
-    """Approved households under a region that have a benefit not ended by an exit."""
+    """Approved households under a region that have a benefit not ended by an exit. The
+    benefit conditions are correlated (index ix_benefit_case), so that a chunk of case ids
+    reads only its own benefit rows, never every exit of the table."""
     return select(Case.id).where(
         Case.status == "approved", Case.org_path.startswith(org_path, autoescape=True),
-        Case.id.in_(select(Benefit.case_id)),
-        Case.id.not_in(select(Benefit.case_id).where(Benefit.source.like("exit:%"))))
+        select(Benefit.id).where(Benefit.case_id == Case.id).exists(),
+        ~select(Benefit.id).where(Benefit.case_id == Case.id,
+                                  Benefit.source.like("exit:%")).exists())
 
 
 def _decision_ids(decisions: Any) -> list[str]:

@@ -248,22 +248,24 @@ def _parse_now(value: str | None) -> datetime | None:
 @click.option("--now", "now_text", help="take this ISO 8601 instant as the current time")
 @click.option("--interval", default=30, type=int, help="seconds between passes")
 def worker(once: bool, now_text: str | None, interval: int) -> None:
-    """Fire due timers, escalations and notifications."""
+    """Fire due timers, escalations and notifications, and share bulk jobs with other
+    workers (chunk by chunk); sleep `interval` only when no bulk work is left."""
     now = _parse_now(now_text)
     with _app().app_context():
         while True:
             result = timers.run_pass(db.session, now)
             sent = escalation.run_pass(db.session, now)
             reviews.start_scheduled(db.session, now)
-            handled = benefits.run_jobs(db.session, now) + reviews.run_jobs(db.session, now)
-            crosscheck.run_jobs(db.session, now)  # a list's matching left unfinished
+            handled = (benefits.run_jobs(db.session, now) + reviews.run_jobs(db.session, now)
+                       + crosscheck.run_jobs(db.session, now))  # matching left unfinished
             click.echo(f"定时器：触发 {result.fired}，跳过 {result.skipped}，失败 {result.failed}；"
                        f"提醒：新待办 {sent.announced}，即将到期 {sent.reminded}，"
                        f"逾期督办 {sent.escalated}；批量处理 {handled} 户")
             if once:
                 sys.exit(1 if result.failed else 0)
             db.session.remove()
-            time.sleep(interval)
+            if not handled:  # bulk work left: the next pass at once, no sleep
+                time.sleep(interval)
 
 
 @main.command("yearly-review")

@@ -38,15 +38,19 @@ def bounds(ids: list[int], size: int, start: int = 0) -> list[tuple[int, int | N
             for n, cut in enumerate(cuts)]
 
 
-def plan(db: Session, kind: str, ids_of: Callable[[Job], Select], size: int) -> bool:
+def plan(db: Session, kind: str, ids_of: Callable[[Job], Select], size: int,
+         job_id: int | None = None) -> bool:
     """Cut the oldest unplanned job of `kind` into chunks (its own transaction, so that other
     workers can share them at once); whether one was planned. `ids_of` selects the job's row
-    ids in order; a job left half done by the cursor of old starts after it."""
+    ids in order; a job left half done by the cursor of old starts after it. `job_id`: only
+    that job."""
     with unit_of_work(db):
         query = (select(Job).where(Job.kind == kind, Job.status.in_(ACTIVE),
                                    ~select(JobChunk.id).where(JobChunk.job_id == Job.id)
                                    .exists())
                  .order_by(Job.id).limit(1))
+        if job_id is not None:
+            query = query.where(Job.id == job_id)
         if _postgres(db):
             query = query.with_for_update(skip_locked=True)
         job = db.scalars(query).first()

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, literal, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from engine.casework import cases, hits, instances
@@ -114,9 +114,10 @@ def _head(application: dict[str, Any]) -> str:
 
 def open_many(db: Session, actor: User | None, version: ProcedureVersion,
               items: list[tuple[OrgUnit, dict[str, Any]]], comment: str,
-              now: datetime) -> Outcome:
+              now: datetime, places: dict[tuple, Any] | None = None) -> Outcome:
     """Open a case of `version` for each (village, application on file), in the caller's
-    transaction; households with a running case are skipped and counted."""
+    transaction; households with a running case are skipped and counted. `places` keeps each
+    village's orgs and due dates across the calls of one job (read once per village)."""
     out = Outcome()
     if not items:
         return out
@@ -133,7 +134,8 @@ def open_many(db: Session, actor: User | None, version: ProcedureVersion,
         else:
             bulk.append((village, application, household[0], household[2]))
         seen.add(head)
-    places = _places(db, version, found, [v for v, *_ in bulk], now)
+    places = _places(db, version, found, [v for v, *_ in bulk], now,
+                     {} if places is None else places)
     for village, application in single:
         out.opened.append(cases.open_case(db, actor, version, village, dict(application),
                                           comment, now).id)
@@ -147,15 +149,20 @@ def open_many(db: Session, actor: User | None, version: ProcedureVersion,
 
 
 def _places(db: Session, version: ProcedureVersion, found: templates.StartTemplate | None,
-            villages: list[OrgUnit], now: datetime) -> dict[int, _Place | str]:
-    """Each village's _Place (or why it has none), read before anything is written."""
+            villages: list[OrgUnit], now: datetime, known: dict[tuple, Any]
+            ) -> dict[int, _Place | str]:
+    """Each village's _Place (or why it has none), read before anything is written; due
+    dates depend only on the local day."""
     places: dict[int, _Place | str] = {}
     if found is None:
         return places
     model, steps = procedures.model_of(version), [step for step, _ in found.ready]
+    day = calendar.local_date(now)
     for village in villages:
-        if village.id not in places:
-            places[village.id] = _place(db, model, village, steps, now)
+        key = (version.id, village.id, day)
+        if key not in known:
+            known[key] = _place(db, model, village, steps, now)
+        places[village.id] = known[key]
     return places
 
 
@@ -212,10 +219,10 @@ def _members(db: Session, case_ids: list[int], applications: list[dict[str, Any]
     if not rows:
         return
     db.execute(insert(CaseMember), rows)
-    covering: set[int] = set()
-    for path in set(paths):
-        covering.update(db.scalars(select(CrosscheckList.id).where(
-            hits.current_lists(), literal(path).startswith(CrosscheckList.region_path))))
+    current = db.execute(select(CrosscheckList.id, CrosscheckList.region_path)
+                         .where(hits.current_lists())).all()
+    covering = {list_id for list_id, region in current
+                if any(path.startswith(region) for path in set(paths))}
     for list_id in sorted(covering):
         db.execute(CrosscheckHit.__table__.insert().from_select(
             hits.HIT_COLUMNS, hits.match_select(now, list_id, Case.id.in_(case_ids))))

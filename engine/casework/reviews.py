@@ -30,7 +30,7 @@ from engine.time import calendar, clock
 from engine.workflow import procedures
 
 KIND = "start_reviews"
-BATCH = 100
+BATCH = 1000  # households per chunk: one transaction of one worker
 STARTERS = ("district", "admin")
 
 
@@ -163,6 +163,18 @@ def _household_ids(job: Job):
             .order_by(Case.id))
 
 
+_places: dict[int, dict] = {}
+
+
+def _places_of(job: Job) -> dict:
+    """The villages' orgs and due dates read for this job by this process (bulk.open_many),
+    forgotten when the worker moves on to another job."""
+    if job.id not in _places:
+        _places.clear()
+        _places[job.id] = {}
+    return _places[job.id]
+
+
 def run_batch(db: Session, now: datetime | None = None) -> int:
     """Open review cases for the next chunk of a review job no other worker holds (set-based,
     engine/casework/bulk.py); returns households handled (0: nothing to do)."""
@@ -184,19 +196,21 @@ def run_batch(db: Session, now: datetime | None = None) -> int:
             OrgUnit.id.in_({h.village_id for h in holders})))}
         skipped, error, opened = 0, None, 0
         by_version: dict[int, tuple[ProcedureVersion, list]] = {}
-        versions: dict[int, ProcedureVersion | None] = {}
+        known = _places_of(job)  # the village's procedure version, read once per job
+        versions = {v.id: v for v in db.scalars(select(ProcedureVersion).where(
+            ProcedureVersion.key == job.params["procedure_key"]))}
         for holder in holders:
             village = villages[holder.village_id]
             if holder.household_id in busy:  # a running case (e.g. an earlier review)
                 skipped += 1
                 continue
-            if village.id not in versions:
+            if ("version", village.id) not in known:
                 try:
-                    versions[village.id] = procedures.newest_for(
-                        db, job.params["procedure_key"], village)
+                    known["version", village.id] = procedures.newest_for(
+                        db, job.params["procedure_key"], village).id
                 except NotFound:
-                    versions[village.id] = None
-            version = versions[village.id]
+                    known["version", village.id] = None
+            version = versions.get(known["version", village.id])
             if version is None:
                 skipped += 1
                 continue
@@ -207,7 +221,7 @@ def run_batch(db: Session, now: datetime | None = None) -> int:
         period = job.params.get("period") or job.params.get("year", "")
         for version, items in by_version.values():
             done = bulk.open_many(db, actor, version, items,
-                                  f"{period} 复核（批量发起，任务 {job.id}）", now)
+                                  f"{period} 复核（批量发起，任务 {job.id}）", now, known)
             opened, skipped = opened + len(done.opened), skipped + done.skipped
             error = done.error or error
         chunks.close(db, job, chunk, opened, skipped, now, error=error)

@@ -56,12 +56,21 @@ def plan(db: Session, kind: str, ids_of: Callable[[Job], Select], size: int,
         job = db.scalars(query).first()
         if job is None:
             return False
+        if not _postgres(db) and not _still_unplanned(db, job):
+            return True  # another worker planned it while this one looked
         ids = list(db.scalars(ids_of(job)))
         db.execute(insert(JobChunk), [
             {"job_id": job.id, "first_id": first, "last_id": last, "status": "pending",
              "done": 0, "skipped": 0} for first, last in bounds(ids, size, (job.cursor or 0) + 1)])
         job.status = "running"
     return True
+
+
+def _still_unplanned(db: Session, job: Job) -> bool:
+    """SQLite: take the write lock (a no-op write), then look again."""
+    db.execute(update(Job).where(Job.id == job.id).values(status=Job.status))
+    return db.scalar(select(func.count()).select_from(JobChunk)
+                     .where(JobChunk.job_id == job.id)) == 0
 
 
 def claim(db: Session, kind: str, job_id: int | None = None) -> tuple[Job, JobChunk] | None:

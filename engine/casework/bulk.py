@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from engine.casework import cases, hits, instances
@@ -42,7 +42,8 @@ from engine.time import calendar
 from engine.workflow import procedures, spiff
 from engine.workflow.spiff import template as templates
 
-_templates: dict[int, templates.StartTemplate | None] = {}
+# By (database, version id): a process may serve several databases (the tests do).
+_templates: dict[tuple[int, int], templates.StartTemplate | None] = {}
 
 
 @dataclass
@@ -54,23 +55,26 @@ class Outcome:
 
 @dataclass(frozen=True)
 class _Place:
-    """What every case of a village shares: its orgs by level and its due dates."""
+    """What every case of a village shares: its ids, its orgs' ids by level and its due
+    dates (plain values: kept across the transactions of a job)."""
 
-    village: OrgUnit
-    orgs: dict[str, OrgUnit]
+    village_id: int
+    path: str
+    orgs: dict[str, int]
     case_due: tuple[datetime | None, str]
     step_due: dict[str, tuple[datetime | None, str]]
 
 
-def template_for(version: ProcedureVersion, probe: dict[str, Any]
+def template_for(db: Session, version: ProcedureVersion, probe: dict[str, Any]
                  ) -> templates.StartTemplate | None:
     """The version's template, checked once per process against a real application."""
-    if version.id not in _templates:
+    key = (id(db.get_bind()), version.id)
+    if key not in _templates:
         model = procedures.model_of(version)
         found = templates.build(model)
-        _templates[version.id] = (found if found is not None
-                                  and templates.verify(found, model, probe) else None)
-    return _templates[version.id]
+        _templates[key] = (found if found is not None
+                           and templates.verify(found, model, probe) else None)
+    return _templates[key]
 
 
 def _due(db: Session, path: str, now: datetime, working: int | None,
@@ -85,13 +89,14 @@ def _place(db: Session, model: spiff.ProcessModel, village: OrgUnit, steps: list
            now: datetime) -> _Place | str:
     """What the village's cases share, or why its cases cannot open (instances.open_rows_for
     refuses the same: a step's level has no org above the village)."""
-    orgs = instances._orgs_by_level(db, village.path)
+    orgs = {level: org.id for level, org in instances._orgs_by_level(db, village.path).items()}
     for step_id in steps:
         step = model.steps[step_id]
         if orgs.get(step.level or "") is None:
             return (f"步骤“{step.name}”需由{LEVEL_NAMES.get(step.level or '', step.level)}"
                     f"办理，但{village.name}（{village.code}）的上级中没有该层级机构")
-    return _Place(village, orgs, _due(db, village.path, now, model.due_working_days),
+    return _Place(village.id, village.path, orgs,
+                  _due(db, village.path, now, model.due_working_days),
                   {s: _due(db, village.path, now, model.steps[s].due_working_days,
                            model.steps[s].due_days) for s in steps})
 
@@ -121,7 +126,7 @@ def open_many(db: Session, actor: User | None, version: ProcedureVersion,
     out = Outcome()
     if not items:
         return out
-    found = template_for(version, items[0][1])
+    found = template_for(db, version, items[0][1])
     known = _households(db, version, [h for _, a in items if (h := _head(a))])
     bulk, single, seen = [], [], set()
     for village, application in items:
@@ -172,10 +177,14 @@ def _write(db: Session, actor: User | None, version: ProcedureVersion,
     """Every row of the bulk-opened cases, in a few statements."""
     model = procedures.model_of(version)
     steps = [step for step, _ in found.ready]
-    case_ids = list(db.scalars(insert(Case).returning(Case.id, sort_by_parameter_order=True), [
+    table = Case.__table__  # Core inserts: no ORM bookkeeping for rows never loaded
+    case_ids = list(db.scalars(insert(table).returning(table.c.id,
+                                                        sort_by_parameter_order=True), [
         _case_row(version, places[v.id], a, h, actor, now) for v, a, h, _ in items]))
-    db.execute(update(Household), [
-        {"id": h, "org_path": v.path, "head_name": str(a.get("head_name", name))[:100]}
+    homes = Household.__table__
+    db.execute(update(homes).where(homes.c.id == bindparam("home")).values(
+        org_path=bindparam("path"), head_name=bindparam("name")), [
+        {"home": h, "path": v.path, "name": str(a.get("head_name", name))[:100]}
         for v, a, h, name in items])
     _members(db, case_ids, [a for _, a, *_ in items], [v.path for v, *_ in items], now)
     tasks, states = [], []
@@ -186,8 +195,8 @@ def _write(db: Session, actor: User | None, version: ProcedureVersion,
                        "updated_at": now, "version": 1, "timer_attempts": 0})
         tasks += [_task_row(model, places[village.id], case_id, step, ids[old], now)
                   for step, old in found.ready]
-    db.execute(insert(ProcessInstance), states)
-    db.execute(insert(HumanTask), tasks)
+    db.execute(insert(ProcessInstance.__table__), states)
+    db.execute(insert(HumanTask.__table__), tasks)
     _audit(db, actor, model, case_ids, items, places, steps, comment, now)
     return case_ids
 
@@ -195,8 +204,8 @@ def _write(db: Session, actor: User | None, version: ProcedureVersion,
 def _case_row(version: ProcedureVersion, place: _Place, application: dict[str, Any],
               household_id: int, actor: User | None, now: datetime) -> dict[str, Any]:
     name, size = cases._household(application)
-    return {"procedure_version_id": version.id, "village_id": place.village.id,
-            "org_path": place.village.path, "status": "running", "applicant_name": name,
+    return {"procedure_version_id": version.id, "village_id": place.village_id,
+            "org_path": place.path, "status": "running", "applicant_name": name,
             "household_size": size, "application": application, "opened_at": now,
             "opened_by_id": actor.id if actor else None, "due_at": place.case_due[0],
             "household_id": household_id}
@@ -207,7 +216,7 @@ def _task_row(model: spiff.ProcessModel, place: _Place, case_id: int, step_id: s
     step = model.steps[step_id]
     return {"case_id": case_id, "workflow_task_id": workflow_task_id, "step": step.id,
             "name": step.name, "form_key": step.form_key or "", "level": step.level or "",
-            "org_id": place.orgs[step.level or ""].id, "created_at": now,
+            "org_id": place.orgs[step.level or ""], "created_at": now,
             "due_at": place.step_due[step_id][0], "version": 1}
 
 
@@ -218,7 +227,7 @@ def _members(db: Session, case_ids: list[int], applications: list[dict[str, Any]
         case_ids, applications, strict=True) for m in hits.members_of(application)]
     if not rows:
         return
-    db.execute(insert(CaseMember), rows)
+    db.execute(insert(CaseMember.__table__), rows)
     current = db.execute(select(CrosscheckList.id, CrosscheckList.region_path)
                          .where(hits.current_lists())).all()
     covering = {list_id for list_id, region in current
@@ -249,8 +258,9 @@ def _audit(db: Session, actor: User | None, model: spiff.ProcessModel, case_ids:
             previous = fields["hash"] = audit.event_hash(fields, previous)
             events.append(fields)
         heads[case_id] = previous
-    ids = list(db.scalars(insert(AuditEvent).returning(
-        AuditEvent.id, sort_by_parameter_order=True), events))
+    table = AuditEvent.__table__
+    ids = list(db.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                          events))
     last = {e["case_id"]: event_id for e, event_id in zip(events, ids, strict=True)}
-    db.execute(insert(AuditChain), [{"chain_id": c, "last_hash": heads[c],
+    db.execute(insert(AuditChain.__table__), [{"chain_id": c, "last_hash": heads[c],
                                      "last_event_id": last[c]} for c in case_ids])

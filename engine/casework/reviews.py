@@ -163,16 +163,17 @@ def _household_ids(job: Job):
             .order_by(Case.id))
 
 
-_places: dict[int, dict] = {}
+_places: dict[tuple[int, int], dict] = {}
 
 
-def _places_of(job: Job) -> dict:
+def _places_of(db: Session, job: Job) -> dict:
     """The villages' orgs and due dates read for this job by this process (bulk.open_many),
     forgotten when the worker moves on to another job."""
-    if job.id not in _places:
+    key = (id(db.get_bind()), job.id)
+    if key not in _places:
         _places.clear()
-        _places[job.id] = {}
-    return _places[job.id]
+        _places[key] = {}
+    return _places[key]
 
 
 def run_batch(db: Session, now: datetime | None = None) -> int:
@@ -196,7 +197,7 @@ def run_batch(db: Session, now: datetime | None = None) -> int:
             OrgUnit.id.in_({h.village_id for h in holders})))}
         skipped, error, opened = 0, None, 0
         by_version: dict[int, tuple[ProcedureVersion, list]] = {}
-        known = _places_of(job)  # the village's procedure version, read once per job
+        known = _places_of(db, job)  # the village's procedure version, read once per job
         versions = {v.id: v for v in db.scalars(select(ProcedureVersion).where(
             ProcedureVersion.key == job.params["procedure_key"]))}
         for holder in holders:

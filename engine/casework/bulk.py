@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.casework import cases, hits, instances
 from engine.money.households import HEAD_FIELD
-from engine.store import audit
+from engine.store import audit, rows
 from engine.store.models import (
     LEVEL_NAMES,
     AuditChain,
@@ -177,14 +177,10 @@ def _write(db: Session, actor: User | None, version: ProcedureVersion,
     """Every row of the bulk-opened cases, in a few statements."""
     model = procedures.model_of(version)
     steps = [step for step, _ in found.ready]
-    table = Case.__table__  # Core inserts: no ORM bookkeeping for rows never loaded
-    case_ids = list(db.scalars(insert(table).returning(table.c.id,
-                                                        sort_by_parameter_order=True), [
-        _case_row(version, places[v.id], a, h, actor, now) for v, a, h, _ in items]))
-    homes = Household.__table__
-    db.execute(update(homes).where(homes.c.id == bindparam("home")).values(
-        org_path=bindparam("path"), head_name=bindparam("name")), [
-        {"home": h, "path": v.path, "name": str(a.get("head_name", name))[:100]}
+    case_ids = rows.add(db, Case.__table__, [
+        _case_row(version, places[v.id], a, h, actor, now) for v, a, h, _ in items], ids=True)
+    rows.set_by_id(db, Household.__table__, [
+        {"id": h, "org_path": v.path, "head_name": str(a.get("head_name", name))[:100]}
         for v, a, h, name in items])
     _members(db, case_ids, [a for _, a, *_ in items], [v.path for v, *_ in items], now)
     tasks, states = [], []
@@ -195,8 +191,8 @@ def _write(db: Session, actor: User | None, version: ProcedureVersion,
                        "updated_at": now, "version": 1, "timer_attempts": 0})
         tasks += [_task_row(model, places[village.id], case_id, step, ids[old], now)
                   for step, old in found.ready]
-    db.execute(insert(ProcessInstance.__table__), states)
-    db.execute(insert(HumanTask.__table__), tasks)
+    rows.add(db, ProcessInstance.__table__, states)
+    rows.add(db, HumanTask.__table__, tasks)
     _audit(db, actor, model, case_ids, items, places, steps, comment, now)
     return case_ids
 
@@ -223,11 +219,11 @@ def _task_row(model: spiff.ProcessModel, place: _Place, case_id: int, step_id: s
 def _members(db: Session, case_ids: list[int], applications: list[dict[str, Any]],
              paths: list[str], now: datetime) -> None:
     """Members indexed and matched against the current lists covering them (hits.open_case)."""
-    rows = [{"case_id": case_id, **m} for case_id, application in zip(
+    members = [{"case_id": case_id, **m} for case_id, application in zip(
         case_ids, applications, strict=True) for m in hits.members_of(application)]
-    if not rows:
+    if not members:
         return
-    db.execute(insert(CaseMember.__table__), rows)
+    rows.add(db, CaseMember.__table__, members)
     current = db.execute(select(CrosscheckList.id, CrosscheckList.region_path)
                          .where(hits.current_lists())).all()
     covering = {list_id for list_id, region in current
@@ -258,9 +254,7 @@ def _audit(db: Session, actor: User | None, model: spiff.ProcessModel, case_ids:
             previous = fields["hash"] = audit.event_hash(fields, previous)
             events.append(fields)
         heads[case_id] = previous
-    table = AuditEvent.__table__
-    ids = list(db.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True),
-                          events))
+    ids = rows.add(db, AuditEvent.__table__, events, ids=True)
     last = {e["case_id"]: event_id for e, event_id in zip(events, ids, strict=True)}
-    db.execute(insert(AuditChain.__table__), [{"chain_id": c, "last_hash": heads[c],
+    rows.add(db, AuditChain.__table__, [{"chain_id": c, "last_hash": heads[c],
                                      "last_event_id": last[c]} for c in case_ids])

@@ -248,8 +248,7 @@ def _parse_now(value: str | None) -> datetime | None:
 @click.option("--now", "now_text", help="take this ISO 8601 instant as the current time")
 @click.option("--interval", default=30, type=int, help="seconds between passes")
 def worker(once: bool, now_text: str | None, interval: int) -> None:
-    """Fire due timers, escalations and notifications, and share bulk jobs with other
-    workers (chunk by chunk); sleep `interval` only when no bulk work is left."""
+    """Fire due timers, escalations and notifications; share bulk jobs chunk by chunk."""
     now = _parse_now(now_text)
     with _app().app_context():
         while True:
@@ -264,8 +263,7 @@ def worker(once: bool, now_text: str | None, interval: int) -> None:
             if once:
                 sys.exit(1 if result.failed else 0)
             db.session.remove()
-            if not handled:  # bulk work left: the next pass at once, no sleep
-                time.sleep(interval)
+            time.sleep(0 if handled else interval)  # bulk work left: the next pass at once
 
 
 @main.command("yearly-review")

@@ -43,7 +43,7 @@ from engine.workflow import procedures, spiff
 from engine.workflow.spiff import template as templates
 
 # By (database, version id): a process may serve several databases (the tests do).
-_templates: dict[tuple[int, int], templates.StartTemplate | None] = {}
+_templates: dict[tuple[int, int, int], templates.StartTemplate | None] = {}
 
 
 @dataclass
@@ -68,7 +68,7 @@ class _Place:
 def template_for(db: Session, version: ProcedureVersion, probe: dict[str, Any]
                  ) -> templates.StartTemplate | None:
     """The version's template, checked once per process against a real application."""
-    key = (id(db.get_bind()), version.id)
+    key = (procedures.cache_generation(), id(db.get_bind()), version.id)
     if key not in _templates:
         model = procedures.model_of(version)
         found = templates.build(model)

@@ -6,8 +6,10 @@ A review procedure declares its months in the process property `reviewMonths` ("
 the worker queues it on its first pass in such a month for each region it is deployed to
 (`start_scheduled`). A district official (or an admin) can also start one by hand
 (`start_yearly`). Either way a Job (kind "start_reviews") lists every active household
-(approved case with a benefit not ended) and the worker opens one review case per household in
-batches (`run_batch`), showing progress on the job. A region's review of a procedure happens
+(approved case with a benefit not ended) and the workers open one review case per household,
+sharing the job in chunks of `BATCH` households (engine/store/chunks.py, SKIP LOCKED claims),
+each chunk set-based from the procedure's precomputed first state (engine/casework/bulk.py),
+showing progress on the job. A region's review of a procedure happens
 once a month at most (the job's unique key). Each review case starts from the household's last
 application. A household that already has a running case is skipped and counted.
 """
@@ -163,13 +165,13 @@ def _household_ids(job: Job):
             .order_by(Case.id))
 
 
-_places: dict[tuple[int, int], dict] = {}
+_places: dict[tuple[int, int, int], dict] = {}
 
 
 def _places_of(db: Session, job: Job) -> dict:
     """The villages' orgs and due dates read for this job by this process (bulk.open_many),
     forgotten when the worker moves on to another job."""
-    key = (id(db.get_bind()), job.id)
+    key = (procedures.cache_generation(), id(db.get_bind()), job.id)
     if key not in _places:
         _places.clear()
         _places[key] = {}

@@ -101,7 +101,8 @@ def test_a_thousand_households_open_in_chunks_as_the_one_by_one_path_opens_them(
     assert db.scalar(select(func.count()).select_from(JobChunk)
                      .where(JobChunk.job_id == job.id)) == 4  # 300, 300, 300, the rest
     # the set-based path, not the fallback
-    assert bulk._templates[id(db.get_bind()), review.id] is not None
+    assert bulk._templates[procedures.cache_generation(), id(db.get_bind()),
+                           review.id] is not None
     while reviews.run_batch(db, NOW):
         pass
     db.expire_all()

@@ -31,7 +31,9 @@ START, END = "<!-- latest-run:start -->", "<!-- latest-run:end -->"
 PG_ENV = "YIMEN_BENCH_DATABASE_URL"
 
 # Issue 16 targets that no script measures yet, listed so that the table shows the gap.
-NOT_MEASURED: list[tuple[str, str, str]] = []
+NOT_MEASURED = [
+    ("yearly review of 100,000 households started", "<= 2 min", "issue 16 point 5 adds it"),
+]
 
 
 def script_args(quick: bool, inbox_tasks: int | None) -> dict[str, list[str]]:
@@ -44,7 +46,6 @@ def script_args(quick: bool, inbox_tasks: int | None) -> dict[str, list[str]]:
         "stats.py": ["--households", "10000"] if quick else [],
         "crosscheck.py": ["--households", "10000", "--rows", "10000"] if quick else [],
         "payroll.py": ["--households", "5000"] if quick else [],
-        "yearly_review.py": ["--households", "5000"] if quick else [],
     }
     if inbox_tasks:
         sizes["inbox.py"] += ["--tasks", str(inbox_tasks)]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from datetime import datetime
 from pathlib import Path
 
@@ -12,9 +11,9 @@ import click
 from flask import Flask
 
 from engine import demo
-from engine.casework import deadlines, escalation, reviews, timers
+from engine.casework import deadlines, reviews
 from engine.data import crosscheck
-from engine.money import benefits, standards
+from engine.money import standards
 from engine.people import accounts, orgs
 from engine.store import audit
 from engine.store.errors import DomainError, Invalid
@@ -22,7 +21,7 @@ from engine.store.models import ROLES
 from engine.time import calendar, clock
 from engine.workflow import designer, procedures
 
-from . import create_app
+from . import create_app, worker_loop
 from .extensions import db
 
 
@@ -250,22 +249,9 @@ def _parse_now(value: str | None) -> datetime | None:
 @click.option("--now", "now_text", help="take this ISO 8601 instant as the current time")
 @click.option("--interval", default=30, type=int, help="seconds between passes")
 def worker(once: bool, now_text: str | None, interval: int) -> None:
-    """Fire due timers, escalations and notifications."""
-    now = _parse_now(now_text)
+    """Fire due timers, escalations and notifications; share bulk jobs chunk by chunk."""
     with _app().app_context():
-        while True:
-            result = timers.run_pass(db.session, now)
-            sent = escalation.run_pass(db.session, now)
-            reviews.start_scheduled(db.session, now)
-            handled = benefits.run_jobs(db.session, now) + reviews.run_jobs(db.session, now)
-            crosscheck.run_jobs(db.session, now)  # a list's matching left unfinished
-            click.echo(f"定时器：触发 {result.fired}，跳过 {result.skipped}，失败 {result.failed}；"
-                       f"提醒：新待办 {sent.announced}，即将到期 {sent.reminded}，"
-                       f"逾期督办 {sent.escalated}；批量处理 {handled} 户")
-            if once:
-                sys.exit(1 if result.failed else 0)
-            db.session.remove()
-            time.sleep(interval)
+        worker_loop.run(_parse_now(now_text), once, interval)
 
 
 @main.command("yearly-review")

@@ -1,8 +1,9 @@
 """The bulk jobs an official may follow: those of their own region.
 
-Jobs are queued by benefits.py (recalculating top-ups) and reviews.py (reviews of enrolled
-households) and advanced by the worker; this module only reads them. Township, district and
-admin users see the jobs under their own org.
+Jobs are queued by benefits.py (recalculating top-ups), reviews.py (reviews of enrolled
+households) and engine/data/crosscheck.py (matching a list) and advanced by the workers, who
+share each job chunk by chunk (engine/store/chunks.py); this module only reads them.
+Township, district and admin users see the jobs under their own org.
 """
 
 from __future__ import annotations

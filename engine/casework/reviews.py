@@ -6,8 +6,10 @@ A review procedure declares its months in the process property `reviewMonths` ("
 the worker queues it on its first pass in such a month for each region it is deployed to
 (`start_scheduled`). A district official (or an admin) can also start one by hand
 (`start_yearly`). Either way a Job (kind "start_reviews") lists every active household
-(approved case with a benefit not ended) and the worker opens one review case per household in
-batches (`run_batch`), showing progress on the job. A region's review of a procedure happens
+(approved case with a benefit not ended) and the workers open one review case per household,
+sharing the job in chunks of `BATCH` households (engine/store/chunks.py, SKIP LOCKED claims),
+each chunk set-based from the procedure's precomputed first state (engine/casework/bulk.py),
+showing progress on the job. A region's review of a procedure happens
 once a month at most (the job's unique key). Each review case starts from the household's last
 application. A household that already has a running case is skipped and counted.
 """
@@ -17,12 +19,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
-from engine.casework import cases
+from engine.casework import bulk
 from engine.money import benefits
 from engine.people.orgs import by_code
-from engine.store import audit
+from engine.store import audit, chunks
 from engine.store.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.store.models import Case, Job, OrgUnit, ProcedureVersion, User
 from engine.store.uow import unit_of_work
@@ -30,7 +32,7 @@ from engine.time import calendar, clock
 from engine.workflow import procedures
 
 KIND = "start_reviews"
-BATCH = 100
+BATCH = 1000  # households per chunk: one transaction of one worker
 STARTERS = ("district", "admin")
 
 
@@ -157,51 +159,76 @@ def start_scheduled(db: Session, now: datetime | None = None) -> list[Job]:
     return queued
 
 
+def _household_ids(job: Job):
+    """The job's rows: its region's active benefit cases with a household, by id."""
+    return (_households(job.org_path).where(Case.id > (job.cursor or 0))
+            .order_by(Case.id))
+
+
+_places: dict[tuple[int, int, int], dict] = {}
+
+
+def _places_of(db: Session, job: Job) -> dict:
+    """The villages' orgs and due dates read for this job by this process (bulk.open_many),
+    forgotten when the worker moves on to another job."""
+    key = (procedures.cache_generation(), id(db.get_bind()), job.id)
+    if key not in _places:
+        _places.clear()
+        _places[key] = {}
+    return _places[key]
+
+
 def run_batch(db: Session, now: datetime | None = None) -> int:
-    """Open review cases for the next batch of the oldest review job; returns households
-    handled (0: nothing to do)."""
+    """Open review cases for the next chunk of a review job no other worker holds (set-based,
+    engine/casework/bulk.py); returns households handled (0: nothing to do)."""
     now = now or clock.now()
+    chunks.plan(db, KIND, _household_ids, BATCH)
     with unit_of_work(db):
-        query = (select(Job).where(Job.status.in_(("pending", "running")), Job.kind == KIND)
-                 .order_by(Job.id))
-        if db.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        job = db.scalars(query.limit(1)).first()
-        if job is None:
+        claimed = chunks.claim(db, KIND)
+        if claimed is None:
             return 0
-        actor = db.get(User, job.params["actor_id"]) if job.params.get("actor_id") else None
-        key = job.params["procedure_key"]
-        holders = list(db.scalars(
-            select(Case).options(joinedload(Case.village))
-            .where(Case.id.in_(_households(job.org_path).where(Case.id > job.cursor)
-                               .order_by(Case.id).limit(BATCH)))
-            .order_by(Case.id)))
+        job, chunk = claimed
+        holders = db.execute(
+            select(Case.household_id, Case.village_id, Case.application)
+            .where(Case.id.in_(_households(job.org_path).where(
+                *chunks.in_chunk(Case.id, chunk)))).order_by(Case.id)).all()
         busy = set(db.scalars(select(Case.household_id).where(
-            Case.household_id.in_([h.household_id for h in holders]),
+            Case.household_id.in_({h.household_id for h in holders}),
             Case.status == "running")))
-        versions: dict[int, ProcedureVersion] = {}
+        villages = {v.id: v for v in db.scalars(select(OrgUnit).where(
+            OrgUnit.id.in_({h.village_id for h in holders})))}
+        skipped, error, opened = 0, None, 0
+        by_version: dict[int, tuple[ProcedureVersion, list]] = {}
+        known = _places_of(db, job)  # the village's procedure version, read once per job
+        versions = {v.id: v for v in db.scalars(select(ProcedureVersion).where(
+            ProcedureVersion.key == job.params["procedure_key"]))}
         for holder in holders:
-            village: OrgUnit = holder.village
+            village = villages[holder.village_id]
             if holder.household_id in busy:  # a running case (e.g. an earlier review)
-                job.skipped += 1
+                skipped += 1
                 continue
-            try:  # both raise before anything is written for this household
-                version = versions.get(village.id)
-                if version is None:
-                    version = versions[village.id] = procedures.newest_for(db, key, village)
-            except NotFound:
-                job.skipped += 1
+            if ("version", village.id) not in known:
+                try:
+                    known["version", village.id] = procedures.newest_for(
+                        db, job.params["procedure_key"], village).id
+                except NotFound:
+                    known["version", village.id] = None
+            version = versions.get(known["version", village.id])
+            if version is None:
+                skipped += 1
                 continue
-            period = job.params.get("period") or job.params.get("year", "")
-            cases.open_case(db, actor, version, village, dict(holder.application),
-                            f"{period} 复核（批量发起，任务 {job.id}）", now)
             busy.add(holder.household_id)
-            job.done += 1
-        job.cursor = holders[-1].id if holders else job.cursor
-        job.status = "running" if len(holders) == BATCH else "done"
-        if job.status == "done":
-            job.finished_at = now
-        return len(holders) or 1  # 1: an empty job was just finished
+            by_version.setdefault(version.id, (version, []))[1].append(
+                (village, dict(holder.application)))
+        actor = db.get(User, job.params["actor_id"]) if job.params.get("actor_id") else None
+        period = job.params.get("period") or job.params.get("year", "")
+        for version, items in by_version.values():
+            done = bulk.open_many(db, actor, version, items,
+                                  f"{period} 复核（批量发起，任务 {job.id}）", now, known)
+            opened, skipped = opened + len(done.opened), skipped + done.skipped
+            error = done.error or error
+        chunks.close(db, job, chunk, opened, skipped, now, error=error)
+        return len(holders) or 1  # 1: an empty chunk was just closed
 
 
 def run_jobs(db: Session, now: datetime | None = None, max_batches: int = 20) -> int:

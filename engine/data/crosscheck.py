@@ -24,7 +24,7 @@ from engine.data import crosscheck_file
 from engine.money import benefits
 from engine.people import scope
 from engine.people.orgs import by_code
-from engine.store import audit
+from engine.store import audit, chunks
 from engine.store.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.store.models import (
     Case,
@@ -101,33 +101,34 @@ def import_list(db: Session, actor: User | None, source: str, region_code: str,
     return found
 
 
+def _row_ids(job: Job):
+    """A matching's rows: its list's rows, by id."""
+    return (select(CrosscheckRow.id).where(CrosscheckRow.list_id == job.params["list_id"],
+                                           CrosscheckRow.id > (job.cursor or 0))
+            .order_by(CrosscheckRow.id))
+
+
 def run_batch(db: Session, now: datetime | None = None, job_id: int | None = None) -> int:
-    """Match the next batch of rows of the oldest unfinished list (or of `job_id`); returns
-    rows handled (0: nothing to do)."""
+    """Match the next chunk of rows of a list no other worker holds (or of `job_id`), in one
+    INSERT ... SELECT; returns rows handled (0: nothing to do)."""
     now = now or clock.now()
+    chunks.plan(db, KIND, _row_ids, BATCH, job_id)
     with unit_of_work(db):
-        query = select(Job).where(Job.kind == KIND, Job.status.in_(("pending", "running")))
-        if job_id is not None:
-            query = query.where(Job.id == job_id)
-        if db.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        job = db.scalars(query.order_by(Job.id).limit(1)).first()
-        if job is None:
+        claimed = chunks.claim(db, KIND, job_id)
+        if claimed is None:
             return 0
+        job, chunk = claimed
         found = db.get(CrosscheckList, job.params["list_id"])
-        chunk = (select(CrosscheckRow.id).where(CrosscheckRow.list_id == found.id,
-                                                CrosscheckRow.id > job.cursor)
-                 .order_by(CrosscheckRow.id).limit(BATCH).subquery())
-        count, last = db.execute(select(func.count(), func.max(chunk.c.id))).one()
-        if not count or found.replaced_at is not None:
-            _finish(db, job, found, now)
-            return 1
-        db.execute(CrosscheckHit.__table__.insert().from_select(
-            hits.HIT_COLUMNS, hits.match_select(
-                now, found.id, hits.target_cases(found.region_path),
-                and_(CrosscheckRow.id > job.cursor, CrosscheckRow.id <= last))))
-        job.cursor, job.done, job.status = last, job.done + count, "running"
-        return count
+        in_chunk = chunks.in_chunk(CrosscheckRow.id, chunk)
+        count = 0
+        if found.replaced_at is None:  # a replaced list's matching just ends
+            count = db.scalar(select(func.count()).select_from(CrosscheckRow).where(
+                CrosscheckRow.list_id == found.id, *in_chunk)) or 0
+            db.execute(CrosscheckHit.__table__.insert().from_select(
+                hits.HIT_COLUMNS, hits.match_select(
+                    now, found.id, hits.target_cases(found.region_path), and_(*in_chunk))))
+        chunks.close(db, job, chunk, count, 0, now, lambda j: _finish(db, j, found, now))
+        return count or 1  # 1: an empty chunk was just closed
 
 
 def _finish(db: Session, job: Job, found: CrosscheckList, now: datetime) -> None:

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.money import households, standards
-from engine.store import audit
+from engine.store import audit, chunks
 from engine.store.amounts import Amount, fen, number
 from engine.store.errors import ModelError
 from engine.store.models import Benefit, Case, HouseholdPayee, Job, ProcedureVersion
@@ -34,6 +34,7 @@ from engine.workflow.operations import operation
 from engine.workflow.procedures import model_of
 
 BATCH = 200
+RECALCULATE = "recalculate_topups"  # the job's kind
 # Decided values kept with every benefit besides what the tables read: the category the
 # procedure decided (认定类别 / 分类施保类别), for the monthly statistics (engine/money/monthly.py).
 KEPT = frozenset({"category"})
@@ -97,11 +98,14 @@ def _record_payee(db: Session, case: Case, data: dict[str, Any], now: datetime) 
 
 
 def _active(org_path: str):
-    """Approved households under a region that have a benefit not ended by an exit."""
+    """Approved households under a region that have a benefit not ended by an exit. The
+    benefit conditions are correlated (index ix_benefit_case), so that a chunk of case ids
+    reads only its own benefit rows, never every exit of the table."""
     return select(Case.id).where(
         Case.status == "approved", Case.org_path.startswith(org_path, autoescape=True),
-        Case.id.in_(select(Benefit.case_id)),
-        Case.id.not_in(select(Benefit.case_id).where(Benefit.source.like("exit:%"))))
+        select(Benefit.id).where(Benefit.case_id == Case.id).exists(),
+        ~select(Benefit.id).where(Benefit.case_id == Case.id,
+                                  Benefit.source.like("exit:%")).exists())
 
 
 def _decision_ids(decisions: Any) -> list[str]:
@@ -139,7 +143,7 @@ def start_recalculation(db: Session, case: Case, now: datetime, effective_from: 
         raise ValueError(f"本地区在 {effective} 没有有效的低保标准，无法重新核算")
     region = case.org_path
     total = db.scalar(select(func.count()).select_from(_active(region).subquery()))
-    job = Job(kind="recalculate_topups", org_path=region, case_id=case.id, total=total,
+    job = Job(kind=RECALCULATE, org_path=region, case_id=case.id, total=total,
               params={"effective_from": effective.isoformat(),
                       "decisions": rules, "version_id": case.procedure_version_id},
               created_at=now)
@@ -186,19 +190,23 @@ def _by_rules(db: Session, case: Case, effective: date, job: Job, old: Benefit,
                           if _scalar(result.get(k))})
 
 
+def _job_ids(job: Job):
+    """A recalculation's rows: its region's active households, by case id."""
+    return _active(job.org_path).where(Case.id > (job.cursor or 0)).order_by(Case.id)
+
+
 def run_batch(db: Session, now: datetime | None = None) -> int:
-    """Advance the oldest unfinished job by one batch; returns households handled."""
+    """Recalculate the next chunk of a job no other worker holds (engine/store/chunks.py);
+    returns households handled (0: nothing to do)."""
     now = now or clock.now()
+    chunks.plan(db, RECALCULATE, _job_ids, BATCH)
     with unit_of_work(db):
-        query = (select(Job).where(Job.status.in_(("pending", "running")),
-                                   Job.kind == "recalculate_topups").order_by(Job.id))
-        if db.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        job = db.scalars(query.limit(1)).first()
-        if job is None:
+        claimed = chunks.claim(db, RECALCULATE)
+        if claimed is None:
             return 0
-        ids = list(db.scalars(_active(job.org_path).where(Case.id > job.cursor)
-                              .order_by(Case.id).limit(BATCH)))
+        job, chunk = claimed
+        ids = list(db.scalars(_active(job.org_path).where(*chunks.in_chunk(Case.id, chunk))
+                              .order_by(Case.id)))
         latest: dict[int, Benefit] = {}
         for benefit in db.scalars(select(Benefit).where(Benefit.case_id.in_(ids))
                                   .order_by(Benefit.id)):
@@ -206,26 +214,23 @@ def run_batch(db: Session, now: datetime | None = None) -> int:
         effective = date.fromisoformat(job.params["effective_from"])
         model = _job_model(db, job)
         holders = {c.id: c for c in db.scalars(select(Case).where(Case.id.in_(ids)))}
+        done, skipped, error = 0, 0, None
         for case_id in ids:
             old, holder = latest[case_id], holders[case_id]
             try:
                 new = (_by_rules(db, holder, effective, job, old, model, now) if model
                        else _by_formula(db, holder, effective, old))
             except ModelError as exc:
-                new = None
-                job.params = {**job.params, "last_error": f"案件 {case_id}：{exc}"}
+                new, error = None, f"案件 {case_id}：{exc}"
             if new is None:
-                job.skipped += 1
+                skipped += 1
                 continue
             new.case_id, new.effective_from = case_id, effective
             new.source, new.created_at = f"job:{job.id}", now
             db.add(new)
-            job.done += 1
-        job.cursor = ids[-1] if ids else job.cursor
-        job.status = "running" if len(ids) == BATCH else "done"
-        if job.status == "done":
-            job.finished_at = now
-        return len(ids)
+            done += 1
+        chunks.close(db, job, chunk, done, skipped, now, error=error)
+        return len(ids) or 1  # 1: an empty chunk was just closed
 
 
 def _job_model(db: Session, job: Job):

@@ -322,7 +322,17 @@ def validate_form(form: forms.Form, data: Any, now: datetime | None = None) -> d
         raise Invalid(exc.fields) from None
 
 
+_generation = [0]
+
+
 def forget_cached() -> None:
     """Drop the per-process spec and form caches (tests that reuse ids across databases)."""
     spiff.forget_cached()
     _forms.clear()
+    _generation[0] += 1
+
+
+def cache_generation() -> int:
+    """Changes whenever the caches are dropped: part of the key of caches built on them
+    (engine/casework/bulk.py), so that they are dropped too."""
+    return _generation[0]

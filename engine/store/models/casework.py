@@ -272,3 +272,23 @@ class Job(Base):
     # A job that must happen once per period (a region's review of a month) names it here,
     # so that two workers, or a worker and an official, cannot both queue it.
     unique_key: Mapped[str | None] = mapped_column(String(200))
+
+
+class JobChunk(Base):
+    """A slice of a job's rows (ids `first_id`..`last_id`, the last chunk open-ended) that one
+    worker claims (SELECT ... FOR UPDATE SKIP LOCKED) and handles in one transaction, so that
+    several workers share a job (engine/store/chunks.py)."""
+
+    __tablename__ = "job_chunk"
+    __table_args__ = (Index("ix_job_chunk_pending", "job_id", "id",
+                            postgresql_where=text("status = 'pending'"),
+                            sqlite_where=text("status = 'pending'")),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id"))
+    first_id: Mapped[int] = mapped_column(Integer)
+    last_id: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending/done
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

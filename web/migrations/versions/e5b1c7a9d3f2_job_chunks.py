@@ -1,7 +1,7 @@
 """job chunks: slices of a bulk job that several workers claim with SKIP LOCKED
 
 Revision ID: e5b1c7a9d3f2
-Revises: a4d7e2f91c3b
+Revises: d3a7f0c2b815
 Create Date: 2026-12-01 04:30:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e5b1c7a9d3f2'
-down_revision = 'a4d7e2f91c3b'
+down_revision = 'd3a7f0c2b815'
 branch_labels = None
 depends_on = None
 

@@ -102,3 +102,54 @@ def test_the_inbox_pages_through_many_tasks(world, client, monkeypatch, count):
     assert "共 3 项" in first
     second = text(client.get("/inbox?offset=2"))
     assert len(task_ids(second)) == 1 and "上一页" in second and "下一页" not in second
+
+
+def test_the_inbox_page_makes_four_statements_whatever_it_shows(world, client):
+    """The session's user, the rows with their cases, the capped counts, the villages: the
+    same four with one task or with many, filtered or not."""
+    from sqlalchemy import event
+
+    from web.extensions import db
+
+    for _ in range(3):
+        start(world)
+    sign_in(client, "vil11")
+    client.get("/inbox")  # fills the caches of the first request
+    seen: list[str] = []
+
+    def on_execute(conn, cursor, statement, *args) -> None:
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", on_execute)
+    try:
+        for path in ("/inbox", "/inbox?overdue=1&village=V11&mine=1", "/inbox?step=x"):
+            seen.clear()
+            response = client.get(path)
+            assert response.status_code == 200
+            assert len(seen) <= 4, (path, seen)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", on_execute)
+
+
+def test_big_inboxes_show_capped_counts(world, client, monkeypatch):
+    from engine.casework import workspace
+
+    monkeypatch.setattr(workspace, "INBOX_CAP", 2)
+    for _ in range(3):
+        start(world)
+    sign_in(client, "vil11")
+    page = text(client.get("/inbox"))
+    assert '<span class="count">1+</span>' in page
+    assert "<b>2+</b>" in page and "只计前 2 项" in page
+    assert len(task_ids(page)) == 3, "the rows themselves are not capped"
+    second = text(client.get("/inbox?offset=1"))
+    assert '<span class="count">2+</span>' in second, "the total counts past the offset"
+
+
+def test_a_small_inbox_shows_exact_counts(world, client):
+    for _ in range(2):
+        start(world)
+    sign_in(client, "vil11")
+    page = text(client.get("/inbox"))
+    assert '<span class="count">2</span>' in page and "<b>2</b>" in page
+    assert "只计前" not in page

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine.casework import tasks, workspace
 from engine.time import clock
-from engine.workflow import procedures
 
 from ..auth import actor
 from ..extensions import db
@@ -35,16 +34,10 @@ def _due_before(raw: str) -> datetime | None:
         return None
 
 
-def _step_names() -> dict[str, str]:
-    names: dict[str, str] = {}
-    for version in procedures.list_versions(db.session):
-        for step in procedures.model_of(version).steps.values():
-            names.setdefault(step.id, step.name)
-    return names
-
-
 @pages.get("/inbox")
 def inbox():
+    """Four statements whatever the inbox's size: the session's user, the page's rows with
+    their cases, the capped counts (with the navigation's unread badge), the villages."""
     me = actor()
     now = clock.now()
     filters = {
@@ -56,16 +49,14 @@ def inbox():
         "now": now,
     }
     offset = _int_arg("offset", 0)
-    found = tasks.inbox(db.session, me, limit=PAGE_SIZE, offset=offset, **filters)
-    total = workspace.inbox_total(db.session, me, **filters)
-    counts = tasks.inbox_counts(db.session, me, now=now)
-    case_ids = {t.case_id for t in found}
-    cases = workspace.cases_by_id(db.session, me, case_ids)
+    rows = workspace.inbox_rows(db.session, me, limit=PAGE_SIZE, offset=offset, **filters)
+    counts = workspace.inbox_counts(db.session, me, offset=offset, **filters)
+    g.unread_notifications = counts.unread
     args = {k: v for k, v in request.args.items() if k != "offset" and v}
     return render_template(
-        "pages/inbox.html", tasks=found, cases=cases, counts=counts, total=total,
+        "pages/inbox.html", rows=rows, counts=counts, total=counts.total,
         offset=offset, page_size=PAGE_SIZE, now=now, args=args,
-        villages=workspace.villages_under(db.session, me.org), step_names=_step_names(),
+        villages=workspace.villages_under(db.session, me.org),
     )
 
 

@@ -116,7 +116,7 @@ def detail(db: Session, actor: User, task_id: int) -> TaskDetail:
     model = procedures.model_of(case.procedure)
     wanted = model.decisions or any(f.prefill for f in form.fields)
     if wanted and task.completed_at is None and case.instance is not None:
-        wf = spiff.load(case.instance.state, model)
+        wf = spiff.load(case.instance.state, model, case.application)
         decisions = spiff.decisions_at(wf, task.workflow_task_id, model)
         initial = prefilled(form, spiff.data_at(wf, task.workflow_task_id))
     return TaskDetail(task, case, form, list(earlier), decisions, initial)

@@ -99,7 +99,8 @@ class ProcessInstance(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), unique=True)
-    state: Mapped[bytes] = mapped_column(LargeBinary)  # zlib-compressed JSON
+    # zlib-compressed JSON, against the case's application (engine.workflow.spiff.storage)
+    state: Mapped[bytes] = mapped_column(LargeBinary)
     serializer_version: Mapped[str] = mapped_column(String(16))
     next_timer_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

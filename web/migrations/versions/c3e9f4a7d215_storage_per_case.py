@@ -1,5 +1,6 @@
 """storage per case: forms kept once (audit keeps the digest), one inbox index matching its
-order, no unique on the 36-character workflow task id, PostgreSQL fillfactor and autovacuum
+order, no unique on the 36-character workflow task id, workflow states compressed against
+their case's application, PostgreSQL fillfactor and autovacuum
 
 Revision ID: c3e9f4a7d215
 Revises: a4d7e2f91c3b
@@ -11,11 +12,14 @@ task's; `verify` hashes such an event with the task's form, so hashes, chain hea
 root digest kept outside the database are unchanged. An event whose form differs from the
 task's is left as it was (and still verifies by its own content).
 """
-from alembic import op
+import zlib
+
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 from engine.store.audit import _canonical, legacy_completed
+from engine.workflow.spiff.storage import compress, decompress
 
 # revision identifiers, used by Alembic.
 revision = 'c3e9f4a7d215'
@@ -48,6 +52,7 @@ def upgrade():
                     ['org_id', 'level', sa.text('(due_at IS NULL)'), 'due_at', 'id'],
                     unique=False, postgresql_where=OPEN, sqlite_where=OPEN)
     _keep_forms_once(postgres)
+    _recompress_states()
     if postgres:
         for table, options in TUNED.items():
             op.execute(f"ALTER TABLE {table} SET ({options})")
@@ -82,6 +87,46 @@ def _keep_forms_once(postgres: bool) -> None:
         op.execute("ALTER TABLE audit_event ENABLE TRIGGER audit_event_append_only")
 
 
+def _recompress_states() -> None:
+    """States stored before: the same JSON, compressed against the case's application."""
+    bind = op.get_bind()
+    states, cases = _state_tables()
+    after = 0
+    while True:
+        rows = bind.execute(
+            sa.select(states.c.id, states.c.state, cases.c.application)
+            .join(cases, cases.c.id == states.c.case_id)
+            .where(states.c.id > after).order_by(states.c.id).limit(BATCH)).all()
+        if not rows:
+            break
+        for instance_id, state, application in rows:
+            blob = bytes(state)
+            if blob and isinstance(application, dict):
+                bind.execute(states.update().where(states.c.id == instance_id)
+                             .values(state=compress(decompress(blob), application)))
+        after = rows[-1][0]
+
+
+def _plain_states() -> None:
+    """For the downgrade: states compressed without a dictionary, as before."""
+    bind = op.get_bind()
+    states, cases = _state_tables()
+    rows = bind.execute(sa.select(states.c.id, states.c.state, cases.c.application)
+                        .join(cases, cases.c.id == states.c.case_id)).all()
+    for instance_id, state, application in rows:
+        if state:
+            bind.execute(states.update().where(states.c.id == instance_id)
+                         .values(state=zlib.compress(decompress(bytes(state), application), 6)))
+
+
+def _state_tables() -> tuple[sa.TableClause, sa.TableClause]:
+    states = sa.table('process_instance', sa.column('id', sa.Integer()),
+                      sa.column('case_id', sa.Integer()), sa.column('state', sa.LargeBinary()))
+    cases = sa.table('case_file', sa.column('id', sa.Integer()),
+                     sa.column('application', JSON))
+    return states, cases
+
+
 def _holds_form(changes, form) -> bool:
     return (isinstance(changes, dict) and isinstance(form, dict)
             and 'data_sha256' not in changes and _canonical(changes) == _canonical(form))
@@ -96,6 +141,7 @@ def downgrade():
                        f"{', toast_tuple_target' if table == 'process_instance' else ''})")
         op.execute("ALTER TABLE process_instance ALTER COLUMN state SET STORAGE EXTENDED")
     _put_forms_back(postgres)
+    _plain_states()
     op.drop_index('ix_human_task_inbox', table_name='human_task')
     with op.batch_alter_table('human_task', schema=None) as batch_op:
         batch_op.create_unique_constraint('uq_human_task_workflow_task', ['workflow_task_id'])

@@ -1,5 +1,5 @@
 """storage per case: forms kept once (audit keeps the digest), one inbox index matching its
-order, no unique on the 36-character workflow task id, workflow states compressed against
+order, no unique on the 36-character workflow task id, audit events indexed by case alone, workflow states compressed against
 their case's application, PostgreSQL fillfactor and autovacuum
 
 Revision ID: c3e9f4a7d215
@@ -33,10 +33,10 @@ BATCH = 2000
 # Rewritten in place between vacuums: room on the page for HOT updates, and vacuumed after
 # a small share of dead rows rather than the default 20 %.
 TUNED = {
-    'process_instance': "fillfactor = 70, autovacuum_vacuum_scale_factor = 0.02, "
+    'process_instance': "fillfactor = 85, autovacuum_vacuum_scale_factor = 0.02, "
                         "autovacuum_vacuum_threshold = 100, autovacuum_vacuum_cost_delay = 0, "
                         "toast_tuple_target = 4080",
-    'human_task': "fillfactor = 85, autovacuum_vacuum_scale_factor = 0.05, "
+    'human_task': "fillfactor = 90, autovacuum_vacuum_scale_factor = 0.05, "
                   "autovacuum_vacuum_threshold = 100, autovacuum_vacuum_cost_delay = 0",
     'audit_chain': "fillfactor = 70, autovacuum_vacuum_scale_factor = 0.02, "
                    "autovacuum_vacuum_threshold = 100, autovacuum_vacuum_cost_delay = 0",
@@ -51,6 +51,8 @@ def upgrade():
     op.create_index('ix_human_task_inbox', 'human_task',
                     ['org_id', 'level', sa.text('(due_at IS NULL)'), 'due_at', 'id'],
                     unique=False, postgresql_where=OPEN, sqlite_where=OPEN)
+    op.drop_index('ix_audit_event_case', table_name='audit_event')
+    op.create_index('ix_audit_event_case', 'audit_event', ['case_id'], unique=False)
     _keep_forms_once(postgres)
     _recompress_states()
     if postgres:
@@ -142,6 +144,8 @@ def downgrade():
         op.execute("ALTER TABLE process_instance ALTER COLUMN state SET STORAGE EXTENDED")
     _put_forms_back(postgres)
     _plain_states()
+    op.drop_index('ix_audit_event_case', table_name='audit_event')
+    op.create_index('ix_audit_event_case', 'audit_event', ['case_id', 'at'], unique=False)
     op.drop_index('ix_human_task_inbox', table_name='human_task')
     with op.batch_alter_table('human_task', schema=None) as batch_op:
         batch_op.create_unique_constraint('uq_human_task_workflow_task', ['workflow_task_id'])

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from engine.store.models.base import (
     Base,
     Money,
+    PackedJSON,
     UTCDateTime,
 )
 from engine.store.models.people import OrgUnit, User
@@ -72,7 +73,8 @@ class Case(Base):
     status: Mapped[str] = mapped_column(String(16), default="running")
     applicant_name: Mapped[str] = mapped_column(String(100), default="")
     household_size: Mapped[int] = mapped_column(Integer, default=0)
-    application: Mapped[dict[str, Any]] = mapped_column()
+    # Written once at intake, never rewritten (its digest is audited), never queried inside.
+    application: Mapped[dict[str, Any]] = mapped_column(PackedJSON())
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
     opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

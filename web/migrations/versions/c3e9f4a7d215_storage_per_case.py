@@ -1,5 +1,6 @@
 """storage per case: forms kept once (audit keeps the digest), one inbox index matching its
-order, no unique on the 36-character workflow task id, audit events indexed by case alone, workflow states compressed against
+order, no unique on the 36-character workflow task id, audit events indexed by case alone,
+applications kept zlib-compressed, workflow states compressed against
 their case's application, PostgreSQL fillfactor and autovacuum
 
 Revision ID: c3e9f4a7d215
@@ -12,6 +13,7 @@ task's; `verify` hashes such an event with the task's form, so hashes, chain hea
 root digest kept outside the database are unchanged. An event whose form differs from the
 task's is left as it was (and still verifies by its own content).
 """
+import json
 import zlib
 
 import sqlalchemy as sa
@@ -19,6 +21,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 from engine.store.audit import _canonical, legacy_completed
+from engine.store.models.base import PackedJSON
 from engine.workflow.spiff.storage import compress, decompress
 
 # revision identifiers, used by Alembic.
@@ -54,6 +57,7 @@ def upgrade():
     op.drop_index('ix_audit_event_case', table_name='audit_event')
     op.create_index('ix_audit_event_case', 'audit_event', ['case_id'], unique=False)
     _keep_forms_once(postgres)
+    _pack_applications(postgres)
     _recompress_states()
     if postgres:
         for table, options in TUNED.items():
@@ -92,7 +96,7 @@ def _keep_forms_once(postgres: bool) -> None:
 def _recompress_states() -> None:
     """States stored before: the same JSON, compressed against the case's application."""
     bind = op.get_bind()
-    states, cases = _state_tables()
+    states, cases = _state_tables(PackedJSON())
     after = 0
     while True:
         rows = bind.execute(
@@ -109,10 +113,44 @@ def _recompress_states() -> None:
         after = rows[-1][0]
 
 
+def _pack_applications(postgres: bool) -> None:
+    """case_file.application from JSON to zlib-compressed JSON (engine PackedJSON)."""
+    bind = op.get_bind()
+    if postgres:
+        op.execute("ALTER TABLE case_file ALTER COLUMN application TYPE bytea "
+                   "USING convert_to(application::text, 'UTF8')")
+    after = 0
+    while True:
+        rows = bind.execute(sa.text("SELECT id, application FROM case_file WHERE id > :after "
+                                    "ORDER BY id LIMIT :n"), {"after": after, "n": BATCH}).all()
+        if not rows:
+            break
+        for case_id, raw in rows:
+            text = bytes(raw).decode("utf-8") if isinstance(raw, bytes | memoryview) else raw
+            bind.execute(sa.text("UPDATE case_file SET application = :packed WHERE id = :id"),
+                         {"packed": PackedJSON().process_bind_param(json.loads(text), None),
+                          "id": case_id})
+        after = rows[-1][0]
+
+
+def _unpack_applications(postgres: bool) -> None:
+    """For the downgrade: JSON text again (JSONB on PostgreSQL)."""
+    bind = op.get_bind()
+    rows = bind.execute(sa.text("SELECT id, application FROM case_file")).all()
+    for case_id, raw in rows:
+        value = PackedJSON().process_result_value(raw, None)
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        bind.execute(sa.text("UPDATE case_file SET application = :v WHERE id = :id"),
+                     {"v": text.encode("utf-8") if postgres else text, "id": case_id})
+    if postgres:
+        op.execute("ALTER TABLE case_file ALTER COLUMN application TYPE jsonb "
+                   "USING convert_from(application, 'UTF8')::jsonb")
+
+
 def _plain_states() -> None:
     """For the downgrade: states compressed without a dictionary, as before."""
     bind = op.get_bind()
-    states, cases = _state_tables()
+    states, cases = _state_tables(PackedJSON())
     rows = bind.execute(sa.select(states.c.id, states.c.state, cases.c.application)
                         .join(cases, cases.c.id == states.c.case_id)).all()
     for instance_id, state, application in rows:
@@ -121,11 +159,11 @@ def _plain_states() -> None:
                          .values(state=zlib.compress(decompress(bytes(state), application), 6)))
 
 
-def _state_tables() -> tuple[sa.TableClause, sa.TableClause]:
+def _state_tables(application) -> tuple[sa.TableClause, sa.TableClause]:
     states = sa.table('process_instance', sa.column('id', sa.Integer()),
                       sa.column('case_id', sa.Integer()), sa.column('state', sa.LargeBinary()))
     cases = sa.table('case_file', sa.column('id', sa.Integer()),
-                     sa.column('application', JSON))
+                     sa.column('application', application))
     return states, cases
 
 
@@ -144,6 +182,7 @@ def downgrade():
         op.execute("ALTER TABLE process_instance ALTER COLUMN state SET STORAGE EXTENDED")
     _put_forms_back(postgres)
     _plain_states()
+    _unpack_applications(postgres)
     op.drop_index('ix_audit_event_case', table_name='audit_event')
     op.create_index('ix_audit_event_case', 'audit_event', ['case_id', 'at'], unique=False)
     op.drop_index('ix_human_task_inbox', table_name='human_task')

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, literal, null, select, union_all
+from sqlalchemy import Row, func, literal, null, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from engine.casework import cases, hits, jobs, notifications, objections, overdue, timers
@@ -30,15 +30,19 @@ def active_user(db: Session, user_id: int) -> User | None:
     return user
 
 
-def villages_under(db: Session, org: OrgUnit) -> list[OrgUnit]:
-    """Villages at or below `org`, by code: the choices for the case list's filter."""
-    query = select(OrgUnit).where(OrgUnit.level == "village")
+def villages_under(db: Session, org: OrgUnit) -> list[Row]:
+    """Villages at or below `org` (code, name), by code: the choices for the lists' filters;
+    plain rows, as a district has a thousand of them."""
+    query = select(OrgUnit.code, OrgUnit.name).where(OrgUnit.level == "village")
     if org.path != "/":
         query = query.where(OrgUnit.path.startswith(org.path, autoescape=True))
-    return list(db.scalars(query.order_by(OrgUnit.code)))
+    return list(db.execute(query.order_by(OrgUnit.code)))
 
 
 INBOX_CAP = 1000  # counts stop here: a big inbox shows "999+", never reads every row
+# In index order (ix_human_task_inbox), so that a capped count is an index scan that stops
+# at the cap (unordered, PostgreSQL reads the whole inbox into a bitmap first).
+INBOX_ORDER = (HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)
 
 
 @dataclass
@@ -76,8 +80,7 @@ def inbox_rows(db: Session, actor: User, limit: int, offset: int, village: str |
              .outerjoin(town, town.id == Case.village_id))
     if village:
         query = query.where(town.code == village)
-    rows = db.execute(query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)
-                      .limit(min(limit, 500)).offset(offset))
+    rows = db.execute(query.order_by(*INBOX_ORDER).limit(min(limit, 500)).offset(offset))
     return [(task, CaseLabel(name, size, village_name) if village_name is not None else None)
             for task, name, size, village_name, _ in rows]
 
@@ -90,10 +93,10 @@ def inbox_counts(db: Session, actor: User, now: datetime, offset: int = 0,
     scope.require_official(actor)
     every = (inbox_query(actor, now=now)
              .with_only_columns(HumanTask.step, HumanTask.name, HumanTask.due_at)
-             .limit(INBOX_CAP).subquery())
+             .order_by(*INBOX_ORDER).limit(INBOX_CAP).subquery())
     cap = offset + INBOX_CAP
     filtered = inbox_query(actor, now=now, village=village, **filters) \
-        .with_only_columns(HumanTask.id).limit(cap).subquery()
+        .with_only_columns(HumanTask.id).order_by(*INBOX_ORDER).limit(cap).subquery()
     per_step = select(literal("step"), every.c.step, func.max(every.c.name), func.count(),
                       func.count().filter(every.c.due_at < now)).group_by(every.c.step)
     total = select(literal("total"), null(), null(), func.count(), literal(0)) \

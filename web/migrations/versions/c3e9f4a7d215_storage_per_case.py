@@ -36,7 +36,7 @@ BATCH = 2000
 # Rewritten in place between vacuums: room on the page for HOT updates, and vacuumed after
 # a small share of dead rows rather than the default 20 %.
 TUNED = {
-    'process_instance': "fillfactor = 85, autovacuum_vacuum_scale_factor = 0.02, "
+    'process_instance': "fillfactor = 70, autovacuum_vacuum_scale_factor = 0.02, "
                         "autovacuum_vacuum_threshold = 100, autovacuum_vacuum_cost_delay = 0, "
                         "toast_tuple_target = 4080",
     'human_task': "fillfactor = 90, autovacuum_vacuum_scale_factor = 0.05, "

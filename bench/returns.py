@@ -15,7 +15,6 @@ and the state's size.
 from __future__ import annotations
 
 import json
-import zlib
 from datetime import timedelta
 from time import perf_counter, process_time
 
@@ -42,6 +41,7 @@ from sqlalchemy import select
 from engine.casework import tasks, timers
 from engine.store.models import Case, ProcedureVersion, ProcessInstance
 from engine.workflow import procedures, spiff
+from engine.workflow.spiff import storage
 from tests.factories import WORKER, valid_step_data
 from web.extensions import db as flask_db
 
@@ -49,16 +49,22 @@ KINDS = {"village_evaluation": "approve", "township_review": "return"}
 MAX_RATIO = 1.5
 
 
-def state_of(db, case_id: int) -> bytes:
-    return bytes(db.scalar(select(ProcessInstance.state).where(ProcessInstance.case_id == case_id)))
+def state_of(db, case_id: int) -> tuple[bytes, dict]:
+    """The stored state and the application it is compressed against."""
+    state, application = db.execute(
+        select(ProcessInstance.state, Case.application)
+        .join(Case, Case.id == ProcessInstance.case_id)
+        .where(ProcessInstance.case_id == case_id)).one()
+    return bytes(state), application
 
 
-def spiff_part(state: bytes, model: spiff.ProcessModel, step: str) -> float:
+def spiff_part(stored: tuple[bytes, dict], model: spiff.ProcessModel, step: str) -> float:
     """Seconds for the engine's spiff work on this state, without the database."""
+    state, application = stored
     started = perf_counter()
-    wf = spiff.load(state, model)
+    wf = spiff.load(state, model, application)
     spiff.complete(wf, str(spiff.ready_user_tasks(wf)[0].id), valid_step_data(step, KINDS[step]))
-    spiff.dump(wf)
+    spiff.dump(wf, application)
     return perf_counter() - started
 
 
@@ -114,8 +120,8 @@ class Rounds:
         for g, ids in self.groups.items():
             found = []
             for case_id in ids:
-                blob = state_of(self.db, case_id)
-                raw = zlib.decompress(blob)
+                blob, application = state_of(self.db, case_id)
+                raw = storage.decompress(blob, application)
                 found.append((len(blob), len(raw), len(json.loads(raw)["tasks"])))
             out[g] = tuple(median([f[i] for f in found]) for i in range(3))
         return out

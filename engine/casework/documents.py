@@ -266,7 +266,7 @@ def _decisions(db: Session, case: Case, version: ProcedureVersion) -> dict[str, 
     state = db.scalar(select(ProcessInstance.state).where(ProcessInstance.case_id == case.id))
     if not state:
         return {}
-    wf = spiff.load(state, model)
+    wf = spiff.load(state, model, case.application)
     if wf.is_completed():
         data = spiff.final_data(wf)
     else:

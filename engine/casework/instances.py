@@ -164,7 +164,7 @@ def save(db: Session, case: Case, instance: ProcessInstance, model: spiff.Proces
     new = [t for tid, t in ready_now.items() if tid not in before.ready]
     opened = open_rows_for(db, case, model, new, now, orgs)
     sync_notices(db, case, model, before.notices, waiting, now, orgs, notice_outcome)
-    instance.state = spiff.dump(wf)
+    instance.state = spiff.dump(wf, case.application)
     instance.serializer_version = spiff.SERIALIZER_VERSION
     instance.next_timer_at = spiff.next_timer_at(wf)
     instance.updated_at = now

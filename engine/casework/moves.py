@@ -51,7 +51,7 @@ def move(db: Session, case: Case, now: datetime, step: Step, *,
     if instance is None:  # Case.instance and Case.procedure never load lazily
         instance = db.scalar(select(ProcessInstance).where(ProcessInstance.case_id == case.id))
     model = procedures.model_of(db.get(ProcedureVersion, case.procedure_version_id))
-    wf = spiff.load(instance.state, model)
+    wf = spiff.load(instance.state, model, case.application)
     before = instances.snapshot(wf)
     if step(wf, context_for(db, case, now)) is False:
         return None

@@ -23,11 +23,17 @@ def recent(db: Session, actor: User, limit: int = 50) -> list[Notification]:
     return list(db.scalars(_mine(actor).order_by(Notification.id.desc()).limit(limit)))
 
 
-def unread_count(db: Session, actor: User) -> int:
+def unread_query(actor: User):
+    """The actor's notifications since they last looked (the inbox page counts it with its
+    own counts, in one statement)."""
     query = _mine(actor)
     if actor.notifications_seen_at is not None:
         query = query.where(Notification.created_at > actor.notifications_seen_at)
-    return db.scalar(select(func.count()).select_from(query.subquery()))
+    return query
+
+
+def unread_count(db: Session, actor: User) -> int:
+    return db.scalar(select(func.count()).select_from(unread_query(actor).subquery()))
 
 
 def mark_seen(db: Session, actor: User, now: datetime | None = None) -> None:

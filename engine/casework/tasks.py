@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, joinedload
 
 import forms
@@ -40,7 +40,8 @@ def inbox_query(actor: User, step: str | None = None, overdue: bool | None = Non
                 due_before: datetime | None = None, mine: bool = False):
     """Open tasks the actor's org works at the actor's level, soonest due first.
 
-    Served by ix_human_task_inbox (org_id, level, due_at) WHERE completed_at IS NULL.
+    Ordered by `(due_at IS NULL), due_at, id`, it is served by ix_human_task_inbox (org_id,
+    level, (due_at IS NULL), due_at, id) WHERE completed_at IS NULL: filter and order alike.
     """
     now = now or clock.now()
     query = select(HumanTask).where(
@@ -71,18 +72,6 @@ def inbox(db: Session, actor: User, limit: int = 50, offset: int = 0, **filters)
         query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)
         .limit(min(limit, 500)).offset(offset)
     ))
-
-
-def inbox_counts(db: Session, actor: User,
-                 now: datetime | None = None) -> dict[str, tuple[int, int]]:
-    """{step: (open, overdue)} for the actor's inbox."""
-    now = now or clock.now()
-    base = inbox_query(actor, now=now).subquery()
-    rows = db.execute(
-        select(base.c.step, func.count(), func.count().filter(base.c.due_at < now))
-        .group_by(base.c.step)
-    ).all()
-    return {step: (total, late) for step, total, late in rows}
 
 
 def inbox_step_names(db: Session, actor: User, now: datetime | None = None,
@@ -162,7 +151,7 @@ def detail(db: Session, actor: User, task_id: int) -> TaskDetail:
     model = procedures.model_of(case.procedure)
     wanted = model.decisions or any(f.prefill for f in form.fields)
     if wanted and task.completed_at is None and case.instance is not None:
-        wf = spiff.load(case.instance.state, model)
+        wf = spiff.load(case.instance.state, model, case.application)
         decisions = spiff.decisions_at(wf, task.workflow_task_id, model)
         initial = prefilled(form, spiff.data_at(wf, task.workflow_task_id))
     return TaskDetail(task, case, form, list(earlier), decisions, initial)
@@ -267,7 +256,7 @@ def complete(db: Session, actor: User, task_id: int, data: Any, comment: str = "
             task.outcome = str(clean.get("decision", "done"))
             task.data = clean
             audit.record(db, now, actor, "task.completed", case=case, task=task,
-                         comment=comment, changes=clean)
+                         comment=comment, changes=audit.completed(clean, task.outcome))
             db.execute(delete(Draft).where(Draft.task_id == task.id))  # engine.casework.drafts
 
         open_tasks = moves.move(db, case, now, step, instance=case.instance, done=task) or []

@@ -7,16 +7,17 @@ Kept apart from cases.py and tasks.py so that pages can grow without touching th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import Row, func, literal, null, select, union_all
+from sqlalchemy.orm import Session, aliased
 
-from engine.casework import cases, hits, jobs, objections, overdue, timers
+from engine.casework import cases, hits, jobs, notifications, objections, overdue, timers
 from engine.casework.tasks import inbox_query
 from engine.money import stats
 from engine.people import scope
 from engine.store.errors import NotFound
-from engine.store.models import OFFICIAL_ROLES, Case, OrgUnit, User
+from engine.store.models import OFFICIAL_ROLES, Case, HumanTask, OrgUnit, User
 from engine.time import calendar
 from engine.workflow import designer
 
@@ -29,30 +30,100 @@ def active_user(db: Session, user_id: int) -> User | None:
     return user
 
 
-def villages_under(db: Session, org: OrgUnit) -> list[OrgUnit]:
-    """Villages at or below `org`, by code: the choices for the case list's filter."""
-    query = select(OrgUnit).where(OrgUnit.level == "village")
+def villages_under(db: Session, org: OrgUnit) -> list[Row]:
+    """Villages at or below `org` (code, name), by code: the choices for the lists' filters;
+    plain rows, as a district has a thousand of them."""
+    query = select(OrgUnit.code, OrgUnit.name).where(OrgUnit.level == "village")
     if org.path != "/":
         query = query.where(OrgUnit.path.startswith(org.path, autoescape=True))
-    return list(db.scalars(query.order_by(OrgUnit.code)))
+    return list(db.execute(query.order_by(OrgUnit.code)))
 
 
-def inbox_total(db: Session, actor: User, **filters) -> int:
-    """How many open tasks the inbox holds under these filters (for paging)."""
+INBOX_CAP = 1000  # counts stop here: a big inbox shows "999+", never reads every row
+# In index order (ix_human_task_inbox), so that a capped count is an index scan that stops
+# at the cap (unordered, PostgreSQL reads the whole inbox into a bitmap first).
+INBOX_ORDER = (HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)
+
+
+@dataclass
+class CaseLabel:
+    """What an inbox row shows of its case (only for cases the official may see)."""
+
+    applicant_name: str
+    household_size: int
+    village_name: str
+
+
+@dataclass
+class InboxCounts:
+    """Per-step chips {step: (name, open, overdue)} and the filtered total for paging; both
+    counted over at most `cap` rows, and `steps_capped`/`total_capped` say they stopped.
+    `unread` is the navigation's notification badge, counted in the same statement."""
+
+    steps: dict[str, tuple[str, int, int]]
+    total: int
+    cap: int
+    steps_capped: bool
+    total_capped: bool
+    unread: int
+
+
+def inbox_rows(db: Session, actor: User, limit: int, offset: int, village: str | None = None,
+               **filters) -> list[tuple[HumanTask, CaseLabel | None]]:
+    """One page of the inbox with each row's case label, in one statement (ordered by
+    ix_human_task_inbox)."""
     scope.require_official(actor)
-    query = inbox_query(actor, **filters).subquery()
-    return int(db.scalar(select(func.count()).select_from(query)) or 0)
+    town = aliased(OrgUnit)
+    query = (inbox_query(actor, **filters)
+             .add_columns(Case.applicant_name, Case.household_size, town.name, town.code)
+             .outerjoin(Case, (Case.id == HumanTask.case_id) & scope.case_filter(actor))
+             .outerjoin(town, town.id == Case.village_id))
+    if village:
+        query = query.where(town.code == village)
+    rows = db.execute(query.order_by(*INBOX_ORDER).limit(min(limit, 500)).offset(offset))
+    return [(task, CaseLabel(name, size, village_name) if village_name is not None else None)
+            for task, name, size, village_name, _ in rows]
 
 
-def cases_by_id(db: Session, actor: User, ids: set[int]) -> dict[int, Case]:
-    """The visible cases among `ids` with their villages, for labelling inbox rows."""
-    if not ids:
-        return {}
-    rows = db.scalars(
-        select(Case).options(joinedload(Case.village))
-        .where(Case.id.in_(ids), scope.case_filter(actor))
-    )
-    return {c.id: c for c in rows}
+def inbox_counts(db: Session, actor: User, now: datetime, offset: int = 0,
+                 village: str | None = None, **filters) -> InboxCounts:
+    """The chips of the whole inbox, the filtered total and the unread notifications, in one
+    statement; chips and total each over at most INBOX_CAP rows (the total over `offset`
+    more, so that paging still knows a next page)."""
+    scope.require_official(actor)
+    every = (inbox_query(actor, now=now)
+             .with_only_columns(HumanTask.step, HumanTask.name, HumanTask.due_at)
+             .order_by(*INBOX_ORDER).limit(INBOX_CAP).subquery())
+    cap = offset + INBOX_CAP
+    filtered = inbox_query(actor, now=now, village=village, **filters) \
+        .with_only_columns(HumanTask.id).order_by(*INBOX_ORDER).limit(cap).subquery()
+    per_step = select(literal("step"), every.c.step, every.c.name, func.count(),
+                      func.count().filter(every.c.due_at < now)) \
+        .group_by(every.c.step, every.c.name)
+    total = select(literal("total"), null(), null(), func.count(), literal(0)) \
+        .select_from(filtered)
+    unread = select(literal("unread"), null(), null(), func.count(), literal(0)) \
+        .select_from(notifications.unread_query(actor).subquery())
+    found: dict[str, int] = {}
+    steps: dict[str, tuple[str, int, int]] = {}
+    for kind, step, name, count, late in db.execute(union_all(per_step, total, unread)):
+        if kind == "step":
+            steps[step] = _add_name(steps.get(step), name, count, late)
+        else:
+            found[kind] = count
+    counted = sum(count for _, count, _ in steps.values())
+    return InboxCounts(steps, found["total"], cap, counted >= INBOX_CAP, found["total"] >= cap,
+                       found["unread"])
+
+
+def _add_name(seen: tuple[str, int, int] | None, name: str, count: int,
+              late: int) -> tuple[str, int, int]:
+    """A step's chip: each name its open tasks carry (by their own case's procedure version,
+    so a renamed step reads "新名 / 旧名"), with the counts summed."""
+    if seen is None:
+        return name, count, late
+    names = sorted({*seen[0].split(" / "), name})
+    return " / ".join(names), seen[1] + count, seen[2] + late
 
 
 def case_bpmn(db: Session, actor: User, case_id: int) -> str:

@@ -24,9 +24,16 @@ An event written in a transaction that rolls back never existed, as before.
 Tampering that `verify` catches: a changed field (its hash no longer matches), a deleted or
 inserted event (the next event's link breaks, or the head no longer matches the last event),
 reordered events (links break), an edited case application (its digest no longer matches the
-`case.opened` event's `application_sha256`). Someone able to rewrite the whole database could
-recompute every hash: `verify` prints a root digest over all chain heads that operators can
-keep outside the database to detect even that. On PostgreSQL a trigger refuses UPDATE and
+`case.opened` event's `application_sha256`), an edited submitted form (kept once, in
+`human_task.data`: its digest no longer matches the `task.completed` event's `data_sha256`).
+Events written before forms were kept once held the form itself; migration `c3e9f4a7d215`
+replaced their changes with `legacy_completed(data)`, and `verify` hashes them with the task's
+form in place of that marker, so their hashes, the chain heads and the root digest are
+unchanged.
+
+Someone able to rewrite the whole database could recompute every hash: `verify` prints a
+root digest over all chain heads that operators can keep outside the database to detect
+even that. On PostgreSQL a trigger refuses UPDATE and
 DELETE on `audit_event` (migration `audit_...`).
 
 The canonical form below must never change: every stored hash depends on it.
@@ -90,6 +97,24 @@ def _canonical(value: Any) -> str:
         return format(number.normalize(), "f") if number == number.to_integral_value() \
             else str(number.normalize())
     raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def data_digest(data: Any) -> str:
+    """SHA-256 of the canonical JSON of a submitted form: what `task.completed` keeps of it."""
+    return hashlib.sha256(_canonical(data).encode("utf-8")).hexdigest()
+
+
+def completed(data: dict[str, Any], outcome: str) -> dict[str, Any]:
+    """The changes of a `task.completed` event: the outcome and the form's digest; the form
+    itself is kept once, in the task row."""
+    return {"outcome": outcome, "data_sha256": data_digest(data)}
+
+
+def legacy_completed(data: dict[str, Any]) -> dict[str, Any]:
+    """What migration c3e9f4a7d215 left in an older `task.completed` event that held the form: its
+    hash was computed over the form, so `verify` hashes it with the task's form."""
+    return {"outcome": str(data.get("decision", "done")), "data_sha256": data_digest(data),
+            "hashed_with_data": True}
 
 
 def _utc(at: datetime) -> str:
@@ -216,13 +241,15 @@ def verify(db: Session) -> Verification:
     """Walk every chain and every case's application; report the first mismatch."""
     last: dict[int, tuple[str, int]] = {}
     count = 0
-    for e in db.scalars(select(AuditEvent).order_by(AuditEvent.id)
-                        .execution_options(yield_per=2000)):
+    for e, form in db.execute(
+            select(AuditEvent, HumanTask.data)
+            .outerjoin(HumanTask, (HumanTask.id == AuditEvent.task_id)
+                       & (AuditEvent.action == "task.completed"))
+            .order_by(AuditEvent.id).execution_options(yield_per=2000)):
         chain = e.case_id or NO_CASE
-        previous = last.get(chain, (GENESIS, 0))[0]
-        if e.hash != event_hash(fields_of(e), previous):
-            return Verification(count, 0, "", f"{_describe(e)}与哈希链不符：内容被修改，"
-                                f"或其前一条事件被删除、插入或调换", e.id)
+        problem = _event_problem(e, form, last.get(chain, (GENESIS, 0))[0])
+        if problem:
+            return Verification(count, 0, "", problem, e.id)
         last[chain] = (e.hash, e.id)
         count += 1
     heads = {h.chain_id: h for h in db.scalars(select(AuditChain))}
@@ -236,6 +263,24 @@ def verify(db: Session) -> Verification:
     if problem:
         return Verification(count, cases, root, problem[0], problem[1])
     return Verification(count, cases, root)
+
+
+def _event_problem(e: AuditEvent, form: Any, previous: str) -> str | None:
+    """Why an event breaks its chain or no longer matches the form its task keeps; None if
+    it holds. `form` is the task's `data` for a `task.completed` event."""
+    fields = fields_of(e)
+    changes = e.changes if isinstance(e.changes, dict) else {}
+    kept_once = e.action == "task.completed" and "data_sha256" in changes
+    if kept_once and changes.get("hashed_with_data"):
+        if not isinstance(form, dict) or changes != legacy_completed(form):
+            return f"{_describe(e)}的办理记录与事项保存的提交数据不符：提交数据在办理后被修改"
+        fields["changes"] = form
+    if e.hash != event_hash(fields, previous):
+        return (f"{_describe(e)}与哈希链不符：内容被修改，"
+                f"或其前一条事件被删除、插入或调换")
+    if kept_once and (form is None or data_digest(form) != changes["data_sha256"]):
+        return f"{_describe(e)}记录的摘要与事项保存的提交数据不符：提交数据在办理后被修改"
+    return None
 
 
 def _head_problem(chain: int, head: AuditChain | None,

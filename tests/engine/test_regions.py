@@ -103,7 +103,7 @@ def workflow_data(db, case: Case) -> dict[str, Any]:
     """The workflow's data: the final data, or that of the task it waits on."""
     instance = db.scalar(select(ProcessInstance).where(ProcessInstance.case_id == case.id))
     version = db.get(ProcedureVersion, case.procedure_version_id)
-    wf = spiff.load(instance.state, procedures.model_of(version))
+    wf = spiff.load(instance.state, procedures.model_of(version), case.application)
     if wf.is_completed():
         return spiff.final_data(wf)
     waiting = wf.get_tasks(state=TaskState.READY, manual=True) or wf.get_tasks(

@@ -121,3 +121,52 @@ def test_each_task_is_named_by_its_own_case_s_procedure_version(world, client):
     # the step filter lists the step once, by both the names its open tasks carry
     option = r'<option value="village_evaluation"[^>]*>村级民主评议 / 村级评议推荐</option>'
     assert re.search(option, page)
+def test_the_inbox_page_makes_four_statements_whatever_it_shows(world, client):
+    """The session's user, the rows with their cases, the capped counts, the villages: the
+    same four with one task or with many, filtered or not."""
+    from sqlalchemy import event
+
+    from web.extensions import db
+
+    for _ in range(3):
+        start(world)
+    sign_in(client, "vil11")
+    client.get("/inbox")  # fills the caches of the first request
+    seen: list[str] = []
+
+    def on_execute(conn, cursor, statement, *args) -> None:
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", on_execute)
+    try:
+        for path in ("/inbox", "/inbox?overdue=1&village=V11&mine=1", "/inbox?step=x"):
+            seen.clear()
+            response = client.get(path)
+            assert response.status_code == 200
+            assert len(seen) <= 4, (path, seen)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", on_execute)
+
+
+def test_big_inboxes_show_capped_counts(world, client, monkeypatch):
+    from engine.casework import workspace
+
+    monkeypatch.setattr(workspace, "INBOX_CAP", 2)
+    for _ in range(3):
+        start(world)
+    sign_in(client, "vil11")
+    page = text(client.get("/inbox"))
+    assert '<span class="count">1+</span>' in page
+    assert "<b>2+</b>" in page and "只计前 2 项" in page
+    assert len(task_ids(page)) == 3, "the rows themselves are not capped"
+    second = text(client.get("/inbox?offset=1"))
+    assert '<span class="count">2+</span>' in second, "the total counts past the offset"
+
+
+def test_a_small_inbox_shows_exact_counts(world, client):
+    for _ in range(2):
+        start(world)
+    sign_in(client, "vil11")
+    page = text(client.get("/inbox"))
+    assert '<span class="count">2</span>' in page and "<b>2</b>" in page
+    assert "只计前" not in page

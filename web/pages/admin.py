@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -44,6 +44,8 @@ def navigation_extra() -> dict:
     user = current_user.user
 
     def unread() -> int:
+        if "unread_notifications" in g:  # the inbox counted it with its own counts
+            return g.unread_notifications
         try:
             return notifications.unread_count(db.session, user)
         except SQLAlchemyError:  # an error page after a failed transaction still renders

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from markupsafe import Markup, escape
 
 from engine.casework import tasks, workspace
 from engine.time import clock
@@ -37,6 +38,8 @@ def _due_before(raw: str) -> datetime | None:
 
 @pages.get("/inbox")
 def inbox():
+    """Four statements whatever the inbox's size: the session's user, the page's rows with
+    their cases, the capped counts (with the navigation's unread badge), the villages."""
     me = actor()
     now = clock.now()
     filters = {
@@ -48,18 +51,25 @@ def inbox():
         "now": now,
     }
     offset = _int_arg("offset", 0)
-    found = tasks.inbox(db.session, me, limit=PAGE_SIZE, offset=offset, **filters)
-    total = workspace.inbox_total(db.session, me, **filters)
-    counts = tasks.inbox_counts(db.session, me, now=now)
-    case_ids = {t.case_id for t in found}
-    cases = workspace.cases_by_id(db.session, me, case_ids)
+    rows = workspace.inbox_rows(db.session, me, limit=PAGE_SIZE, offset=offset, **filters)
+    counts = workspace.inbox_counts(db.session, me, offset=offset, **filters)
+    g.unread_notifications = counts.unread
     args = {k: v for k, v in request.args.items() if k != "offset" and v}
+    villages = workspace.villages_under(db.session, me.org)
     return render_template(
-        "pages/inbox.html", tasks=found, cases=cases, counts=counts, total=total,
-        offset=offset, page_size=PAGE_SIZE, now=now, args=args,
-        villages=workspace.villages_under(db.session, me.org),
-        step_names=tasks.inbox_step_names(db.session, me, now, english=english()),
+        "pages/inbox.html", rows=rows, counts=counts, total=counts.total,
+        offset=offset, page_size=PAGE_SIZE, now=now, args=args, villages=villages,
+        village_options=_options(villages, args.get("village")),
+        step_names=tasks.inbox_step_names(db.session, me, now, english=True) if english() else {},
     )
+
+
+def _options(villages, chosen: str | None) -> Markup:
+    """The village <option>s, joined here: a district has a thousand villages, and a
+    template loop over them took most of the page's time."""
+    return Markup("".join(
+        f'<option value="{escape(code)}"{" selected" if code == chosen else ""}>'
+        f"{escape(name)}</option>" for code, name in villages))
 
 
 def _back():

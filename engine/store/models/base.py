@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import zlib
 from datetime import UTC
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     DateTime,
+    LargeBinary,
     Numeric,
     TypeDecorator,
 )
@@ -36,6 +39,28 @@ class UTCDateTime(TypeDecorator):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value
+
+
+class PackedJSON(TypeDecorator):
+    """JSON kept zlib-compressed: for a document written once, read whole and never queried
+    inside (a case's application: about half the bytes of its JSON text, less than JSONB)."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        return zlib.compress(text.encode("utf-8"), 9)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if isinstance(value, str):  # a row written as JSON text before it was packed
+            return json.loads(value)
+        return json.loads(zlib.decompress(bytes(value)))
+
 
 LEVELS = ("province", "city", "district", "township", "village", "assessor")
 LEVEL_NAMES = {

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from engine.store.models.base import (
     Base,
     Money,
+    PackedJSON,
     UTCDateTime,
 )
 from engine.store.models.people import OrgUnit, User
@@ -72,7 +73,8 @@ class Case(Base):
     status: Mapped[str] = mapped_column(String(16), default="running")
     applicant_name: Mapped[str] = mapped_column(String(100), default="")
     household_size: Mapped[int] = mapped_column(Integer, default=0)
-    application: Mapped[dict[str, Any]] = mapped_column()
+    # Written once at intake, never rewritten (its digest is audited), never queried inside.
+    application: Mapped[dict[str, Any]] = mapped_column(PackedJSON())
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
     opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -99,7 +101,8 @@ class ProcessInstance(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), unique=True)
-    state: Mapped[bytes] = mapped_column(LargeBinary)  # zlib-compressed JSON
+    # zlib-compressed JSON, against the case's application (engine.workflow.spiff.storage)
+    state: Mapped[bytes] = mapped_column(LargeBinary)
     serializer_version: Mapped[str] = mapped_column(String(16))
     next_timer_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -119,11 +122,15 @@ class HumanTask(Base):
 
     __tablename__ = "human_task"
     __table_args__ = (
+        # The inbox's filter and its order, `(due_at IS NULL), due_at, id`, in one index:
+        # the first page of a 50,000-task inbox reads 20 entries and sorts nothing.
         Index(
             "ix_human_task_inbox",
             "org_id",
             "level",
+            text("(due_at IS NULL)"),
             "due_at",
+            "id",
             postgresql_where=text("completed_at IS NULL"),
             sqlite_where=text("completed_at IS NULL"),
         ),
@@ -134,11 +141,11 @@ class HumanTask(Base):
         Index("ix_human_task_unannounced", "id",
               postgresql_where=text("announced_at IS NULL"),
               sqlite_where=text("announced_at IS NULL")),
-        UniqueConstraint("workflow_task_id", name="uq_human_task_workflow_task"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"))
+    # SpiffWorkflow's task UUID, looked up only among one case's rows: no index of its own.
     workflow_task_id: Mapped[str] = mapped_column(String(36))
     step: Mapped[str] = mapped_column(String(100))
     name: Mapped[str] = mapped_column(String(200))
@@ -151,6 +158,7 @@ class HumanTask(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     outcome: Mapped[str | None] = mapped_column(String(32))
+    # The submitted form, kept only here: the task.completed audit event holds its digest.
     data: Mapped[dict[str, Any] | None] = mapped_column()
     announced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # new-task notice sent
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # due-tomorrow sent

@@ -27,7 +27,8 @@ class AuditEvent(Base):
     """Append-only trail: who did what to which case, and what changed."""
 
     __tablename__ = "audit_event"
-    __table_args__ = (Index("ix_audit_event_case", "case_id", "at"),)
+    # A case's events are few: by case alone (the timestamp in it cost 26 bytes a row on SQLite)
+    __table_args__ = (Index("ix_audit_event_case", "case_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -10,7 +10,8 @@ One module per concern:
 - `model`: what a parsed procedure is (steps, levels, limits, decision tables);
 - `parsing`: bundle → models, and every check deploy runs;
 - `cache`: parsed models by version, one parse per process;
-- `storage`: stored state without the spec, history pruned, zlib-compressed JSON;
+- `storage`: stored state without the spec, history pruned, zlib-compressed JSON against
+  the case's application;
 - `running`: start, complete, timers, notices, objections, how a workflow ended;
 - `decisions`: decision tables evaluated in bulk, and what they gave a case.
 

@@ -1,5 +1,12 @@
 """Stored workflow state: the spec left out (restored from the cache), history pruned,
-exact amounts kept as decimal text, zlib-compressed JSON."""
+exact amounts kept as decimal text, zlib-compressed JSON.
+
+A case's state is compressed with a preset dictionary: SpiffWorkflow's task frame and the
+case's own application, which the workflow's root data repeats and which is kept, never
+rewritten, on the case (its digest is audited). The root data then costs a few bytes instead
+of some 500. The zlib header says whether a dictionary was used (FDICT) and which (its
+Adler-32), so states stored without one still load, and a wrong application is refused.
+"""
 
 from __future__ import annotations
 
@@ -103,20 +110,69 @@ def _prune_history(wf: BpmnWorkflow) -> None:
     root._children, keep._parent = [keep.id], root.id
 
 
-def dump(wf: BpmnWorkflow) -> bytes:
-    """The workflow as stored. Task data a script left in a form JSON cannot hold (a generator,
-    a function, NaN) is the model's fault: a ModelError, so nothing is stored."""
+# Never change these bytes: every state stored with a dictionary depends on them.
+_FRAME = (b'"delta":{"updates":{},"deletions":[]},"typename":"Task"},"{"id":"","parent":"",'
+          b'"children":[""],"last_state_change":17,"state":64,"task_spec":"","triggered":false,'
+          b'"internal_data":{},"data":{},"delta":{"updates":{},"deletions":[]},"typename":"Task"}')
+_FDICT = 0x20  # the zlib header's flag: compressed with a preset dictionary
+
+
+def dictionary(application: dict[str, Any]) -> bytes:
+    """The preset dictionary of a case's state: the task frame and the application as sorted,
+    compact JSON (sorted, so that JSONB's key order gives the same bytes back)."""
+    return _FRAME + json.dumps(application, ensure_ascii=False, sort_keys=True,
+                               separators=(",", ":"), default=_encode).encode("utf-8")
+
+
+def _sorted(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _sorted(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(v) for v in value]
+    return value
+
+
+def dump(wf: BpmnWorkflow, application: dict[str, Any] | None = None) -> bytes:
+    """The workflow as stored, compressed against the case's `application` when given. Task
+    data a script left in a form JSON cannot hold (a generator, a function, NaN) is the
+    model's fault: a ModelError, so nothing is stored."""
     _prune_history(wf)
+    dct = _SERIALIZER.to_dict(wf)
+    root = dct["tasks"].get(dct["root"])
+    if root is not None:  # in the dictionary's key order, so that it matches whole
+        root["data"] = _sorted(root["data"])
     try:
-        payload = json.dumps(_SERIALIZER.to_dict(wf), separators=(",", ":"),
-                             ensure_ascii=False, allow_nan=False, default=_encode)
+        payload = json.dumps(dct, separators=(",", ":"), ensure_ascii=False, allow_nan=False,
+                             default=_encode).encode("utf-8")
     except (TypeError, ValueError, RecursionError) as exc:
         raise ModelError(f"流程数据无法保存（脚本留下了无法保存的值）：{exc}") from exc
-    return zlib.compress(payload.encode("utf-8"), 6)
+    if application is None:
+        return zlib.compress(payload, 6)
+    return compress(payload, application)
 
 
-def load(blob: bytes, model: ProcessModel) -> BpmnWorkflow:
-    text = zlib.decompress(blob)
+def compress(payload: bytes, application: dict[str, Any]) -> bytes:
+    """State JSON compressed against its case's application (also for the migration that
+    recompresses states stored before)."""
+    packer = zlib.compressobj(6, zlib.DEFLATED, 15, 9, zlib.Z_DEFAULT_STRATEGY,
+                              dictionary(application))
+    return packer.compress(payload) + packer.flush()
+
+
+def decompress(blob: bytes, application: dict[str, Any] | None = None) -> bytes:
+    """The state's JSON; a state compressed against an application needs that application."""
+    if not blob[1] & _FDICT:
+        return zlib.decompress(blob)
+    if application is None:
+        raise ValueError("this workflow state was compressed against its case's application")
+    unpacker = zlib.decompressobj(zdict=dictionary(application))
+    return unpacker.decompress(blob) + unpacker.flush()
+
+
+def load(blob: bytes, model: ProcessModel,
+         application: dict[str, Any] | None = None) -> BpmnWorkflow:
+    """The stored workflow against the cached spec; `application` is the case's."""
+    text = decompress(blob, application)
     dct = json.loads(text, object_hook=_decode) if _DECIMAL.encode() in text else json.loads(text)
     dct["spec"], dct["subprocess_specs"] = model.spec, model.subprocess_specs
     wf = _SERIALIZER.from_dict(dct)

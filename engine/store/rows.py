@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Table, bindparam, func, insert, select, text, update
+from sqlalchemy import JSON, Table, TypeDecorator, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 
@@ -30,12 +30,17 @@ def _copy(db: Session, table: Table, rows: list[dict[str, Any]]) -> None:
 
     columns = list(rows[0])
     json = {n for n, name in enumerate(columns) if isinstance(table.c[name].type, JSON)}
+    dialect = db.get_bind().dialect
+    decorated = {n: table.c[name].type for n, name in enumerate(columns)
+                 if isinstance(table.c[name].type, TypeDecorator)}  # e.g. PackedJSON
     raw = db.connection().connection.driver_connection
     with raw.cursor() as cursor, cursor.copy(
             f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
         for row in rows:
-            copy.write_row([Jsonb(v) if n in json and v is not None else v
-                            for n, v in enumerate(row.values())])
+            copy.write_row([
+                decorated[n].process_bind_param(v, dialect) if n in decorated
+                else Jsonb(v) if n in json and v is not None else v
+                for n, v in enumerate(row.values())])
 
 
 def add(db: Session, table: Table, rows: list[dict[str, Any]], ids: bool = False

@@ -191,7 +191,7 @@
       box.textContent = "";
       messages.forEach(function (m) {
         var p = document.createElement("div");
-        p.className = "alert " + (m.level === "error" ? "error" : "warning");
+        p.className = "alert " + (["error", "info"].indexOf(m.level) >= 0 ? m.level : "warning");
         p.setAttribute("data-duplicate", m.level);
         p.appendChild(document.createTextNode(m.text + " "));
         if (m.link) {

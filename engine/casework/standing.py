@@ -75,12 +75,21 @@ def award(db: Session, case: Case, decisions: dict[str, Any], now: datetime,
         return Award(None, False, None, standards.in_force(db, case.org_path,
                                                             calendar.local_date(now)))
     standard = standards.in_force(db, case.org_path, calendar.local_date(now))
+    if _refusing(done):  # the refusal is being served: no proposal stands
+        return Award(None, False, None, standard)
     decided = number(_recorded(done, AMOUNT))
     category = _text(_recorded(done, CATEGORY) or decisions.get(CATEGORY))
     if decided is not None:
         return Award(fen(decided), False, category, standard)
     proposed = number(decisions.get("proposed_amount"))
     return Award(fen(proposed) if proposed is not None else None, True, category, standard)
+
+
+def _refusing(done: Sequence[HumanTask]) -> bool:
+    """Whether the latest deciding step said reject (as documents.refused reads it)."""
+    deciding = [t for t in sorted(done, key=lambda t: (t.completed_at, t.id))
+                if t.data and "decision" in t.data]
+    return bool(deciding) and deciding[-1].outcome == "reject"
 
 
 def _recorded(done: Sequence[HumanTask], name: str) -> Any:

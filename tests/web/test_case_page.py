@@ -100,6 +100,7 @@ def test_a_refused_case_names_the_refusal_and_grants_nothing(world, client, case
     assert got["now"] == "当前状态|办理中：送达不予认定通知书"
     assert got["next"] == "下一步|甲镇（镇（街道））· 送达不予认定通知书"
     assert got["category"] == "认定类别|—", "the refusal's form recorded one: not granted"
+    assert got["amount"] == "核定月补差金额|—", "no proposal stands once refused"
     walk(world, case.id, ["approve"], at=AT + timedelta(days=30))
     html = page(client, case.id, AT + timedelta(days=31))
     got = header(html)

@@ -192,7 +192,7 @@ def detail(db: Session, actor: User, case_id: int,
                       completed, current, objections.of_case(db, case.id),
                       hits.of_case(db, case.id), decided, labels,
                       case_standing.of_case(db, case, open_tasks, posted, decided, history,
-                                            now or clock.now()))
+                                            now or clock.now(), done))
 
 
 def case_decisions(db: Session, case: Case) -> tuple[dict[str, Any], dict[str, str]]:

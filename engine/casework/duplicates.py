@@ -41,10 +41,12 @@ class Found:
     running: bool  # a case of the household is running
     running_case_id: int | None  # that case, when the official may see it
     benefit: Benefit | None  # the benefit in force, when it pays
+    exits: bool = False  # the procedure ends a benefit (销号): it needs one, unlike an application
 
 
-def _region(db: Session, actor: User, procedure_key: str, village_code: str) -> str:
-    """The region the procedure is deployed for at the village, if the actor takes in there."""
+def _version(db: Session, actor: User, procedure_key: str,
+             village_code: str) -> ProcedureVersion:
+    """The procedure version deployed for the village, if the actor takes in there."""
     scope.require_official(actor)
     try:
         village = by_code(db, village_code)
@@ -52,7 +54,7 @@ def _region(db: Session, actor: User, procedure_key: str, village_code: str) -> 
         raise Invalid({"village": [f"村代码 {village_code} 不存在"]}) from None
     if not scope.can_start_case_in(actor, village):
         raise Forbidden("您无权为该村受理申请")
-    return procedures.newest_for(db, procedure_key, village).region.path
+    return procedures.newest_for(db, procedure_key, village)
 
 
 def _visible(db: Session, actor: User, case_id: int | None) -> int | None:
@@ -67,16 +69,17 @@ def check(db: Session, actor: User, procedure_key: str, village_code: str,
     head = (id_number or "").strip().upper()
     if not households.ID_NUMBER.fullmatch(head):
         raise Invalid({"id_number": ["请输入18位身份证号码"]})
-    region = _region(db, actor, procedure_key, village_code)
+    version = _version(db, actor, procedure_key, village_code)
+    exits = bool(procedures.model_of(version).exits)
     household_id = db.scalar(select(Household.id).where(
-        Household.region_path == region, Household.head_id_number == head))
+        Household.region_path == version.region.path, Household.head_id_number == head))
     if household_id is None:
-        return Found(False, None, None)
+        return Found(False, None, None, exits)
     running = db.scalar(select(Case.id).where(Case.household_id == household_id,
                                               Case.status == "running")
                         .order_by(Case.id).limit(1))
     return Found(running is not None, _visible(db, actor, running),
-                 _benefit(db, actor, household_id))
+                 _benefit(db, actor, household_id), exits)
 
 
 def _benefit(db: Session, actor: User, household_id: int) -> Benefit | None:

@@ -23,6 +23,8 @@ from engine.store.models import AuditEvent, Benefit, Case, HumanTask, Notice, St
 from engine.time import calendar
 
 CATEGORY = "category"  # the decided category (认定类别 / 分类施保类别), by the forms' convention
+AMOUNT = "amount"  # the monthly top-up a step decided (月补差金额), by the same convention
+VOIDING = ("reject", "return")  # outcomes after which nothing decided before stands
 
 
 @dataclass(frozen=True)
@@ -50,17 +52,20 @@ class Standing:
 
 def of_case(db: Session, case: Case, open_tasks: Sequence[HumanTask],
             posted: Iterable[Notice], decisions: dict[str, Any],
-            history: Iterable[AuditEvent], now: datetime) -> Standing:
+            history: Iterable[AuditEvent], now: datetime,
+            done: Sequence[HumanTask] = ()) -> Standing:
     """The case's standing from what `cases.detail` already read, plus its benefit."""
     notices = sorted((n for n in posted if n.closed_at is None),
                      key=lambda n: (n.ends_at is None, n.ends_at or now, n.id))
     return Standing(case.status, list(open_tasks), notices, case.closed_at,
-                    award(db, case, decisions, now), display_names(db, history))
+                    award(db, case, decisions, now, done), display_names(db, history))
 
 
-def award(db: Session, case: Case, decisions: dict[str, Any], now: datetime) -> Award:
+def award(db: Session, case: Case, decisions: dict[str, Any], now: datetime,
+          done: Sequence[HumanTask] = ()) -> Award:
     """Approved: the newest benefit row (amount and the category kept in its facts).
-    Otherwise the decision tables' proposed amount and category, if they ran."""
+    Running: what a step decided (the approval's amount and category, during the district's
+    notice before the benefit exists), else the decision tables' proposal, if they ran."""
     benefit = households.latest_benefit(db, case.id)
     if benefit is not None:
         category = (benefit.facts or {}).get(CATEGORY) or decisions.get(CATEGORY)
@@ -69,10 +74,35 @@ def award(db: Session, case: Case, decisions: dict[str, Any], now: datetime) -> 
     if case.status != "running":  # refused, withdrawn: nothing was granted
         return Award(None, False, None, standards.in_force(db, case.org_path,
                                                             calendar.local_date(now)))
-    proposed = number(decisions.get("proposed_amount"))
     standard = standards.in_force(db, case.org_path, calendar.local_date(now))
-    return Award(fen(proposed) if proposed is not None else None, True,
-                 _text(decisions.get(CATEGORY)), standard)
+    if _refusing(done):  # the refusal is being served: no proposal stands
+        return Award(None, False, None, standard)
+    decided = number(_recorded(done, AMOUNT))
+    category = _text(_recorded(done, CATEGORY) or decisions.get(CATEGORY))
+    if decided is not None:
+        return Award(fen(decided), False, category, standard)
+    proposed = number(decisions.get("proposed_amount"))
+    return Award(fen(proposed) if proposed is not None else None, True, category, standard)
+
+
+def _refusing(done: Sequence[HumanTask]) -> bool:
+    """Whether the latest deciding step said reject (as documents.refused reads it)."""
+    deciding = [t for t in sorted(done, key=lambda t: (t.completed_at, t.id))
+                if t.data and "decision" in t.data]
+    return bool(deciding) and deciding[-1].outcome == "reject"
+
+
+def _recorded(done: Sequence[HumanTask], name: str) -> Any:
+    """The value the last completed step recorded for `name` (None if none did); a later
+    refusal or return voids it (the sample 批准 amount of a case sent back is not granted)."""
+    found = None
+    for task in sorted(done, key=lambda t: (t.completed_at, t.id)):
+        value = (task.data or {}).get(name)
+        if task.outcome in VOIDING:
+            found = None
+        elif value not in (None, ""):
+            found = value
+    return found
 
 
 def _text(value: Any) -> str | None:

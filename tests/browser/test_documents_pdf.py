@@ -28,10 +28,15 @@ def poppler(tool: str, *args: str) -> str:
     return subprocess.run([tool, *args], check=True, capture_output=True, text=True).stdout
 
 
-def as_pdf(page, url: str, path: Path) -> tuple[str, list[tuple[float, float]], int]:
-    """(text, page sizes in points, page count) of the page printed to PDF."""
+def as_pdf(page, url: str, path: Path,
+           paper: str | None = None) -> tuple[str, list[tuple[float, float]], int]:
+    """(text, page sizes in points, page count) of the page printed to PDF: on the page size
+    its CSS asks for, or on `paper` picked in the print dialog."""
     page.goto(url)
-    page.pdf(path=str(path), prefer_css_page_size=True, print_background=True)
+    if paper:
+        page.pdf(path=str(path), format=paper, print_background=True)
+    else:
+        page.pdf(path=str(path), prefer_css_page_size=True, print_background=True)
     keep(path)
     info = poppler("pdfinfo", "-f", "1", "-l", "99", str(path))
     sizes = [(float(w), float(h)) for w, h in
@@ -84,6 +89,13 @@ def test_the_confirmation_sheet_and_refusal_notice_print_on_a4(world, live_url, 
                   "审批人（签字）", "测试区民政局（盖章）"):
         assert words in flat, words
     assert "打印" not in flat and "返回" not in flat, "no toolbar in print"
+    # The members' last columns are on the page, not cut off at its edge, also with A4 picked
+    # in the print dialog (drawing order: a header wrapped in its cell reads whole).
+    _, sizes, _ = as_pdf(page, page.url, tmp_path / "sheet-dialog.pdf", paper="A4")
+    for pdf in ("sheet.pdf", "sheet-dialog.pdf"):
+        drawn = squashed(poppler("pdftotext", "-raw", str(tmp_path / pdf), "-"))
+        assert "慢性病或重大疾病职业或就业情况" in drawn, (pdf, drawn[:400])
+    assert a4(sizes)
     assert "dist" not in text and "vil11" not in text
 
     text, sizes, _ = as_pdf(page, f"{live_url}/cases/{refused.id}/refusal-notice",

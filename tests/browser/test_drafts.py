@@ -65,6 +65,9 @@ def test_a_form_sent_after_the_session_expired_comes_back_after_sign_in(app, db,
     assert form.locator("[name=minutes]").input_value() == "村民代表会议记录：同意上报。"
     assert form.locator("[name=attendees]").input_value() == "9"
     assert "已恢复您在本机上未提交的内容" in form.inner_text()
+    restored = form.locator(".draft-restored").inner_text()
+    # the time as the server writes times, not the browser's own 2026/12/1 13:05:09
+    assert re.search(r"（\d{4}-\d{2}-\d{2} \d{2}:\d{2}）", restored), restored
     shot(page, "draft-restored.png")
     key = form.get_attribute("data-draft-key")
     assert page.evaluate("k => localStorage.getItem(k)", key) is not None

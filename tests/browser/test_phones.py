@@ -10,8 +10,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
-from engine.casework import cases, notices
+from engine.casework import cases, drafts, notices
+from engine.store.models import Case, User
 from engine.time import clock
 from tests.factories import PASSWORD, after_notice, make_world, open_task, walk
 from tests.forms.samples import HEAD_BIRTH, make_id_number, valid_application
@@ -125,3 +127,41 @@ def test_every_official_page_fits_a_phone(busy_world, live_url, browser, tmp_pat
             check(page, live_url + path, shots, name)
         page.context.close()
 
+
+
+def test_the_draft_banners_and_the_duplicate_check_fit_a_phone(busy_world, db, live_url,
+                                                                 browser, tmp_path):
+    """The forms as they come back: a server draft's note on the task and intake pages, the
+    browser's own restored values with 放弃本机内容, and the intake's ID-number check naming a
+    running case; every section open, nothing wider than the phone."""
+    ids = busy_world
+    world_user = {u.username: u for u in db.scalars(select(User))}
+    typed = {"attendees": 9, "minutes": "村民代表会议记录：同意上报，" * 6}
+    drafts.save_task(db, world_user["vil11"], ids["late_task"], typed)
+    drafts.save_intake(db, world_user["clerk1"], "linzi_identification", "V11",
+                       {"head_name": "王建国", "address": "凤凰镇后李村3组12号" * 3})
+    db.commit()
+    shots = tmp_path
+    print(f"screenshots in {shots}")
+
+    page = phone(browser, live_url, "vil11")
+    task_url = f"{live_url}/tasks/{ids['late_task']}"
+    check(page, task_url, shots, "task-server-draft")
+    assert page.locator(".draft-note").is_visible()
+    page.locator("form.card [name=votes_for]").fill("8")  # typed here: kept in the browser
+    page.wait_for_timeout(1_500)
+    check(page, task_url, shots, "task-restored-draft")
+    assert page.locator(".draft-restored").is_visible()
+    page.context.close()
+
+    page = phone(browser, live_url, "clerk1")
+    check(page, f"{live_url}/cases/new?village=V11&procedure=linzi_identification", shots,
+          "intake-server-draft")
+    assert page.locator(".draft-note").is_visible()
+    running = db.get(Case, ids["late"]).application["head_id_number"]
+    page.locator("form.card [name=head_id_number]").fill(running)
+    page.locator("[data-duplicate=error]").wait_for()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    page.screenshot(path=str(shots / "intake-duplicate.png"))
+    assert width <= PHONE["width"], f"the intake with its duplicate message is {width} px wide"
+    page.context.close()

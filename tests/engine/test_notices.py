@@ -2,6 +2,7 @@
 
 import json
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
@@ -104,3 +105,18 @@ def test_public_api_shows_no_personal_data(client, world):
     assert res.status_code == 201
     res = client.post(f"/api/notices/{item['id']}/objections", json={"reason": "x"})
     assert res.status_code == 422 and "contact" in res.json["error"]["fields"]
+
+
+def test_the_district_notice_after_approval_publishes_the_approved_amount(world):
+    """The tables proposed one figure; the district approved another (420.00, typed on the
+    approval form): the 区级公告 names the approved one, on the public list too."""
+    case = start(world)
+    walk(world, case.id, ["approve"] * 5)
+    rows = world.db.scalars(select(Notice).where(Notice.case_id == case.id)
+                            .order_by(Notice.id)).all()
+    assert [n.step for n in rows] == ["village_notice", "township_notice", "district_notice"]
+    township, district = rows[1], rows[2]
+    assert township.proposed_amount != Decimal("420.00"), "the tables' proposal differs"
+    assert district.proposed_amount == Decimal("420.00")
+    assert [n.proposed_amount for n in notices.public_list(world.db, "V11")] == [
+        Decimal("420.00")]

@@ -85,11 +85,22 @@ def test_an_approved_case_shows_its_amount_category_standard_and_outcome(world, 
     assert got["standard"].startswith("保障标准|") and "元/人/" in got["standard"]
 
 
+def test_during_the_district_notice_the_header_shows_what_was_approved(world, client, case):
+    """批准 with 420.00 and 困难家庭 typed; the benefit waits for the 区级公告 to pass."""
+    at = walk(world, case.id, ["approve"] * 5, at=AT)
+    got = header(page(client, case.id, at + timedelta(days=1)))
+    assert got["now"].startswith("当前状态|公示中，至 ")
+    assert got["amount"] == "核定月补差金额|420.00 元/月"
+    assert got["category"] == "认定类别|困难家庭"
+
+
 def test_a_refused_case_names_the_refusal_and_grants_nothing(world, client, case):
     walk(world, case.id, ["approve"] * 4 + ["reject"], at=AT)
     got = header(page(client, case.id, AT + timedelta(days=30)))
     assert got["now"] == "当前状态|办理中：送达不予认定通知书"
     assert got["next"] == "下一步|甲镇（镇（街道））· 送达不予认定通知书"
+    assert got["category"] == "认定类别|—", "the refusal's form recorded one: not granted"
+    assert got["amount"] == "核定月补差金额|—", "no proposal stands once refused"
     walk(world, case.id, ["approve"], at=AT + timedelta(days=30))
     html = page(client, case.id, AT + timedelta(days=31))
     got = header(html)

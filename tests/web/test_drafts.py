@@ -155,6 +155,23 @@ def test_an_approved_household_applying_again_is_warned_of_its_benefit(world, cl
     assert "困难家庭" in message["text"], "the category as the approval form names it"
 
 
+def test_an_exit_names_the_benefit_it_ends_and_refuses_a_household_off_the_roll(world, client):
+    """销号 is for a household on the roll: its benefit is named without "apply again", and an
+    ID number with no benefit is refused as soon as it is typed."""
+    case, head = approved(world)
+    sign_in(client, "clerk1")
+    place = {"procedure": "linzi_exit", "village": "V11"}
+    intake = "/cases/new?village=V11&procedure=linzi_exit"
+    (named,) = post_form(client, "/cases/new/duplicates", {**place, "id_number": head},
+                         intake).get_json()["messages"]
+    assert named["level"] == "info" and "每月 420.00 元" in named["text"]
+    assert "重新申请" not in named["text"] and named["link"] == f"/cases/{case.id}"
+    stranger = household()["head_id_number"]
+    (refused,) = post_form(client, "/cases/new/duplicates", {**place, "id_number": stranger},
+                           intake).get_json()["messages"]
+    assert refused["level"] == "error" and "不在保障名册中" in refused["text"]
+
+
 def test_the_409_page_links_the_running_case_and_keeps_the_form(world, client):
     application = household()
     case = cases.start(world.db, world.user("clerk1"), "linzi_identification", "V11",

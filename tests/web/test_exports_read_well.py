@@ -65,7 +65,8 @@ def test_the_household_sheet_has_numbers_labels_and_the_award(world, client, app
     award = next(r for r in rows if r and r[0] == "核定月补差金额（元）")
     assert award[1] == 420 and isinstance(award[1], int | float)
     assert award[2:4] == ("认定类别", "困难家庭")
-    assert award[4] == "保障标准（元）" and isinstance(award[5], int | float)
+    # per person and year, as the Linzi standard is set (4300 yuan a year): the unit is named
+    assert award[4:] == ("保障标准（元/人/年）", 4300)
     incomes = after(rows, "家庭年收入")
     assert incomes[0] == ("收入类别", "年收入金额（元）", "备注")
     assert incomes[1] == ("家庭经营净收入", 6800, "种植小麦、玉米")

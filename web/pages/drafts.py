@@ -103,15 +103,19 @@ def _messages(found: duplicates.Found) -> list[dict[str, str]]:
                     "text": _("该户已有正在办理的案件（不在您的查看范围内），"
                               "办结前不能重复受理。")})
     benefit = found.benefit
+    if benefit is None and found.exits:  # an exit (销号) needs a household on the roll
+        out.append({"level": "error", "link": "", "link_text": "",
+                    "text": _("该户不在保障名册中（未查到此户主身份证号码正在享受待遇的家庭），"
+                              "不能办理退出。")})
     if benefit is not None:
         category = benefit.category_label if benefit.category_label != benefit.category \
             else category_label(benefit.category) if benefit.category else _("社会救助")
+        receives = _("该户正在享受%(category)s，每月 %(amount)s 元（自 %(since)s 起）。",
+                     category=category, amount=f"{benefit.monthly_amount:.2f}",
+                     since=benefit.effective_from.isoformat())
         out.append({
-            "level": "warning",
+            "level": "info" if found.exits else "warning",
             "link": url_for("pages.case", case_id=benefit.case_id) if benefit.case_id else "",
             "link_text": _("查看认定案件 #%(id)s", id=benefit.case_id) if benefit.case_id else "",
-            "text": _("该户正在享受%(category)s，每月 %(amount)s 元（自 %(since)s 起）。"
-                      "请确认是否需要重新申请。", category=category,
-                      amount=f"{benefit.monthly_amount:.2f}",
-                      since=benefit.effective_from.isoformat())})
+            "text": receives if found.exits else receives + _("请确认是否需要重新申请。")})
     return out

@@ -61,9 +61,12 @@ def _award(sheet, context: dict[str, Any]) -> None:
     """Amount, category and standard, as the case page's header shows them."""
     award = context["case_detail"].standing.award
     amount_label = _("测算月补差金额（元）") if award.proposed else _("核定月补差金额（元）")
+    standard = award.standard
+    standard_label = _("保障标准（元）") if standard is None else \
+        _("保障标准（元/人/月）") if standard.period == "month" else _("保障标准（元/人/年）")
     sheet.append([amount_label, award.amount if award.amount is not None else "",
                   _("认定类别"), context["category_name"],
-                  _("保障标准（元）"), award.standard.amount if award.standard else ""])
+                  standard_label, standard.amount if standard else ""])
     for column in (2, 6):
         sheet.cell(row=sheet.max_row, column=column).number_format = MONEY_FORMAT
 

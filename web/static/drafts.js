@@ -87,13 +87,20 @@
     });
   }
 
+  /* 2026-12-01 13:05, as the server writes times (not the browser's own 2026/12/1 13:05:09) */
+  function stamp(ms) {
+    var d = new Date(ms);
+    function two(n) { return (n < 10 ? "0" : "") + n; }
+    return d.getFullYear() + "-" + two(d.getMonth() + 1) + "-" + two(d.getDate()) + " " +
+      two(d.getHours()) + ":" + two(d.getMinutes());
+  }
+
   function banner(form, saved) {
     var box = document.createElement("div");
     box.className = "alert info draft-restored";
     box.setAttribute("role", "status");
     var text = document.createElement("span");
-    text.textContent = fmt(form.dataset.msgRestored || "", {
-      time: new Date(saved.savedAt).toLocaleString() });
+    text.textContent = fmt(form.dataset.msgRestored || "", { time: stamp(saved.savedAt) });
     var discard = document.createElement("button");
     discard.type = "button";
     discard.className = "link";
@@ -191,7 +198,7 @@
       box.textContent = "";
       messages.forEach(function (m) {
         var p = document.createElement("div");
-        p.className = "alert " + (m.level === "error" ? "error" : "warning");
+        p.className = "alert " + (["error", "info"].indexOf(m.level) >= 0 ? m.level : "warning");
         p.setAttribute("data-duplicate", m.level);
         p.appendChild(document.createTextNode(m.text + " "));
         if (m.link) {

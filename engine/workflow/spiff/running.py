@@ -99,13 +99,16 @@ class WaitingNotice:
 
 
 def waiting_notices(wf: BpmnWorkflow) -> dict[str, WaitingNotice]:
-    """The public notices the workflow waits on, by step id."""
+    """The public notices the workflow waits on, by step id. The amount is what an official
+    decided (`amount`, as the approval recorded it) before the tables' proposal: the district's
+    公告 after 批准 publishes the approved figure, not the earlier proposal."""
     out = {}
     for task in wf.get_tasks(state=TaskState.WAITING):
         step = _notice_of(task)
         if step:
-            amount = task.data.get("proposed_amount", task.data.get("amount"))
-            value = amounts.number(amount)
+            value = amounts.number(task.data.get("amount"))
+            if value is None:
+                value = amounts.number(task.data.get("proposed_amount"))
             out[step] = WaitingNotice(step, _timer_value(task),
                                       amounts.fen(value) if value is not None else None)
     return out

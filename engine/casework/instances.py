@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from engine.money import benefits, deregistration
 from engine.store import audit
+from engine.store import cache as row_cache
 from engine.store.errors import Invalid
 from engine.store.models import (
     LEVEL_NAMES,
@@ -68,7 +69,14 @@ def due_or_unknown(db: Session, case: Case, start: datetime, working_days: int |
 
 
 def _orgs_by_level(db: Session, org_path: str) -> dict[str, OrgUnit]:
-    """The case's ancestors by level and its district's assessor org, in one query."""
+    """The case's ancestors by level and its district's assessor org, cached per process
+    (engine.store.cache: an org change is seen by the next transaction)."""
+    found = row_cache.lookup(db, "orgs_by_level", org_path, lambda: _load_orgs(db, org_path))
+    return {level: row_cache.attach(db, org) for level, org in found.items()}
+
+
+def _load_orgs(db: Session, org_path: str) -> dict[str, OrgUnit]:
+    """The ancestors by level and the district's assessor org, in one query."""
     codes = [c for c in org_path.split("/") if c]
     districts = select(OrgUnit.id).where(OrgUnit.code.in_(codes), OrgUnit.level == "district")
     rows = db.scalars(

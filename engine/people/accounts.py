@@ -306,6 +306,7 @@ def user_for_token(db: Session, token: str) -> User:
     Tokens are cached per process (engine.store.cache): a revocation, a deactivation or any
     change to users or tokens moves the cache counter, so the next request sees it; expiry
     is checked on every call."""
+    cache.refresh(db)
     found = cache.lookup(db, "token", _hash(token), lambda: _live_token(db, token))
     if found is None or found[1] <= clock.now():
         raise Unauthorized("令牌无效或已失效")

@@ -36,22 +36,28 @@ _spaces: WeakKeyDictionary[Engine, dict[str, tuple[int, dict[Hashable, Any]]]] =
     WeakKeyDictionary()
 
 
-def version(db: Session) -> int:
-    """The counter as this transaction first read it (one small query per transaction)."""
-    value = db.info.get(_VERSION)
-    if value is None:
-        value = db.scalar(select(CacheVersion.version).where(CacheVersion.id == 1))
-        db.info[_VERSION] = value = int(value or 0)
-    return value
+def version(db: Session) -> int | None:
+    """The counter as this transaction first read it (one small query per transaction);
+    None when its row is missing (nothing may then be cached)."""
+    if _VERSION not in db.info:
+        db.info[_VERSION] = db.scalar(select(CacheVersion.version)
+                                      .where(CacheVersion.id == 1))
+    return db.info[_VERSION]
+
+
+def refresh(db: Session) -> None:
+    """Read the counter again at the next lookup: a request's start (a test client may keep
+    one transaction open over several requests)."""
+    db.info.pop(_VERSION, None)
 
 
 def lookup(db: Session, space: str, key: Hashable, load: Callable[[], T]) -> T:
     """`load()`'s value for `key`, from this process's cache when the counter has not moved.
 
     The value must be detached-safe (plain data or objects the caller merges)."""
-    if db.info.get(_BYPASS):
+    current = None if db.info.get(_BYPASS) else version(db)
+    if current is None:
         return load()
-    current = version(db)
     spaces = _spaces.setdefault(db.get_bind(), {})
     held = spaces.get(space)
     if held is None or held[0] != current:

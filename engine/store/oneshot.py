@@ -1,0 +1,209 @@
+"""On PostgreSQL, a transaction's writes and its audit appends as ONE statement at commit.
+
+Why: a completion used to flush an UPDATE per changed row, an INSERT per new row, then lock
+the audit chain head, insert the events and move the head: six round trips. Here the same
+rows are written by one `WITH ... SELECT` of data-modifying CTEs, the audit chain included:
+the head is locked (`SELECT ... FOR UPDATE`) inside the statement, each event's hash is
+computed by PostgreSQL as sha256(prefix || previous hash || suffix), where prefix and suffix
+are the event's canonical JSON around "previous" (engine.store.audit.hash_parts), and the
+head moves to the last event. The CTEs are read in the order the ORM would write (updates,
+inserts, then the audit chain), so locks are taken in the same order as before.
+
+It writes exactly what the ORM flush would have (same columns, version checks, defaults) and
+then tells the session the objects are clean. Anything it does not handle - deletes, a new
+row pointing at another new row, composite keys, events of a new case, the watched tables
+of engine.store.cache, SQLite - returns False and the ordinary flush runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import func, insert, literal, select, union_all, update
+from sqlalchemy.orm import Session, make_transient, make_transient_to_detached
+from sqlalchemy.orm.attributes import instance_state
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine.store.cache import WATCHED
+from engine.store.models import AuditChain, AuditEvent
+
+Pending = Sequence[tuple[AuditEvent, Any, Any]]  # (event, case, task) as engine.store.audit queues
+HashParts = Callable[[dict[str, Any]], tuple[str, str]]
+EVENT_COLUMNS = ("at", "actor_id", "actor_name", "case_id", "task_id", "step", "action",
+                 "comment", "changes")
+
+
+class _Unsupported(Exception):
+    """This transaction needs the ordinary flush."""
+
+
+def write_all(db: Session, pending: Pending, hash_parts: HashParts) -> Pending | None:
+    """Write every pending change and audit event in one statement; None (nothing written)
+    when the transaction has something this path does not handle, else the events left for
+    the ordinary path: those of chains without a head yet (it creates heads)."""
+    if db.get_bind().dialect.name != "postgresql" or db.deleted:
+        return None
+    try:
+        new = sorted(db.new, key=lambda o: instance_state(o).insert_order)
+        rows = [_update_of(o) for o in db.dirty] + [_insert_of(o) for o in new]
+        events = [_event_of(e, case, task) for e, case, task in pending]
+    except _Unsupported:
+        return None
+    rows = [r for r in rows if r is not None]
+    if not rows and not events:
+        return None
+    parts: list[Any] = []
+    checks: list[tuple[str, Any, Any]] = []
+    for kind, obj, stmt, extra in rows:
+        cte = stmt.cte(f"w{len(parts)}")
+        parts.append(cte)
+        checks.append((kind, obj, extra))
+    audit = _audit_ctes(events, hash_parts) if events else []
+    columns = [select(func.count()).select_from(c).scalar_subquery() if k != "insert"
+               else select(c.c.id).scalar_subquery()
+               for c, (k, _o, _x) in zip(parts, checks, strict=True)]
+    if audit:
+        columns.append(select(func.array_agg(audit[0].c.chain)).scalar_subquery())
+        columns += [select(func.count()).select_from(c).scalar_subquery() for c in audit[1:]]
+    with db.no_autoflush:  # the statement itself is the flush
+        result = db.execute(select(*columns)).one()
+    _apply(db, checks, result[:len(parts)])
+    if not audit:
+        return []
+    linked = set(result[len(parts)] or ())
+    return [p for p, e in zip(pending, events, strict=True) if (e["case_id"] or 0) not in linked]
+
+
+def _event_of(event: AuditEvent, case: Any, task: Any) -> dict[str, Any]:
+    """An event's hashed fields, with the ids of its (already stored) case and task."""
+    for owner in (case, task):
+        if owner is not None and instance_state(owner).key is None:
+            raise _Unsupported
+    event.case_id = case.id if case is not None else None
+    event.task_id = task.id if task is not None else None
+    return {name: getattr(event, name) for name in EVENT_COLUMNS}
+
+
+def _audit_ctes(events: list[dict[str, Any]], hash_parts: HashParts) -> list[Any]:
+    """Lock the heads, insert the linked events in chain order, move each head."""
+    chains = sorted({e["case_id"] or 0 for e in events})
+    head = select(AuditChain.chain_id, AuditChain.last_hash) \
+        .where(AuditChain.chain_id.in_(chains)).order_by(AuditChain.chain_id) \
+        .with_for_update().cte("head")
+    table = AuditEvent.__table__
+    selects, last = [], {}
+    for e in events:
+        chain = e["case_id"] or 0
+        prefix, suffix = hash_parts(e)
+        previous = last.get(chain, head.c.last_hash)
+        digest = func.encode(func.sha256(func.convert_to(
+            literal(prefix) + previous + literal(suffix), "UTF8")), "hex")
+        last[chain] = digest
+        values = [literal(e[name], table.c[name].type).label(name) for name in EVENT_COLUMNS]
+        selects.append(select(*values, digest.label("hash"), literal(chain).label("chain"))
+                       .where(head.c.chain_id == chain))
+    rows = union_all(*selects).subquery("linked") if len(selects) > 1 else selects[0].subquery()
+    inserted = insert(AuditEvent).from_select(
+        [*EVENT_COLUMNS, "hash"], select(*[rows.c[n] for n in (*EVENT_COLUMNS, "hash")])
+    ).returning(AuditEvent.id, AuditEvent.hash, func.coalesce(AuditEvent.case_id, 0)
+                .label("chain")).cte("ev")
+    ctes = [inserted]
+    for chain in chains:
+        newest = select(inserted.c.id, inserted.c.hash).where(inserted.c.chain == chain) \
+            .order_by(inserted.c.id.desc()).limit(1).subquery()
+        ctes.append(update(AuditChain).where(AuditChain.chain_id == chain).values(
+            last_hash=select(newest.c.hash).scalar_subquery(),
+            last_event_id=select(newest.c.id).scalar_subquery(),
+        ).returning(AuditChain.chain_id).cte(f"head{chain}"))
+    return ctes
+
+
+def _mapper_ok(obj: Any):
+    state = instance_state(obj)
+    mapper = state.mapper
+    if type(obj) in WATCHED or len(mapper.primary_key) != 1 or mapper.primary_key[0].key != "id":
+        raise _Unsupported
+    return state, mapper
+
+
+def _foreign_keys(state, mapper) -> dict[str, Any]:
+    """Column values implied by many-to-one relationships set on the object."""
+    values: dict[str, Any] = {}
+    for rel in mapper.relationships:
+        if rel.direction.name != "MANYTOONE" or rel.key not in state.dict:
+            continue
+        if state.key is not None and not state.attrs[rel.key].history.added:
+            continue
+        target = state.dict[rel.key]
+        for local, remote in rel.local_remote_pairs:
+            if target is None:
+                values[local.key] = None
+                continue
+            if instance_state(target).key is None:
+                raise _Unsupported  # a new row pointing at another new row
+            values[local.key] = getattr(target, remote.key)
+    return values
+
+
+def _update_of(obj: Any):
+    """('update', obj, UPDATE ... RETURNING id, new version) or None when only collections
+    changed."""
+    state, mapper = _mapper_ok(obj)
+    values = {key: state.dict[key] for key, old in state.committed_state.items()
+              if key in mapper.column_attrs and key in state.dict and state.dict[key] != old}
+    values.update(_foreign_keys(state, mapper))
+    table = mapper.local_table
+    values = {mapper.get_property(k).columns[0].key: v for k, v in values.items()}
+    if not values:
+        return None
+    stmt = update(table).where(table.c.id == state.identity[0])
+    version_col = mapper.version_id_col
+    new_version = None
+    if version_col is not None:
+        old = state.committed_state.get(version_col.key, state.dict.get(version_col.key))
+        new_version = mapper.version_id_generator(old)
+        values[version_col.key] = new_version
+        stmt = stmt.where(version_col == old)
+    return "update", obj, stmt.values(values).returning(table.c.id), new_version
+
+
+def _insert_of(obj: Any):
+    """('insert', obj, INSERT ... RETURNING id, version)."""
+    state, mapper = _mapper_ok(obj)
+    table = mapper.local_table
+    values: dict[str, Any] = {}
+    for prop in mapper.column_attrs:
+        column = prop.columns[0]
+        if prop.key in state.dict:
+            values[column.key] = state.dict[prop.key]
+        elif column.default is not None and column.default.is_scalar:
+            values[column.key] = state.dict[prop.key] = column.default.arg
+        elif column.default is not None:
+            raise _Unsupported  # callable defaults: the ordinary flush runs them
+    values.update(_foreign_keys(state, mapper))
+    if values.get("id") is not None:
+        raise _Unsupported
+    values.pop("id", None)
+    version = None
+    if mapper.version_id_col is not None:
+        version = values[mapper.version_id_col.key] = mapper.version_id_generator(None)
+    return "insert", obj, insert(table).values(values).returning(table.c.id), version
+
+
+def _apply(db: Session, checks: list[tuple[str, Any, Any]], found: Sequence[Any]) -> None:
+    """Check the version matches and mark every object as stored and clean."""
+    for (kind, obj, version), value in zip(checks, found, strict=True):
+        if kind == "update" and value != 1:
+            raise StaleDataError(f"{type(obj).__name__} changed by someone else")
+        state = instance_state(obj)
+        for rel_fk in _foreign_keys(state, state.mapper).items():
+            state.dict[rel_fk[0]] = rel_fk[1]
+        if version is not None:
+            state.dict[state.mapper.version_id_col.key] = version
+        if kind == "insert":
+            state.dict["id"] = value
+        db.expunge(obj)
+        make_transient(obj)
+        make_transient_to_detached(obj)
+        db.add(obj)

@@ -45,9 +45,10 @@ def write_all(db: Session, pending: Pending, hash_parts: HashParts) -> Pending |
     if db.get_bind().dialect.name != "postgresql" or db.deleted:
         return None
     try:
-        new = sorted(db.new, key=lambda o: instance_state(o).insert_order)
-        rows = [_update_of(o) for o in db.dirty] + [_insert_of(o) for o in new]
-        events = [_event_of(e, case, task) for e, case, task in pending]
+        with db.no_autoflush:  # reading a related row's id must not flush the new ones
+            new = sorted(db.new, key=lambda o: instance_state(o).insert_order)
+            rows = [_update_of(o) for o in db.dirty] + [_insert_of(o) for o in new]
+            events = [_event_of(e, case, task) for e, case, task in pending]
     except _Unsupported:
         return None
     rows = [r for r in rows if r is not None]

@@ -110,13 +110,13 @@ def _audit_ctes(events: list[dict[str, Any]], hash_parts: HashParts) -> list[Any
     ).returning(AuditEvent.id, AuditEvent.hash, func.coalesce(AuditEvent.case_id, 0)
                 .label("chain")).cte("ev")
     ctes = [inserted]
-    for chain in chains:
+    for i, chain in enumerate(chains):  # CTE names by position: one cached statement shape
         newest = select(inserted.c.id, inserted.c.hash).where(inserted.c.chain == chain) \
             .order_by(inserted.c.id.desc()).limit(1).subquery()
         ctes.append(update(AuditChain).where(AuditChain.chain_id == chain).values(
             last_hash=select(newest.c.hash).scalar_subquery(),
             last_event_id=select(newest.c.id).scalar_subquery(),
-        ).returning(AuditChain.chain_id).cte(f"head{chain}"))
+        ).returning(AuditChain.chain_id).cte(f"head{i}"))
     return ctes
 
 

@@ -18,9 +18,20 @@ of engine.store.cache, SQLite - returns False and the ordinary flush runs.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, literal, select, union_all, update
+from sqlalchemy import (
+    Integer,
+    String,
+    Table,
+    bindparam,
+    func,
+    insert,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session, make_transient, make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.orm.exc import StaleDataError
@@ -36,6 +47,25 @@ EVENT_COLUMNS = ("at", "actor_id", "actor_name", "case_id", "task_id", "step", "
 
 class _Unsupported(Exception):
     """This transaction needs the ordinary flush."""
+
+
+@dataclass(frozen=True)
+class _Row:
+    """One row to write: its table, the column values, and the version check."""
+
+    kind: str  # "update" or "insert"
+    obj: Any
+    table: Table
+    values: dict[str, Any]
+    old_version: Any = None  # updates of versioned rows: WHERE version = old
+    new_version: Any = None
+
+    def shape(self) -> tuple:
+        return (self.kind, self.table.name, tuple(self.values), self.old_version is not None)
+
+
+# statement shape -> the statement with named parameters; shapes are few (a process's steps)
+_statements: dict[tuple, Any] = {}
 
 
 def write_all(db: Session, pending: Pending, hash_parts: HashParts) -> Pending | None:
@@ -54,26 +84,61 @@ def write_all(db: Session, pending: Pending, hash_parts: HashParts) -> Pending |
     rows = [r for r in rows if r is not None]
     if not rows and not events:
         return None
-    parts: list[Any] = []
-    checks: list[tuple[str, Any, Any]] = []
-    for kind, obj, stmt, extra in rows:
-        cte = stmt.cte(f"w{len(parts)}")
-        parts.append(cte)
-        checks.append((kind, obj, extra))
-    audit = _audit_ctes(events, hash_parts) if events else []
-    columns = [select(func.count()).select_from(c).scalar_subquery() if k != "insert"
-               else select(c.c.id).scalar_subquery()
-               for c, (k, _o, _x) in zip(parts, checks, strict=True)]
-    if audit:
+    chains = sorted({e["case_id"] or 0 for e in events})
+    shape = (tuple(r.shape() for r in rows),
+             tuple(chains.index(e["case_id"] or 0) for e in events), len(chains))
+    stmt = _statements.get(shape)
+    if stmt is None:
+        stmt = _statements[shape] = _statement(rows, shape[1], len(chains))
+    params = _params(rows, events, chains, hash_parts)
+    with db.no_autoflush:  # the statement itself is the flush
+        result = db.execute(stmt, params).one()
+    _apply(db, rows, result[:len(rows)])
+    if not events:
+        return []
+    linked = set(result[len(rows)] or ())
+    return [p for p, e in zip(pending, events, strict=True) if (e["case_id"] or 0) not in linked]
+
+
+def _statement(rows: list[_Row], event_chains: tuple[int, ...], chains: int):
+    """SELECT over the CTEs, in write order: each row's count or id, the chains linked, the
+    heads moved."""
+    columns = []
+    for i, row in enumerate(rows):
+        table = row.table
+        binds = {c: bindparam(f"w{i}_{c}", type_=table.c[c].type) for c in row.values}
+        if row.kind == "update":
+            dml = update(table).where(table.c.id == bindparam(f"w{i}_pk", type_=table.c.id.type))
+            if row.old_version is not None:
+                version = row.obj.__mapper__.version_id_col
+                dml = dml.where(version == bindparam(f"w{i}_old", type_=version.type))
+            cte = dml.values(binds).returning(table.c.id).cte(f"w{i}")
+            columns.append(select(func.count()).select_from(cte).scalar_subquery())
+        else:
+            cte = insert(table).values(binds).returning(table.c.id).cte(f"w{i}")
+            columns.append(select(cte.c.id).scalar_subquery())
+    if event_chains:
+        audit = _audit_ctes(event_chains, chains)
         columns.append(select(func.array_agg(audit[0].c.chain)).scalar_subquery())
         columns += [select(func.count()).select_from(c).scalar_subquery() for c in audit[1:]]
-    with db.no_autoflush:  # the statement itself is the flush
-        result = db.execute(select(*columns)).one()
-    _apply(db, checks, result[:len(parts)])
-    if not audit:
-        return []
-    linked = set(result[len(parts)] or ())
-    return [p for p, e in zip(pending, events, strict=True) if (e["case_id"] or 0) not in linked]
+    return select(*columns)
+
+
+def _params(rows: list[_Row], events: list[dict[str, Any]], chains: list[int],
+            hash_parts: HashParts) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for i, row in enumerate(rows):
+        params.update({f"w{i}_{c}": v for c, v in row.values.items()})
+        if row.kind == "update":
+            params[f"w{i}_pk"] = instance_state(row.obj).identity[0]
+            if row.old_version is not None:
+                params[f"w{i}_old"] = row.old_version
+    for k, chain in enumerate(chains):
+        params[f"c{k}"] = chain
+    for j, e in enumerate(events):
+        params.update({f"e{j}_{name}": e[name] for name in EVENT_COLUMNS})
+        params[f"e{j}_p"], params[f"e{j}_s"] = hash_parts(e)
+    return params
 
 
 def _event_of(event: AuditEvent, case: Any, task: Any) -> dict[str, Any]:
@@ -86,37 +151,37 @@ def _event_of(event: AuditEvent, case: Any, task: Any) -> dict[str, Any]:
     return {name: getattr(event, name) for name in EVENT_COLUMNS}
 
 
-def _audit_ctes(events: list[dict[str, Any]], hash_parts: HashParts) -> list[Any]:
+def _audit_ctes(event_chains: tuple[int, ...], chains: int) -> list[Any]:
     """Lock the heads, insert the linked events in chain order, move each head."""
-    chains = sorted({e["case_id"] or 0 for e in events})
+    chain_ids = [bindparam(f"c{k}", type_=Integer()) for k in range(chains)]
     head = select(AuditChain.chain_id, AuditChain.last_hash) \
-        .where(AuditChain.chain_id.in_(chains)).order_by(AuditChain.chain_id) \
+        .where(AuditChain.chain_id.in_(chain_ids)).order_by(AuditChain.chain_id) \
         .with_for_update().cte("head")
     table = AuditEvent.__table__
     selects, last = [], {}
-    for e in events:
-        chain = e["case_id"] or 0
-        prefix, suffix = hash_parts(e)
-        previous = last.get(chain, head.c.last_hash)
-        digest = func.encode(func.sha256(func.convert_to(
-            literal(prefix) + previous + literal(suffix), "UTF8")), "hex")
-        last[chain] = digest
-        values = [literal(e[name], table.c[name].type).label(name) for name in EVENT_COLUMNS]
-        selects.append(select(*values, digest.label("hash"), literal(chain).label("chain"))
-                       .where(head.c.chain_id == chain))
+    for j, k in enumerate(event_chains):
+        previous = last.get(k, head.c.last_hash)
+        text = bindparam(f"e{j}_p", type_=String()) + previous \
+            + bindparam(f"e{j}_s", type_=String())
+        digest = func.encode(func.sha256(func.convert_to(text, "UTF8")), "hex")
+        last[k] = digest
+        values = [bindparam(f"e{j}_{name}", type_=table.c[name].type).label(name)
+                  for name in EVENT_COLUMNS]
+        selects.append(select(*values, digest.label("hash")).where(
+            head.c.chain_id == chain_ids[k]))
     rows = union_all(*selects).subquery("linked") if len(selects) > 1 else selects[0].subquery()
     inserted = insert(AuditEvent).from_select(
         [*EVENT_COLUMNS, "hash"], select(*[rows.c[n] for n in (*EVENT_COLUMNS, "hash")])
     ).returning(AuditEvent.id, AuditEvent.hash, func.coalesce(AuditEvent.case_id, 0)
                 .label("chain")).cte("ev")
     ctes = [inserted]
-    for i, chain in enumerate(chains):  # CTE names by position: one cached statement shape
+    for k, chain in enumerate(chain_ids):  # CTE names by position: one cached shape
         newest = select(inserted.c.id, inserted.c.hash).where(inserted.c.chain == chain) \
             .order_by(inserted.c.id.desc()).limit(1).subquery()
         ctes.append(update(AuditChain).where(AuditChain.chain_id == chain).values(
             last_hash=select(newest.c.hash).scalar_subquery(),
             last_event_id=select(newest.c.id).scalar_subquery(),
-        ).returning(AuditChain.chain_id).cte(f"head{i}"))
+        ).returning(AuditChain.chain_id).cte(f"head{k}"))
     return ctes
 
 
@@ -147,9 +212,8 @@ def _foreign_keys(state, mapper) -> dict[str, Any]:
     return values
 
 
-def _update_of(obj: Any):
-    """('update', obj, UPDATE ... RETURNING id, new version) or None when only collections
-    changed."""
+def _update_of(obj: Any) -> _Row | None:
+    """The changed columns of a stored row; None when only collections changed."""
     state, mapper = _mapper_ok(obj)
     values = {key: state.dict[key] for key, old in state.committed_state.items()
               if key in mapper.column_attrs and key in state.dict and state.dict[key] != old}
@@ -158,21 +222,17 @@ def _update_of(obj: Any):
     values = {mapper.get_property(k).columns[0].key: v for k, v in values.items()}
     if not values:
         return None
-    stmt = update(table).where(table.c.id == state.identity[0])
     version_col = mapper.version_id_col
-    new_version = None
-    if version_col is not None:
-        old = state.committed_state.get(version_col.key, state.dict.get(version_col.key))
-        new_version = mapper.version_id_generator(old)
-        values[version_col.key] = new_version
-        stmt = stmt.where(version_col == old)
-    return "update", obj, stmt.values(values).returning(table.c.id), new_version
+    if version_col is None:
+        return _Row("update", obj, table, dict(sorted(values.items())))
+    old = state.committed_state.get(version_col.key, state.dict.get(version_col.key))
+    new = values[version_col.key] = mapper.version_id_generator(old)
+    return _Row("update", obj, table, dict(sorted(values.items())), old, new)
 
 
-def _insert_of(obj: Any):
-    """('insert', obj, INSERT ... RETURNING id, version)."""
+def _insert_of(obj: Any) -> _Row:
+    """Every column of a new row (scalar defaults applied), its id left to the sequence."""
     state, mapper = _mapper_ok(obj)
-    table = mapper.local_table
     values: dict[str, Any] = {}
     for prop in mapper.column_attrs:
         column = prop.columns[0]
@@ -183,28 +243,27 @@ def _insert_of(obj: Any):
         elif column.default is not None:
             raise _Unsupported  # callable defaults: the ordinary flush runs them
     values.update(_foreign_keys(state, mapper))
-    if values.get("id") is not None:
+    if values.pop("id", None) is not None:
         raise _Unsupported
-    values.pop("id", None)
     version = None
     if mapper.version_id_col is not None:
         version = values[mapper.version_id_col.key] = mapper.version_id_generator(None)
-    return "insert", obj, insert(table).values(values).returning(table.c.id), version
+    return _Row("insert", obj, mapper.local_table, dict(sorted(values.items())), None, version)
 
 
-def _apply(db: Session, checks: list[tuple[str, Any, Any]], found: Sequence[Any]) -> None:
+def _apply(db: Session, rows: list[_Row], found: Sequence[Any]) -> None:
     """Check the version matches and mark every object as stored and clean."""
-    for (kind, obj, version), value in zip(checks, found, strict=True):
-        if kind == "update" and value != 1:
-            raise StaleDataError(f"{type(obj).__name__} changed by someone else")
-        state = instance_state(obj)
-        for rel_fk in _foreign_keys(state, state.mapper).items():
-            state.dict[rel_fk[0]] = rel_fk[1]
-        if version is not None:
-            state.dict[state.mapper.version_id_col.key] = version
-        if kind == "insert":
+    for row, value in zip(rows, found, strict=True):
+        if row.kind == "update" and value != 1:
+            raise StaleDataError(f"{type(row.obj).__name__} changed by someone else")
+        state = instance_state(row.obj)
+        for column, fk in _foreign_keys(state, state.mapper).items():
+            state.dict[column] = fk
+        if row.new_version is not None:
+            state.dict[state.mapper.version_id_col.key] = row.new_version
+        if row.kind == "insert":
             state.dict["id"] = value
-        db.expunge(obj)
-        make_transient(obj)
-        make_transient_to_detached(obj)
-        db.add(obj)
+        db.expunge(row.obj)
+        make_transient(row.obj)
+        make_transient_to_detached(row.obj)
+        db.add(row.obj)

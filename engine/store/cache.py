@@ -5,9 +5,10 @@ round trips of a completion's eleven. The cache is kept honest without a TTL by 
 row, `cache_version`, that database triggers bump on every INSERT, UPDATE or DELETE of
 `org_unit`, `user_account` and `api_token` (migration c3f1a9e07d42), whoever writes them.
 
-A transaction reads the counter once, on its first cached lookup; a cache space filled under
-another value is dropped. So a revoked token, a deactivated user or a changed org is seen by
-the next transaction that starts after the change commits. A transaction that itself writes
+A transaction reads the counter once, on its first cached lookup, and every API request reads
+it again at its start (the token lookup); a cache space filled under another value is dropped.
+So a revoked token, a deactivated user or a changed org is seen by the next request after the
+change commits. The read is a one-row primary-key SELECT in place of the token lookup it saves. A transaction that itself writes
 those tables (flush or a bulk UPDATE) bypasses the cache until it ends.
 
 Cached rows are detached objects; a session gets its own copy (`Session.merge(load=False)`,

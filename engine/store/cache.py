@@ -8,8 +8,9 @@ row, `cache_version`, that database triggers bump on every INSERT, UPDATE or DEL
 A transaction reads the counter once, on its first cached lookup, and every API request reads
 it again at its start (the token lookup); a cache space filled under another value is dropped.
 So a revoked token, a deactivated user or a changed org is seen by the next request after the
-change commits. The read is a one-row primary-key SELECT in place of the token lookup it saves. A transaction that itself writes
-those tables (flush or a bulk UPDATE) bypasses the cache until it ends.
+change commits. The read is a one-row primary-key SELECT in place of the token lookup it
+saves. A transaction that itself writes those tables (flush or a bulk UPDATE) bypasses the
+cache until it ends.
 
 Cached rows are detached objects; a session gets its own copy (`Session.merge(load=False)`,
 no query), so no object is ever shared between sessions or threads.

@@ -64,6 +64,10 @@ class _Row:
         return (self.kind, self.table.name, tuple(self.values), self.old_version is not None)
 
 
+# The case's instance row first (its version is the case's lock, as in the ORM's flush),
+# then the other tables in dependency order.
+_TABLE_ORDER = {t.name: i for i, t in enumerate(AuditEvent.metadata.sorted_tables)}
+_TABLE_ORDER["process_instance"] = -1
 # statement shape -> the statement with named parameters; shapes are few (a process's steps)
 _statements: dict[tuple, Any] = {}
 
@@ -77,7 +81,8 @@ def write_all(db: Session, pending: Pending, hash_parts: HashParts) -> Pending |
     try:
         with db.no_autoflush:  # reading a related row's id must not flush the new ones
             new = sorted(db.new, key=lambda o: instance_state(o).insert_order)
-            rows = [_update_of(o) for o in db.dirty] + [_insert_of(o) for o in new]
+            dirty = sorted(db.dirty, key=_lock_order)
+            rows = [_update_of(o) for o in dirty] + [_insert_of(o) for o in new]
             events = [_event_of(e, case, task) for e, case, task in pending]
     except _Unsupported:
         return None
@@ -183,6 +188,13 @@ def _audit_ctes(event_chains: tuple[int, ...], chains: int) -> list[Any]:
             last_event_id=select(newest.c.id).scalar_subquery(),
         ).returning(AuditChain.chain_id).cte(f"head{k}"))
     return ctes
+
+
+def _lock_order(obj: Any) -> tuple[int, Any]:
+    """Rows are updated (and locked) in one order in every transaction - tables in the
+    metadata's dependency order, then ids - so two writers of one case cannot deadlock."""
+    table = instance_state(obj).mapper.local_table
+    return _TABLE_ORDER.get(table.name, len(_TABLE_ORDER)), instance_state(obj).identity
 
 
 def _mapper_ok(obj: Any):

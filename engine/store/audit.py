@@ -110,8 +110,10 @@ def event_hash(fields: dict[str, Any], previous: str) -> str:
 def hash_parts(fields: dict[str, Any]) -> tuple[str, str]:
     """The canonical text of `event_hash` around the previous hash: for every `previous`,
     sha256(prefix + previous + suffix) == event_hash(fields, previous). Lets PostgreSQL link
-    an event to a head it locks in the same statement (engine.store.oneshot)."""
-    body = {**fields, "at": _utc(fields["at"])}
+    an event to a head it locks in the same statement (engine.store.oneshot). Only the
+    HASHED fields count, as in `event_hash(fields_of(e), ...)`."""
+    body = {name: fields[name] for name in HASHED}
+    body["at"] = _utc(fields["at"])
     items = [(k, f"{json.dumps(k, ensure_ascii=False)}:{_canonical(v)}")
              for k, v in sorted((str(k), v) for k, v in body.items())]
     before = "".join(text + "," for k, text in items if k < "previous")

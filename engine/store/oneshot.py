@@ -41,8 +41,8 @@ from engine.store.models import AuditChain, AuditEvent
 
 Pending = Sequence[tuple[AuditEvent, Any, Any]]  # (event, case, task) as engine.store.audit queues
 HashParts = Callable[[dict[str, Any]], tuple[str, str]]
-EVENT_COLUMNS = ("at", "actor_id", "actor_name", "case_id", "task_id", "step", "action",
-                 "comment", "changes")
+# Every stored column of an event but its id and hash (the hash covers audit.HASHED of them).
+EVENT_COLUMNS = tuple(c.key for c in AuditEvent.__table__.columns if c.key not in ("id", "hash"))
 
 
 class _Unsupported(Exception):

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from engine.money import benefits, deregistration
 from engine.store import audit
+from engine.store import cache as row_cache
 from engine.store.errors import Invalid
 from engine.store.models import (
     LEVEL_NAMES,
@@ -68,8 +69,37 @@ def due_or_unknown(db: Session, case: Case, start: datetime, working_days: int |
         return None, str(exc)
 
 
+class _Attached(dict):
+    """The cached orgs by level, each attached to the session only when asked for (a merge
+    per org actually used, not per ancestor)."""
+
+    def __init__(self, db: Session, found: dict[str, OrgUnit]):
+        super().__init__()
+        self._db, self._found = db, found
+
+    def get(self, level: str, default: OrgUnit | None = None) -> OrgUnit | None:
+        if level not in self._found:
+            return default
+        if level not in self:
+            self[level] = row_cache.attach(self._db, self._found[level])
+        return dict.get(self, level)
+
+    def __getitem__(self, level: str) -> OrgUnit:
+        found = self.get(level)
+        if found is None:
+            raise KeyError(level)
+        return found
+
+
 def _orgs_by_level(db: Session, org_path: str) -> dict[str, OrgUnit]:
-    """The case's ancestors by level and its district's assessor org, in one query."""
+    """The case's ancestors by level and its district's assessor org, cached per process
+    (engine.store.cache: an org change is seen by the next transaction)."""
+    found = row_cache.lookup(db, "orgs_by_level", org_path, lambda: _load_orgs(db, org_path))
+    return _Attached(db, found)
+
+
+def _load_orgs(db: Session, org_path: str) -> dict[str, OrgUnit]:
+    """The ancestors by level and the district's assessor org, in one query."""
     codes = [c for c in org_path.split("/") if c]
     districts = select(OrgUnit.id).where(OrgUnit.code.in_(codes), OrgUnit.level == "district")
     rows = db.scalars(

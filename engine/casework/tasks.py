@@ -9,8 +9,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import delete, exists, select
+from sqlalchemy.orm import Session, joinedload, lazyload, with_expression
 
 import forms
 from engine.casework import attachments, hits, moves
@@ -104,21 +104,28 @@ def _english_name(db: Session, version_id: int, step: str) -> str | None:
     return procedures.english_names(version).get(step) if version else None
 
 
-def _load(db: Session, actor: User, task_id: int, *, for_work: bool) -> HumanTask:
-    """The task with its case, instance, version and village in one query.
+# What every use of a task reads: its case, the case's workflow state and procedure version.
+_WITH_CASE = (joinedload(HumanTask.case).joinedload(Case.instance),
+              joinedload(HumanTask.case).joinedload(Case.procedure))
+# Pages and the API's task views also show the village, the task's org and its assignee.
+SHOWN = (*_WITH_CASE, joinedload(HumanTask.case).joinedload(Case.village))
+# Completing reads none of those (the new tasks carry their own org): no joins for them.
+FOR_COMPLETION = (*_WITH_CASE, lazyload(HumanTask.org), lazyload(HumanTask.assignee),
+                  joinedload(HumanTask.case).joinedload(Case.procedure)
+                  .lazyload(ProcedureVersion.region),
+                  # whether a draft must be deleted, asked here: no statement when none is
+                  with_expression(HumanTask.has_drafts,
+                                  exists().where(Draft.task_id == HumanTask.id)))
+
+
+def _load(db: Session, actor: User, task_id: int, *, for_work: bool,
+          options: tuple = SHOWN) -> HumanTask:
+    """The task with its case, instance, version (and what `options` adds) in one query.
 
     A task whose case the actor may not see is "not found"; one they may see but not work
     is "forbidden".
     """
-    task = db.scalar(
-        select(HumanTask)
-        .options(
-            joinedload(HumanTask.case).joinedload(Case.instance),
-            joinedload(HumanTask.case).joinedload(Case.procedure),
-            joinedload(HumanTask.case).joinedload(Case.village),
-        )
-        .where(HumanTask.id == task_id)
-    )
+    task = db.scalar(select(HumanTask).options(*options).where(HumanTask.id == task_id))
     if task is None:
         raise NotFound("待办事项不存在")
     if scope.can_work(actor, task):
@@ -201,9 +208,9 @@ def _record_prefill_changes(db: Session, actor: User, case: Case, task: HumanTas
 
 
 def _open_for(db: Session, actor: User, task_id: int,
-              held: str = "该事项已被他人认领") -> HumanTask:
+              held: str = "该事项已被他人认领", options: tuple = SHOWN) -> HumanTask:
     """A task the actor may work that is still open and not held by someone else (409)."""
-    task = _load(db, actor, task_id, for_work=True)
+    task = _load(db, actor, task_id, for_work=True, options=options)
     if task.completed_at is not None:
         raise Conflict("该事项已办结")
     if task.assignee_id not in (None, actor.id):
@@ -238,7 +245,7 @@ def complete(db: Session, actor: User, task_id: int, data: Any, comment: str = "
     once; `uploads` are the files this submission's form names (see engine.casework.attachments)."""
     now = now or clock.now()
     with unit_of_work(db):
-        task = _open_for(db, actor, task_id)
+        task = _open_for(db, actor, task_id, options=FOR_COMPLETION)
         case: Case = task.case
         form = procedures.form_of(case.procedure, task.form_key)
         clean = procedures.validate_form(form, data, now)
@@ -257,7 +264,8 @@ def complete(db: Session, actor: User, task_id: int, data: Any, comment: str = "
             task.data = clean
             audit.record(db, now, actor, "task.completed", case=case, task=task,
                          comment=comment, changes=audit.completed(clean, task.outcome))
-            db.execute(delete(Draft).where(Draft.task_id == task.id))  # engine.casework.drafts
+            if task.has_drafts:  # engine.casework.drafts: theirs go with the task
+                db.execute(delete(Draft).where(Draft.task_id == task.id))
 
         open_tasks = moves.move(db, case, now, step, instance=case.instance, done=task) or []
     return case, open_tasks

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from engine.people.orgs import by_code
 from engine.people.passwords import hash_password, verify_password
+from engine.store import cache
 from engine.store.errors import Invalid, NotFound, TooManyRequests, Unauthorized
 from engine.store.models import (
     LEVEL_NAMES,
@@ -300,14 +301,25 @@ def issue_token(db: Session, user: User, days: int = TOKEN_DAYS) -> str:
 
 
 def user_for_token(db: Session, token: str) -> User:
-    """The active user a live (unexpired, unrevoked) bearer token belongs to; one query."""
-    row = db.scalar(
-        select(ApiToken).where(ApiToken.token_hash == _hash(token), ApiToken.revoked_at.is_(None),
-                               ApiToken.expires_at > clock.now())
-    )
-    if row is None or not row.user.active:
+    """The active user a live (unexpired, unrevoked) bearer token belongs to.
+
+    Tokens are cached per process (engine.store.cache): a revocation, a deactivation or any
+    change to users or tokens moves the cache counter, so the next request sees it; expiry
+    is checked on every call."""
+    cache.refresh(db)
+    found = cache.lookup(db, "token", _hash(token), lambda: _live_token(db, token))
+    if found is None or found[1] <= clock.now():
         raise Unauthorized("令牌无效或已失效")
-    return row.user
+    return cache.attach(db, found[0])
+
+
+def _live_token(db: Session, token: str) -> tuple[User, datetime] | None:
+    """(user, expiry) of an unrevoked token of an active user, or None."""
+    row = db.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(token),
+                                           ApiToken.revoked_at.is_(None)))
+    if row is None or not row.user.active:
+        return None
+    return row.user, row.expires_at
 
 
 def revoke_token(db: Session, token: str) -> None:

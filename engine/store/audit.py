@@ -52,6 +52,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from engine.store import oneshot
 from engine.store.errors import Forbidden
 from engine.store.models import AuditChain, AuditEvent, Case, HumanTask, User
 
@@ -131,6 +132,20 @@ def event_hash(fields: dict[str, Any], previous: str) -> str:
     return hashlib.sha256(_canonical(body).encode("utf-8")).hexdigest()
 
 
+def hash_parts(fields: dict[str, Any]) -> tuple[str, str]:
+    """The canonical text of `event_hash` around the previous hash: for every `previous`,
+    sha256(prefix + previous + suffix) == event_hash(fields, previous). Lets PostgreSQL link
+    an event to a head it locks in the same statement (engine.store.oneshot). Only the
+    HASHED fields count, as in `event_hash(fields_of(e), ...)`."""
+    body = {name: fields[name] for name in HASHED}
+    body["at"] = _utc(fields["at"])
+    items = [(k, f"{json.dumps(k, ensure_ascii=False)}:{_canonical(v)}")
+             for k, v in sorted((str(k), v) for k, v in body.items())]
+    before = "".join(text + "," for k, text in items if k < "previous")
+    after = "".join("," + text for k, text in items if k > "previous")
+    return "{" + before + '"previous":"', '"' + after + "}"
+
+
 HASHED = ("at", "actor_id", "actor_name", "case_id", "task_id", "step", "action", "comment",
           "changes")
 
@@ -196,6 +211,11 @@ def _link_pending(db: Session) -> None:
 
 @sa_event.listens_for(Session, "before_commit")
 def _before_commit(db: Session) -> None:
+    """On PostgreSQL the writes and the events go as one statement when they can
+    (engine.store.oneshot); else the flush, the head locks and the inserts run as below."""
+    left = oneshot.write_all(db, db.info.get(_PENDING) or (), hash_parts)
+    if left is not None:
+        db.info[_PENDING] = list(left)
     _link_pending(db)
 
 

@@ -28,7 +28,8 @@ def unit_of_work(db: Session) -> Iterator[Session]:
         raise Conflict("数据已被他人修改，请刷新后重试") from exc
     except OperationalError as exc:
         db.rollback()
-        if "locked" in str(exc).lower() or "could not serialize" in str(exc).lower():
+        if any(word in str(exc).lower() for word in ("locked", "could not serialize",
+                                                      "deadlock detected")):
             raise Conflict("系统繁忙，该事项正被他人办理，请稍后重试") from exc
         raise
     except BaseException:

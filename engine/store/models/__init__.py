@@ -43,7 +43,7 @@ from engine.store.models.crosscheck import (
 from engine.store.models.drafts import Draft
 from engine.store.models.money import Benefit, Household, HouseholdExit, Standard
 from engine.store.models.payroll import HouseholdPayee, Payroll, PayrollRow, RollImport
-from engine.store.models.people import ApiToken, LoginFailure, OrgUnit, User
+from engine.store.models.people import ApiToken, CacheVersion, LoginFailure, OrgUnit, User
 from engine.store.models.programs import ProgramMatch
 from engine.store.models.records import AuditChain, AuditEvent, CalendarDay, CalendarYear
 
@@ -57,6 +57,7 @@ __all__ = [
     "CASE_STATUSES",
     "CalendarDay",
     "CalendarYear",
+    "CacheVersion",
     "Case",
     "CaseMember",
     "CrosscheckHit",

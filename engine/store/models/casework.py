@@ -18,7 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from engine.store.models.base import (
     Base,
@@ -163,6 +163,8 @@ class HumanTask(Base):
     announced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # new-task notice sent
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # due-tomorrow sent
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # overdue: 督办 sent
+    # Loaded only where a query asks (completion: whether a draft must be deleted).
+    has_drafts: Mapped[bool | None] = query_expression()
     version: Mapped[int] = mapped_column(Integer, nullable=False)  # claims race like completions
 
     case: Mapped[Case] = relationship(lazy="raise_on_sql")

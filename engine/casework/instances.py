@@ -80,7 +80,7 @@ class _Attached(dict):
     def get(self, level: str, default: OrgUnit | None = None) -> OrgUnit | None:
         if level not in self._found:
             return default
-        if level not in self:
+        if not dict.__contains__(self, level):
             self[level] = row_cache.attach(self._db, self._found[level])
         return dict.get(self, level)
 
@@ -89,6 +89,26 @@ class _Attached(dict):
         if found is None:
             raise KeyError(level)
         return found
+
+    # A mapping of every cached level, as the plain dict it replaced was (bulk opening reads
+    # them all): each attached when first read.
+    def __contains__(self, level: object) -> bool:
+        return level in self._found
+
+    def __iter__(self):
+        return iter(self._found)
+
+    def __len__(self) -> int:
+        return len(self._found)
+
+    def keys(self):
+        return self._found.keys()
+
+    def items(self):
+        return [(level, self[level]) for level in self._found]
+
+    def values(self):
+        return [self[level] for level in self._found]
 
 
 def _orgs_by_level(db: Session, org_path: str) -> dict[str, OrgUnit]:

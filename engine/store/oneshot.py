@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    Column,
     Integer,
     String,
     Table,
@@ -248,6 +249,8 @@ def _insert_of(obj: Any) -> _Row:
     values: dict[str, Any] = {}
     for prop in mapper.column_attrs:
         column = prop.columns[0]
+        if not isinstance(column, Column):
+            continue  # a query_expression: loaded by a query, never stored
         if prop.key in state.dict:
             values[column.key] = state.dict[prop.key]
         elif column.default is not None and column.default.is_scalar:

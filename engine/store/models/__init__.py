@@ -18,8 +18,11 @@ from engine.store.models.base import (
     ROLE_TASK_LEVEL,
     ROLES,
     Base,
+    HexDigest,
     JSONType,
     Money,
+    PackedJSON,
+    TaskUUID,
     UTCDateTime,
 )
 from engine.store.models.casework import (
@@ -67,6 +70,7 @@ __all__ = [
     "HouseholdExit",
     "HouseholdPayee",
     "HumanTask",
+    "HexDigest",
     "JSONType",
     "Job",
     "JobChunk",
@@ -74,6 +78,7 @@ __all__ = [
     "LEVEL_NAMES",
     "LoginFailure",
     "Money",
+    "PackedJSON",
     "Notice",
     "Notification",
     "OFFICIAL_ROLES",
@@ -90,6 +95,7 @@ __all__ = [
     "ROLE_TASK_LEVEL",
     "RollImport",
     "Standard",
+    "TaskUUID",
     "UTCDateTime",
     "User",
 ]

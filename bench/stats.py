@@ -12,6 +12,7 @@ statistics; the figure is reported beside the payroll's 10 s for scale.
 from __future__ import annotations
 
 import time
+import uuid
 from datetime import UTC, date, datetime, timedelta
 
 from common import Figure, arg_parser, database_label, guarded, load, make_app, record
@@ -48,7 +49,7 @@ def build(session, n: int) -> None:
             if i % 10 == 0:
                 ends.append({**rows[-1], "monthly_amount": 0, "source": f"exit:{case_id}",
                              "effective_from": date(2026, 11, 5)})
-                steps.append({"case_id": case_id, "workflow_task_id": f"bench-{i}",
+                steps.append({"case_id": case_id, "workflow_task_id": str(uuid.UUID(int=i)),
                               "step": "district_approval", "name": "区县审批",
                               "form_key": "district_approval", "level": "district",
                               "org_id": district.id, "created_at": NOW - timedelta(days=20),

@@ -6,11 +6,15 @@ third_party_verification, district_approval, the district notice), through the e
 services and timers.run_pass. Then reports, per case and per table: the row payloads
 (process_instance.state bytes; case_file.application, human_task.data and
 audit_event.changes as the JSON text the database keeps); on PostgreSQL
-pg_total_relation_size (table + indexes + TOAST) as the run left it and after
-VACUUM (FULL), and pg_column_size of the payloads; on SQLite the dbstat page sizes of each
+pg_total_relation_size (table + indexes + TOAST) as the run left it, after a plain
+VACUUM (ANALYZE) (what a steady autovacuum leaves) and after VACUUM (FULL), and
+pg_column_size of the payloads; on SQLite the dbstat page sizes of each
 table and its indexes, as left and after VACUUM, and the whole file's size after VACUUM.
 
-    .venv/bin/python bench/storage.py [--cases 200] [--database-url URL]
+    .venv/bin/python bench/storage.py [--cases 1000] [--database-url URL]
+
+The default is 1,000 cases so that the figure is the steady cost of a case, not the
+first pages every empty table and index takes (shown in each figure's note).
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from common import (
 from sqlalchemy import JSON, Column, LargeBinary, Text, func, select, text
 
 from engine.casework import tasks, timers
-from engine.store.models import Base, Case
+from engine.store.models import Base, Case, PackedJSON
 from tests.factories import WORKER, valid_step_data
 from web.extensions import db as flask_db
 
@@ -89,7 +93,7 @@ def spread_cases(db, count: int) -> dict[int, str]:
 def _length(dialect: str, column: Column) -> str:
     """SQL for the stored bytes of a payload column (JSON as the text the database keeps)."""
     name = column.name
-    if isinstance(column.type, LargeBinary):
+    if isinstance(column.type, LargeBinary | PackedJSON):
         return f"coalesce(length({name}), 0)" if dialect == "sqlite" else \
             f"coalesce(octet_length({name}), 0)"
     if dialect == "sqlite":
@@ -98,9 +102,9 @@ def _length(dialect: str, column: Column) -> str:
 
 
 def payload_columns(table: str) -> list[Column]:
-    """The variable-size payload columns of a table: JSON, binary and text."""
+    """The variable-size payload columns of a table: JSON (packed or not), binary and text."""
     return [c for c in Base.metadata.tables[table].columns
-            if isinstance(c.type, JSON | LargeBinary | Text)]
+            if isinstance(c.type, JSON | LargeBinary | Text | PackedJSON)]
 
 
 def payloads(db, dialect: str, how: str = "stored") -> dict[str, int]:
@@ -156,12 +160,13 @@ def report(title: str, sizes: dict[str, int], count: int, rows: dict[str, int]) 
     return total / count
 
 
-def vacuum(db, dialect: str) -> None:
-    """VACUUM (FULL) on PostgreSQL; VACUUM and a WAL checkpoint on SQLite."""
+def vacuum(db, dialect: str, full: bool = True) -> None:
+    """VACUUM (FULL) on PostgreSQL, or a plain VACUUM (ANALYZE) as autovacuum would run it;
+    VACUUM and a WAL checkpoint on SQLite."""
     db.commit()
     with db.get_bind().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         if dialect == "postgresql":
-            conn.execute(text(f"VACUUM (FULL, ANALYZE) {', '.join(TABLES)}"))
+            conn.execute(text(f"VACUUM ({'FULL, ' if full else ''}ANALYZE) {', '.join(TABLES)}"))
         else:
             conn.execute(text("VACUUM"))
             conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
@@ -175,7 +180,7 @@ def sqlite_file_bytes(db) -> int:
 
 def main() -> None:
     parser = arg_parser(__doc__.splitlines()[0])
-    parser.add_argument("--cases", type=int, default=200)
+    parser.add_argument("--cases", type=int, default=1000)
     args = parser.parse_args()
     app = make_app(args.database_url)
     label = database_label(app)
@@ -219,6 +224,13 @@ def main() -> None:
             figure(f"on disk, tables + indexes, as left by the run ({measured[0]})",
                    report(f"On disk: {measured[0]}, as left by the run", measured[1], count,
                           rows), disk=True)
+        if dialect == "postgresql":
+            at = load()
+            vacuum(db, dialect, full=False)
+            measured = relation_sizes(db, dialect)
+            figure("on disk, tables + indexes, after a plain VACUUM (ANALYZE) (steady autovacuum)",
+                   report("On disk: pg_total_relation_size, after VACUUM (ANALYZE), not FULL",
+                          measured[1], count, rows), disk=True)
         at = load()
         vacuum(db, dialect)
         measured = relation_sizes(db, dialect)

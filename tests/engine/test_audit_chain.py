@@ -238,18 +238,27 @@ def test_concurrent_writers_keep_every_chain_intact(world):
     assert result.ok, result.problem
 
 
+def _migration(pattern: str):
+    spec = importlib.util.spec_from_file_location(pattern, next(MIGRATIONS.glob(pattern)))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_the_migration_chains_events_already_present(world):
     """An upgraded database verifies clean: strip the chain as before the migration, then
     run the migration's own step over the existing events."""
     db = world.db
-    path = next(MIGRATIONS.glob("*_audit_chain_timer_attempts.py"))
-    spec = importlib.util.spec_from_file_location("audit_migration", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = _migration("*_audit_chain_timer_attempts.py")
     from alembic.migration import MigrationContext
     from alembic.operations import Operations
 
+    raw = _migration("*_raw_digests_and_task_uuids.py")
     with attacker(db):  # as before the migration: no hashes, no heads, no trigger yet
+        if is_postgres(db):  # and hex text, as the columns were then
+            for table, column in [("audit_event", "hash"), ("audit_chain", "last_hash")]:
+                db.execute(text(f"ALTER TABLE {table} ALTER COLUMN {column} "
+                                f"TYPE varchar(64) USING encode({column}, 'hex')"))
         db.execute(text("UPDATE audit_event SET hash = NULL"))
         # entries written before digests held the application itself
         for event in db.scalars(select(AuditEvent).where(AuditEvent.action == "case.opened")):
@@ -259,6 +268,10 @@ def test_the_migration_chains_events_already_present(world):
         assert not audit.verify(db).ok
         with Operations.context(MigrationContext.configure(db.connection())):
             module._chain_existing_events()
+    with Operations.context(MigrationContext.configure(db.connection())):
+        for table in ("audit_event", "audit_chain"):  # then to raw bytes, as upgraded
+            raw.to_raw(table, retype=False)
+    db.commit()
     db.expire_all()  # the events loaded above hold the hashes from before
     result = audit.verify(db)
     assert result.ok, result.problem

@@ -18,8 +18,11 @@ from engine.store.models.base import (
     ROLE_TASK_LEVEL,
     ROLES,
     Base,
+    HexDigest,
     JSONType,
     Money,
+    PackedJSON,
+    TaskUUID,
     UTCDateTime,
 )
 from engine.store.models.casework import (
@@ -68,6 +71,7 @@ __all__ = [
     "HouseholdExit",
     "HouseholdPayee",
     "HumanTask",
+    "HexDigest",
     "JSONType",
     "Job",
     "JobChunk",
@@ -75,6 +79,7 @@ __all__ = [
     "LEVEL_NAMES",
     "LoginFailure",
     "Money",
+    "PackedJSON",
     "Notice",
     "Notification",
     "OFFICIAL_ROLES",
@@ -91,6 +96,7 @@ __all__ = [
     "ROLE_TASK_LEVEL",
     "RollImport",
     "Standard",
+    "TaskUUID",
     "UTCDateTime",
     "User",
 ]

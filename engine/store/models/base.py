@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 import zlib
 from datetime import UTC
 from typing import Any
@@ -14,7 +15,7 @@ from sqlalchemy import (
     Numeric,
     TypeDecorator,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, registry
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
@@ -60,6 +61,53 @@ class PackedJSON(TypeDecorator):
         if isinstance(value, str):  # a row written as JSON text before it was packed
             return json.loads(value)
         return json.loads(zlib.decompress(bytes(value)))
+
+
+
+class HexDigest(TypeDecorator):
+    """A hex digest (SHA-256: 64 characters) kept as its raw bytes, half the size; the
+    engine still reads and writes the hex string, so hashing and comparing are unchanged."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None or isinstance(value, bytes | memoryview):
+            return value
+        return bytes.fromhex(value)  # ValueError on anything but hex: never stored garbled
+
+    def process_result_value(self, value, dialect):
+        if value is None or isinstance(value, str):  # str: a row not yet converted
+            return value
+        return bytes(value).hex()
+
+
+class TaskUUID(TypeDecorator):
+    """A UUID kept in 16 bytes (PostgreSQL's uuid, a 16-byte blob elsewhere) instead of its
+    36-character text; the engine still sees the canonical string SpiffWorkflow prints."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(UUID(as_uuid=False))
+        return dialect.type_descriptor(LargeBinary())
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        canonical = uuid.UUID(str(value))  # ValueError on anything that is not a UUID
+        return str(canonical) if dialect.name == "postgresql" else canonical.bytes
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if isinstance(value, uuid.UUID):
+            return str(value)
+        if isinstance(value, str):  # PostgreSQL's uuid, or a row not yet converted
+            return str(uuid.UUID(value))
+        return str(uuid.UUID(bytes=bytes(value)))
 
 
 LEVELS = ("province", "city", "district", "township", "village", "assessor")

@@ -24,6 +24,7 @@ from engine.store.models.base import (
     Base,
     Money,
     PackedJSON,
+    TaskUUID,
     UTCDateTime,
 )
 from engine.store.models.people import OrgUnit, User
@@ -145,8 +146,8 @@ class HumanTask(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"))
-    # SpiffWorkflow's task UUID, looked up only among one case's rows: no index of its own.
-    workflow_task_id: Mapped[str] = mapped_column(String(36))
+    # SpiffWorkflow's task UUID (16 bytes), looked up only among one case's rows: no index.
+    workflow_task_id: Mapped[str] = mapped_column(TaskUUID())
     step: Mapped[str] = mapped_column(String(100))
     name: Mapped[str] = mapped_column(String(200))
     form_key: Mapped[str] = mapped_column(String(100))

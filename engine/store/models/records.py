@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.store.models.base import (
     Base,
+    HexDigest,
     UTCDateTime,
 )
 
@@ -40,8 +41,8 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(64))
     comment: Mapped[str] = mapped_column(Text, default="")
     changes: Mapped[dict[str, Any] | None] = mapped_column()
-    # SHA-256 over the event and its chain's previous hash (engine.store.audit).
-    hash: Mapped[str | None] = mapped_column(String(64))
+    # SHA-256 over the event and its chain's previous hash (engine.store.audit), as 32 bytes.
+    hash: Mapped[str | None] = mapped_column(HexDigest())
 
 
 class AuditChain(Base):
@@ -51,7 +52,7 @@ class AuditChain(Base):
     __tablename__ = "audit_chain"
 
     chain_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    last_hash: Mapped[str] = mapped_column(String(64))
+    last_hash: Mapped[str] = mapped_column(HexDigest())
     last_event_id: Mapped[int] = mapped_column(Integer)
 
 

@@ -166,10 +166,10 @@ def _audit_ctes(event_chains: tuple[int, ...], chains: int) -> list[Any]:
     table = AuditEvent.__table__
     selects, last = [], {}
     for j, k in enumerate(event_chains):
-        previous = last.get(k, head.c.last_hash)
-        text = bindparam(f"e{j}_p", type_=String()) + previous \
+        previous = last.get(k, head.c.last_hash)  # raw bytes (HexDigest), hashed as hex text
+        text = bindparam(f"e{j}_p", type_=String()) + func.encode(previous, "hex") \
             + bindparam(f"e{j}_s", type_=String())
-        digest = func.encode(func.sha256(func.convert_to(text, "UTF8")), "hex")
+        digest = func.sha256(func.convert_to(text, "UTF8"))
         last[k] = digest
         values = [bindparam(f"e{j}_{name}", type_=table.c[name].type).label(name)
                   for name in EVENT_COLUMNS]

@@ -2,7 +2,7 @@
 human_task.workflow_task_id as 16 (PostgreSQL uuid, a blob on SQLite)
 
 Revision ID: f2a8c4d6b913
-Revises: c3e9f4a7d215
+Revises: c3f1a9e07d42
 Create Date: 2026-12-01 05:30:00.000000
 
 The engine still reads and writes hex strings and canonical UUID text (engine.store.models
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'f2a8c4d6b913'
-down_revision = 'c3e9f4a7d215'
+down_revision = 'c3f1a9e07d42'
 branch_labels = None
 depends_on = None
 

@@ -277,8 +277,10 @@ def _apply(db: Session, rows: list[_Row], found: Sequence[Any]) -> None:
             state.dict[column] = fk
         if row.new_version is not None:
             state.dict[state.mapper.version_id_col.key] = row.new_version
-        if row.kind == "insert":
-            state.dict["id"] = value
+        if row.kind == "update":  # as the flush leaves a stored row: clean, same identity
+            state._commit_all(state.dict, db.identity_map)
+            continue
+        state.dict["id"] = value
         db.expunge(row.obj)
         make_transient(row.obj)
         make_transient_to_detached(row.obj)

@@ -24,6 +24,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import (
@@ -53,6 +54,16 @@ auth = Blueprint("auth", __name__)
 IDLE_TIMEOUT = timedelta(minutes=30)
 # Where a user who must still change their password may go.
 OPEN_WHILE_CHANGING = {"auth.change_password", "auth.logout", "auth.login", "static"}
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """Flask's cookie session, but a request without the cookie (every bearer-token API call)
+    gets its empty session without a signing serializer built for nothing."""
+
+    def open_session(self, app, request):
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 class Official(UserMixin):
@@ -224,6 +235,7 @@ def init_app(app: Flask) -> None:
     app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
     app.config.setdefault("WTF_CSRF_ENABLED", True)
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the session's own lifetime bounds it
+    app.session_interface = _SessionInterface()
     login_manager.init_app(app)
     csrf.init_app(app)
     app.before_request(_keep_session_fresh)

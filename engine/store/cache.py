@@ -36,14 +36,15 @@ T = TypeVar("T")
 # engine -> space -> (counter value, entries)
 _spaces: WeakKeyDictionary[Engine, dict[str, tuple[int, dict[Hashable, Any]]]] = \
     WeakKeyDictionary()
+# Built once (its cache key too); run on the Core connection, no ORM result machinery.
+_READ_VERSION = select(CacheVersion.version).where(CacheVersion.id == 1)
 
 
 def version(db: Session) -> int | None:
     """The counter as this transaction first read it (one small query per transaction);
     None when its row is missing (nothing may then be cached)."""
     if _VERSION not in db.info:
-        db.info[_VERSION] = db.scalar(select(CacheVersion.version)
-                                      .where(CacheVersion.id == 1))
+        db.info[_VERSION] = db.connection().scalar(_READ_VERSION)
     return db.info[_VERSION]
 
 

@@ -97,8 +97,9 @@ def write_all(db: Session, pending: Pending, hash_parts: HashParts) -> Pending |
     if stmt is None:
         stmt = _statements[shape] = _statement(rows, shape[1], len(chains))
     params = _params(rows, events, chains, hash_parts)
-    with db.no_autoflush:  # the statement itself is the flush
-        result = db.execute(stmt, params).one()
+    # the statement itself is the flush; on the Core connection (no ORM execution layer: it
+    # loads no objects, and Session.execute would cost it as much CPU again)
+    result = db.connection().execute(stmt, params).one()
     _apply(db, rows, result[:len(rows)])
     if not events:
         return []
@@ -276,8 +277,10 @@ def _apply(db: Session, rows: list[_Row], found: Sequence[Any]) -> None:
             state.dict[column] = fk
         if row.new_version is not None:
             state.dict[state.mapper.version_id_col.key] = row.new_version
-        if row.kind == "insert":
-            state.dict["id"] = value
+        if row.kind == "update":  # as the flush leaves a stored row: clean, same identity
+            state._commit_all(state.dict, db.identity_map)
+            continue
+        state.dict["id"] = value
         db.expunge(row.obj)
         make_transient(row.obj)
         make_transient_to_detached(row.obj)

@@ -78,6 +78,11 @@ class Parser(FlaskParser):
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = Parser()
 
+    def arguments(self, schema, *args, **kwargs):
+        """The schema built once here: given a class, webargs would build one per request."""
+        return super().arguments(schema() if isinstance(schema, type) else schema,
+                                 *args, **kwargs)
+
 
 class Api(flask_smorest.Api):
     ERROR_SCHEMA = schemas.Error

@@ -15,8 +15,16 @@ import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-from common import Figure, arg_parser, database_label, guarded, load, make_app, record
-from inbox import _orgs
+from common import (
+    Figure,
+    arg_parser,
+    database_label,
+    guarded,
+    load,
+    make_app,
+    record,
+    villages_under_d1,
+)
 from sqlalchemy import insert, select
 
 from engine.money import monthly
@@ -29,7 +37,7 @@ CATEGORIES = ("dibao", "poverty", "both")
 
 
 def build(session, n: int) -> None:
-    district, villages = _orgs(session)
+    district, villages = villages_under_d1(session, "S")
     version = session.scalar(select(ProcedureVersion.id).limit(1))
     opened = NOW - timedelta(days=200)
     for start in range(0, n, BATCH):

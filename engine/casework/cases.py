@@ -10,13 +10,12 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
-from engine.casework import attachments, drafts, hits, instances, moves, objections
+from engine.casework import attachments, drafts, hits, instances, intake, moves, objections
 from engine.casework import standing as case_standing
 from engine.money import deregistration, households
 from engine.people import scope
-from engine.people.orgs import by_code
 from engine.store import audit
-from engine.store.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
+from engine.store.errors import BadRequest, Conflict, Forbidden, Invalid
 from engine.store.models import (
     CASE_STATUSES,
     AuditEvent,
@@ -73,13 +72,7 @@ def start(db: Session, actor: User, procedure_key: str, village_code: str,
     if not procedure_key or not village_code:
         raise BadRequest("需要提供 procedure 和 village")
     with unit_of_work(db):
-        try:
-            village = by_code(db, village_code)
-        except NotFound:
-            raise Invalid({"village": [f"村代码 {village_code} 不存在"]}) from None
-        if not scope.can_start_case_in(actor, village):
-            raise Forbidden("您无权为该村受理申请")
-        version = procedures.newest_for(db, procedure_key, village)
+        village, version = intake.place(db, actor, procedure_key, village_code)
         model = procedures.model_of(version)
         form = procedures.form_of(version, model.start_form)
         if model.exits:  # an exit names a household on the roll, by id or head's ID number

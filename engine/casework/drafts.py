@@ -17,14 +17,12 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from engine.casework import tasks
+from engine.casework import intake, tasks
 from engine.people import scope
-from engine.people.orgs import by_code
-from engine.store.errors import Forbidden, Invalid, NotFound
+from engine.store.errors import Invalid, NotFound
 from engine.store.models import Draft, HumanTask, User
 from engine.store.uow import unit_of_work
 from engine.time import clock
-from engine.workflow import procedures
 
 MAX_BYTES = 256 * 1024  # far above any form's typed values; bounds what one row may hold
 MAX_COMMENT = 2000
@@ -111,13 +109,7 @@ def discard_task(db: Session, actor: User, task_id: int) -> None:
 def _intake_place(db: Session, actor: User, procedure_key: str, village_code: str) -> str:
     """The intake draft's key, if the actor may take in `procedure_key` at the village."""
     scope.require_official(actor)
-    try:
-        village = by_code(db, village_code)
-    except NotFound:
-        raise Invalid({"village": [f"村代码 {village_code} 不存在"]}) from None
-    if not scope.can_start_case_in(actor, village):
-        raise Forbidden("您无权为该村受理申请")
-    procedures.newest_for(db, procedure_key, village)  # NotFound when not deployed there
+    village, _version = intake.place(db, actor, procedure_key, village_code)
     return intake_key(procedure_key, village.code)
 
 

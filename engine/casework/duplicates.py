@@ -17,10 +17,10 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.casework import intake
 from engine.money import households, monthly
 from engine.people import scope
-from engine.people.orgs import by_code
-from engine.store.errors import Forbidden, Invalid, NotFound
+from engine.store.errors import Invalid
 from engine.store.models import Case, Household, ProcedureVersion, User
 from engine.workflow import procedures
 
@@ -44,19 +44,6 @@ class Found:
     exits: bool = False  # the procedure ends a benefit (销号): it needs one, unlike an application
 
 
-def _version(db: Session, actor: User, procedure_key: str,
-             village_code: str) -> ProcedureVersion:
-    """The procedure version deployed for the village, if the actor takes in there."""
-    scope.require_official(actor)
-    try:
-        village = by_code(db, village_code)
-    except NotFound:
-        raise Invalid({"village": [f"村代码 {village_code} 不存在"]}) from None
-    if not scope.can_start_case_in(actor, village):
-        raise Forbidden("您无权为该村受理申请")
-    return procedures.newest_for(db, procedure_key, village)
-
-
 def _visible(db: Session, actor: User, case_id: int | None) -> int | None:
     if case_id is None:
         return None
@@ -69,7 +56,8 @@ def check(db: Session, actor: User, procedure_key: str, village_code: str,
     head = (id_number or "").strip().upper()
     if not households.ID_NUMBER.fullmatch(head):
         raise Invalid({"id_number": ["请输入18位身份证号码"]})
-    version = _version(db, actor, procedure_key, village_code)
+    scope.require_official(actor)
+    _village, version = intake.place(db, actor, procedure_key, village_code)
     exits = bool(procedures.model_of(version).exits)
     household_id = db.scalar(select(Household.id).where(
         Household.region_path == version.region.path, Household.head_id_number == head))

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, undefer
 import forms
 from engine.casework import attachments, notices
 from engine.casework.cases import detail
+from engine.casework.standing import REFUSED, refusing_step
 from engine.store import amounts
 from engine.store.errors import NotFound
 from engine.store.models import (
@@ -32,7 +33,6 @@ from engine.store.models import (
 from engine.time import calendar
 from engine.workflow import procedures, spiff
 
-REFUSED = "reject"
 NOTICE_OUTCOMES = {"passed": "期满无异议", "objected": "收到异议，转入重新调查或评议",
                    "cancelled": "已撤销"}
 
@@ -41,8 +41,7 @@ def refused(case: Case, done_tasks: list[HumanTask]) -> tuple[bool, HumanTask | 
     """Whether the case stands refused, and the step that refused it: the case ended
     `rejected`, or its latest deciding step said reject and the notice of refusal is still
     to be served. (A case a decision table ended has no refusing step.)"""
-    deciding = [t for t in done_tasks if t.data and "decision" in t.data]
-    last = deciding[-1] if deciding and deciding[-1].outcome == REFUSED else None
+    last = refusing_step(done_tasks)
     if case.status == "rejected" or (case.status == "running" and last is not None):
         return True, last
     return False, None

@@ -19,12 +19,13 @@ from sqlalchemy.orm import Session
 
 from engine.money import households, standards
 from engine.store.amounts import fen, number
-from engine.store.models import AuditEvent, Benefit, Case, HumanTask, Notice, Standard, User
+from engine.store.models import AuditEvent, Case, HumanTask, Notice, Standard, User
 from engine.time import calendar
 
 CATEGORY = "category"  # the decided category (认定类别 / 分类施保类别), by the forms' convention
 AMOUNT = "amount"  # the monthly top-up a step decided (月补差金额), by the same convention
-VOIDING = ("reject", "return")  # outcomes after which nothing decided before stands
+REFUSED = "reject"  # the decision value that refuses
+VOIDING = (REFUSED, "return")  # outcomes after which nothing decided before stands
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ def award(db: Session, case: Case, decisions: dict[str, Any], now: datetime,
         return Award(None, False, None, standards.in_force(db, case.org_path,
                                                             calendar.local_date(now)))
     standard = standards.in_force(db, case.org_path, calendar.local_date(now))
-    if _refusing(done):  # the refusal is being served: no proposal stands
+    if refusing_step(done) is not None:  # the refusal is being served: no proposal stands
         return Award(None, False, None, standard)
     decided = number(_recorded(done, AMOUNT))
     category = _text(_recorded(done, CATEGORY) or decisions.get(CATEGORY))
@@ -85,11 +86,11 @@ def award(db: Session, case: Case, decisions: dict[str, Any], now: datetime,
     return Award(fen(proposed) if proposed is not None else None, True, category, standard)
 
 
-def _refusing(done: Sequence[HumanTask]) -> bool:
-    """Whether the latest deciding step said reject (as documents.refused reads it)."""
+def refusing_step(done: Sequence[HumanTask]) -> HumanTask | None:
+    """The latest deciding step (one whose form has a `decision`) if it said reject."""
     deciding = [t for t in sorted(done, key=lambda t: (t.completed_at, t.id))
                 if t.data and "decision" in t.data]
-    return bool(deciding) and deciding[-1].outcome == "reject"
+    return deciding[-1] if deciding and deciding[-1].outcome == REFUSED else None
 
 
 def _recorded(done: Sequence[HumanTask], name: str) -> Any:
@@ -117,14 +118,3 @@ def display_names(db: Session, history: Iterable[AuditEvent]) -> dict[int, str]:
     rows = db.execute(select(User.id, User.display_name, User.username)
                       .where(User.id.in_(ids))).all()
     return {uid: display or username for uid, display, username in rows}
-
-
-def benefits_of(db: Session, case_ids: Sequence[int]) -> dict[int, Benefit]:
-    """The newest benefit row of each of these cases (for ledgers), one query."""
-    if not case_ids:
-        return {}
-    newest: dict[int, Benefit] = {}
-    for row in db.scalars(select(Benefit).where(Benefit.case_id.in_(case_ids))
-                          .order_by(Benefit.id)):
-        newest[row.case_id] = row
-    return newest

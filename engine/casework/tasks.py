@@ -74,21 +74,17 @@ def inbox(db: Session, actor: User, limit: int = 50, offset: int = 0, **filters)
     ))
 
 
-def inbox_step_names(db: Session, actor: User, now: datetime | None = None,
-                     english: bool = False) -> dict[str, str]:
-    """{step: name} for the steps in the actor's inbox, named as each task's own procedure
-    version names it (the row's `name`, or with `english` its step's nameEn), not as the
-    newest version does: after a deploy renames a step, both names are shown ("旧名 / 新名")."""
+def inbox_english_step_names(db: Session, actor: User,
+                             now: datetime | None = None) -> dict[str, str]:
+    """{step: English name} for the steps in the actor's inbox, each as its task's own
+    procedure version names it (nameEn, else the row's name): after a deploy renames a step,
+    both names are shown, as the Chinese chips show them (workspace.inbox_counts)."""
     base = inbox_query(actor, now=now or clock.now()).subquery()
-    if english:
-        rows = [(step, _english_name(db, version_id, step) or name) for step, name, version_id
-                in db.execute(select(base.c.step, base.c.name, Case.procedure_version_id)
-                              .join(Case, Case.id == base.c.case_id).distinct())]
-    else:
-        rows = list(db.execute(select(base.c.step, base.c.name).distinct()))
     names: dict[str, set[str]] = {}
-    for step, name in rows:
-        names.setdefault(step, set()).add(name)
+    for step, name, version_id in db.execute(
+            select(base.c.step, base.c.name, Case.procedure_version_id)
+            .join(Case, Case.id == base.c.case_id).distinct()):
+        names.setdefault(step, set()).add(_english_name(db, version_id, step) or name)
     return {step: " / ".join(sorted(found)) for step, found in sorted(names.items())}
 
 

@@ -105,25 +105,21 @@ def inbox_counts(db: Session, actor: User, now: datetime, offset: int = 0,
     unread = select(literal("unread"), null(), null(), func.count(), literal(0)) \
         .select_from(notifications.unread_query(actor).subquery())
     found: dict[str, int] = {}
-    steps: dict[str, tuple[str, int, int]] = {}
+    # a step's chip names each name its open tasks carry (by their own case's procedure
+    # version, so a renamed step reads "新名 / 旧名"), with the counts summed
+    names: dict[str, set[str]] = {}
+    counts: dict[str, tuple[int, int]] = {}
     for kind, step, name, count, late in db.execute(union_all(per_step, total, unread)):
         if kind == "step":
-            steps[step] = _add_name(steps.get(step), name, count, late)
+            names.setdefault(step, set()).add(name)
+            before = counts.get(step, (0, 0))
+            counts[step] = (before[0] + count, before[1] + late)
         else:
             found[kind] = count
+    steps = {step: (" / ".join(sorted(names[step])), *counts[step]) for step in counts}
     counted = sum(count for _, count, _ in steps.values())
     return InboxCounts(steps, found["total"], cap, counted >= INBOX_CAP, found["total"] >= cap,
                        found["unread"])
-
-
-def _add_name(seen: tuple[str, int, int] | None, name: str, count: int,
-              late: int) -> tuple[str, int, int]:
-    """A step's chip: each name its open tasks carry (by their own case's procedure version,
-    so a renamed step reads "新名 / 旧名"), with the counts summed."""
-    if seen is None:
-        return name, count, late
-    names = sorted({*seen[0].split(" / "), name})
-    return " / ".join(names), seen[1] + count, seen[2] + late
 
 
 def case_bpmn(db: Session, actor: User, case_id: int) -> str:

@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.casework import cases, standing
+from engine.casework import cases
+from engine.money import households
 from engine.store.models import Benefit, Case, HumanTask, OrgUnit, User
 
 BATCH = 500
@@ -95,7 +96,7 @@ def rows(db: Session, actor: User, status: str | None = None, village: str | Non
         )
         for task in done:
             steps.setdefault(task.case_id, {})[task.step] = (task.form_key, task.data or {})
-        benefits = standing.benefits_of(db, [c.id for c in batch])
+        benefits = households.latest_benefits(db, [c.id for c in batch])
         for case in batch:
             yield LedgerRow(case, townships.get(case.village.parent_id or 0, ""),
                             steps.get(case.id, {}), benefits.get(case.id))

@@ -60,7 +60,7 @@ def inbox():
         "pages/inbox.html", rows=rows, counts=counts, total=counts.total,
         offset=offset, page_size=PAGE_SIZE, now=now, args=args, villages=villages,
         village_options=_options(villages, args.get("village")),
-        step_names=tasks.inbox_step_names(db.session, me, now, english=True) if english() else {},
+        step_names=tasks.inbox_english_step_names(db.session, me, now) if english() else {},
     )
 
 

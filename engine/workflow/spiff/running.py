@@ -21,6 +21,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from engine.store import amounts
 from engine.time import clock
 from engine.workflow.bridge import StepContext
+from engine.workflow.spiff import ids
 from engine.workflow.spiff.model import (
     SCRIPT_ENGINE,
     ProcessModel,
@@ -34,7 +35,9 @@ from engine.workflow.spiff.model import (
 def start(model: ProcessModel, application: dict[str, Any],
           context: StepContext | None = None) -> BpmnWorkflow:
     """A new workflow with the application as its data, run up to its first wait."""
-    wf = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=SCRIPT_ENGINE)
+    with ids.numbered() as numbering:
+        wf = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=SCRIPT_ENGINE)
+    ids.number_tasks(wf, numbering)
     first = wf.get_next_task(state=TaskState.READY)
     first.set_data(**application)
     with model_errors(context):

@@ -27,6 +27,7 @@ from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG
 
 from engine.store import amounts
 from engine.store.errors import ModelError
+from engine.workflow.spiff import ids
 from engine.workflow.spiff.model import (
     SCRIPT_ENGINE,
     ProcessModel,
@@ -34,12 +35,17 @@ from engine.workflow.spiff.model import (
 
 
 class _LeanWorkflowConverter(BpmnWorkflowConverter):
-    """Leaves the spec out of stored state; restore expects the cached spec objects."""
+    """Leaves the spec out of stored state; restore expects the cached spec objects. Keeps
+    the workflow's task numbering (ids.py): a state stored without one starts its own."""
 
     def to_dict(self, workflow):
         dct = WorkflowConverter.to_dict(self, workflow)
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        numbering = ids.of(workflow)
+        stored = numbering.stored() if numbering is not None else None
+        if stored is not None:
+            dct[_TASK_IDS] = stored
         return dct
 
     def from_dict(self, dct):
@@ -50,7 +56,12 @@ class _LeanWorkflowConverter(BpmnWorkflowConverter):
         self.set_default_attributes(workflow, dct)
         self.subprocesses_from_dict(dct["subprocesses"], workflow)
         workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        stored = dct.pop(_TASK_IDS, None)
+        ids.number_tasks(workflow, ids.TaskIds.restored(stored) if stored else None)
         return workflow
+
+
+_TASK_IDS = "task_ids"
 
 
 _SERIALIZER = BpmnWorkflowSerializer(

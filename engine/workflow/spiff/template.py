@@ -25,7 +25,7 @@ from SpiffWorkflow.bpmn.specs.defaults import ExclusiveGateway, ParallelGateway,
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
 
 from engine.store.errors import ModelError
-from engine.workflow.spiff import storage
+from engine.workflow.spiff import ids, storage
 from engine.workflow.spiff.model import ProcessModel
 from engine.workflow.spiff.running import ready_user_tasks, start
 
@@ -95,6 +95,7 @@ def build(model: ProcessModel) -> StartTemplate | None:
         return None
     if any(getattr(t.task_spec, "prescript", None) for t in ready):
         return None
+    ids.forget(wf)  # a household's state gets its own ids and starts its numbering on load
     text = zlib.decompress(storage.dump(wf)).decode("utf-8")
     task_ids = tuple(str(t) for t in wf.tasks)
     pattern = "|".join(re.escape(token) for token in (_DATA, _KEYS, *task_ids))
@@ -109,6 +110,7 @@ def _comparable(blob: bytes, ids: dict[str, str] | None = None) -> Any:
     for new, old in (ids or {}).items():
         text = text.replace(new, old)
     state = json.loads(text)
+    state.pop("task_ids", None)  # the template leaves numbering to the household's first load
     for task in state["tasks"].values():
         task["last_state_change"] = 0
     return state

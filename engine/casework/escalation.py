@@ -47,11 +47,11 @@ def _label(task: HumanTask) -> str:
 
 def announce_new(db: Session, now: datetime) -> int:
     with unit_of_work(db):
-        tasks = _claim(db, select(HumanTask).where(HumanTask.announced_at.is_(None)))
+        tasks = _claim(db, select(HumanTask).where(HumanTask.announced_at.is_(None),
+                                                   HumanTask.completed_at.is_(None)))
         for task in tasks:
             task.announced_at = now
-            if task.completed_at is None:
-                _notify(db, task, "new_task", f"新待办：{_label(task)}", now)
+            _notify(db, task, "new_task", f"新待办：{_label(task)}", now)
     return len(tasks)
 
 

@@ -111,6 +111,18 @@ def test_reminders_and_supervision_are_sent_once(world):
                                     ("overdue", "village"), ("supervision", "township")])
 
 
+def test_a_task_completed_before_the_announcing_pass_is_never_announced(world):
+    now = clock.now()
+    done = start(world, now)
+    walk(world, done.id, ["approve"], now)  # village task completed, the notice running
+    waiting = start(world, now)
+    assert escalation.run_pass(world.db, now).announced == 1
+    notified = world.db.scalars(select(Notification.case_id)).all()
+    assert notified == [waiting.id]
+    completed = world.db.scalar(select(HumanTask).where(HumanTask.case_id == done.id))
+    assert completed.completed_at is not None and completed.announced_at is None
+
+
 def test_overdue_lists_oldest_first_with_working_days(world, client):
     from engine.people import accounts
 

@@ -140,8 +140,8 @@ class HumanTask(Base):
               postgresql_where=text("completed_at IS NULL"),
               sqlite_where=text("completed_at IS NULL")),
         Index("ix_human_task_unannounced", "id",
-              postgresql_where=text("announced_at IS NULL"),
-              sqlite_where=text("announced_at IS NULL")),
+              postgresql_where=text("announced_at IS NULL AND completed_at IS NULL"),
+              sqlite_where=text("announced_at IS NULL AND completed_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -216,8 +216,9 @@ def main() -> None:
             """Two figures: what each case adds beyond the empty schema (the target), and
             the whole size over the cases (the empty tables' first pages included)."""
             whole = report(title, sizes, count, rows)
-            figure(f"on disk, tables + indexes, {name}", whole - empty_bytes / count)
-            figure(f"on disk including the empty schema's pages, {name}", whole, target=False)
+            figure(name, whole - empty_bytes / count)
+            figure(name.replace("tables + indexes", "including the empty schema's pages", 1),
+                   whole, target=False)
 
         at = load()
         figure("payload bytes (JSON/binary/text columns as stored)",
@@ -232,13 +233,13 @@ def main() -> None:
         if measured is None:
             print("\n(dbstat is not available in this SQLite build: no per-table disk sizes)")
         else:
-            on_disk(f"as left by the run ({measured[0]})",
+            on_disk(f"on disk, tables + indexes, as left by the run ({measured[0]})",
                     f"On disk: {measured[0]}, as left by the run", measured[1])
         if dialect == "postgresql":
             at = load()
             vacuum(db, dialect, full=False)
             measured = relation_sizes(db, dialect)
-            on_disk("after a plain VACUUM (ANALYZE) (steady autovacuum)",
+            on_disk("on disk, tables + indexes, after a plain VACUUM (ANALYZE) (steady autovacuum)",
                     "On disk: pg_total_relation_size, after VACUUM (ANALYZE), not FULL",
                     measured[1])
         at = load()
@@ -246,8 +247,8 @@ def main() -> None:
         measured = relation_sizes(db, dialect)
         how = "VACUUM (FULL)" if dialect == "postgresql" else "VACUUM"
         if measured is not None:
-            on_disk(f"after {how} ({measured[0]})", f"On disk: {measured[0]}, after {how}",
-                    measured[1])
+            on_disk(f"on disk, tables + indexes, after {how} ({measured[0]})",
+                    f"On disk: {measured[0]}, after {how}", measured[1])
         if dialect == "sqlite":
             figure("SQLite file size after VACUUM, whole database / running cases",
                    sqlite_file_bytes(db) / count, target=False)

@@ -103,14 +103,6 @@ def parser_with(bpmn: str, dmn: str | None = None) -> SpiffBpmnParser:
     return parser
 
 
-@pytest.fixture
-def loop_model() -> SimpleNamespace:
-    """What spiff.load needs of a ProcessModel: the spec objects."""
-    parser = parser_with(LOOP)
-    return SimpleNamespace(spec=parser.get_spec("loop"),
-                           subprocess_specs=parser.get_subprocess_specs("loop"))
-
-
 def started(model) -> BpmnWorkflow:
     wf = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=spiff.SCRIPT_ENGINE)
     wf.do_engine_steps()

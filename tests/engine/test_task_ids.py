@@ -7,23 +7,12 @@ import json
 import re
 import uuid
 import zlib
-from types import SimpleNamespace
-
-import pytest
 
 from engine.workflow import spiff
 from engine.workflow.spiff import ids, storage
-from tests.engine.test_spiff_patches import LOOP, do_work, parser_with, started
+from tests.engine.test_spiff_patches import do_work, started
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-
-
-@pytest.fixture
-def loop_model() -> SimpleNamespace:
-    """A user task sent back to itself as often as asked, then a timer (test_spiff_patches)."""
-    parser = parser_with(LOOP)
-    return SimpleNamespace(spec=parser.get_spec("loop"),
-                           subprocess_specs=parser.get_subprocess_specs("loop"))
 
 
 def _base(task_id: uuid.UUID) -> int:

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from uuid import UUID
 
+from SpiffWorkflow import TaskState
 from SpiffWorkflow.task import Task
 
 ATTRIBUTE = "_yimen_task_ids"
@@ -99,16 +100,14 @@ def install() -> None:
     if getattr(original, "_yimen_numbered", False):
         return
 
-    def __init__(self, workflow, task_spec, parent=None, state=None, id=None):  # noqa: A002
+    def __init__(self, workflow, task_spec, parent=None, state=TaskState.MAYBE,
+                 id=None):  # noqa: A002 - SpiffWorkflow's own signature
         if id is None:
             ids = getattr(getattr(workflow, "top_workflow", workflow), ATTRIBUTE, None) \
                 or _constructing.get()
             if ids is not None:
                 id = ids.draw()  # noqa: A001
-        if state is None:
-            original(self, workflow, task_spec, parent, id=id)
-        else:
-            original(self, workflow, task_spec, parent, state, id)
+        original(self, workflow, task_spec, parent, state, id)
 
     __init__._yimen_numbered = True
     Task.__init__ = __init__

@@ -45,7 +45,7 @@ class _LeanWorkflowConverter(BpmnWorkflowConverter):
         numbering = ids.of(workflow)
         stored = numbering.stored() if numbering is not None else None
         if stored is not None:
-            dct[_TASK_IDS] = stored
+            dct[TASK_IDS] = stored
         return dct
 
     def from_dict(self, dct):
@@ -56,12 +56,12 @@ class _LeanWorkflowConverter(BpmnWorkflowConverter):
         self.set_default_attributes(workflow, dct)
         self.subprocesses_from_dict(dct["subprocesses"], workflow)
         workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
-        stored = dct.pop(_TASK_IDS, None)
+        stored = dct.pop(TASK_IDS, None)
         ids.number_tasks(workflow, ids.TaskIds.restored(stored) if stored else None)
         return workflow
 
 
-_TASK_IDS = "task_ids"
+TASK_IDS = "task_ids"  # the stored state's key for the task numbering (ids.py)
 
 
 _SERIALIZER = BpmnWorkflowSerializer(

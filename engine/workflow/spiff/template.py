@@ -110,7 +110,7 @@ def _comparable(blob: bytes, ids: dict[str, str] | None = None) -> Any:
     for new, old in (ids or {}).items():
         text = text.replace(new, old)
     state = json.loads(text)
-    state.pop("task_ids", None)  # the template leaves numbering to the household's first load
+    state.pop(storage.TASK_IDS, None)  # the template leaves numbering to the household's first load
     for task in state["tasks"].values():
         task["last_state_change"] = 0
     return state

@@ -38,8 +38,8 @@ from common import (
 )
 from sqlalchemy import select
 
-from engine.casework import tasks, timers
-from engine.store.models import Case, ProcedureVersion, ProcessInstance
+from engine.casework import instances, tasks, timers
+from engine.store.models import Case, HumanTask, ProcedureVersion, ProcessInstance
 from engine.workflow import procedures, spiff
 from engine.workflow.spiff import storage
 from tests.factories import WORKER, valid_step_data
@@ -49,22 +49,26 @@ KINDS = {"village_evaluation": "approve", "township_review": "return"}
 MAX_RATIO = 1.5
 
 
-def state_of(db, case_id: int) -> tuple[bytes, dict]:
-    """The stored state and the application it is compressed against."""
+def state_of(db, case_id: int) -> tuple[bytes, dict, list[dict]]:
+    """The stored state and the application and submitted forms it is compressed against."""
     state, application = db.execute(
         select(ProcessInstance.state, Case.application)
         .join(Case, Case.id == ProcessInstance.case_id)
         .where(ProcessInstance.case_id == case_id)).one()
-    return bytes(state), application
+    forms = instances.forms_of(db.execute(select(HumanTask.id, HumanTask.data).where(
+        HumanTask.case_id == case_id, HumanTask.data.is_not(None))))
+    return bytes(state), application, [data for _, data in forms]
 
 
-def spiff_part(stored: tuple[bytes, dict], model: spiff.ProcessModel, step: str) -> float:
+def spiff_part(stored: tuple[bytes, dict, list[dict]], model: spiff.ProcessModel,
+               step: str) -> float:
     """Seconds for the engine's spiff work on this state, without the database."""
-    state, application = stored
+    state, application, forms = stored
     started = perf_counter()
-    wf = spiff.load(state, model, application)
-    spiff.complete(wf, str(spiff.ready_user_tasks(wf)[0].id), valid_step_data(step, KINDS[step]))
-    spiff.dump(wf, application)
+    wf = spiff.load(state, model, application, forms)
+    data = valid_step_data(step, KINDS[step])
+    spiff.complete(wf, str(spiff.ready_user_tasks(wf)[0].id), data)
+    spiff.dump(wf, application, [*forms, data])
     return perf_counter() - started
 
 
@@ -120,8 +124,8 @@ class Rounds:
         for g, ids in self.groups.items():
             found = []
             for case_id in ids:
-                blob, application = state_of(self.db, case_id)
-                raw = storage.decompress(blob, application)
+                blob, application, forms = state_of(self.db, case_id)
+                raw = storage.decompress(blob, application, forms)
                 found.append((len(blob), len(raw), len(json.loads(raw)["tasks"])))
             out[g] = tuple(median([f[i] for f in found]) for i in range(3))
         return out

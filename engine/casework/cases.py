@@ -194,7 +194,7 @@ def case_decisions(db: Session, case: Case) -> tuple[dict[str, Any], dict[str, s
     state = db.scalar(select(ProcessInstance.state).where(ProcessInstance.case_id == case.id))
     if not model.decisions or state is None:
         return {}, {}
-    wf = spiff.load(state, model, case.application)
+    wf = instances.load(case, state, model, instances.submitted_forms(db, case))
     return spiff.case_decisions(wf, model), spiff.decision_labels(model)
 
 

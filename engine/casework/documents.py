@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, undefer
 
 import forms
-from engine.casework import attachments, notices
+from engine.casework import attachments, instances, notices
 from engine.casework.cases import detail
 from engine.casework.standing import REFUSED, refusing_step
 from engine.store import amounts
@@ -265,7 +265,7 @@ def _decisions(db: Session, case: Case, version: ProcedureVersion) -> dict[str, 
     state = db.scalar(select(ProcessInstance.state).where(ProcessInstance.case_id == case.id))
     if not state:
         return {}
-    wf = spiff.load(state, model, case.application)
+    wf = instances.load(case, state, model, instances.submitted_forms(db, case))
     if wf.is_completed():
         data = spiff.final_data(wf)
     else:

@@ -8,13 +8,15 @@ case status are written on the same objects, in the caller's transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
+from operator import itemgetter
+from typing import Any
 
 from sqlalchemy import and_, delete, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from engine.money import benefits, deregistration
 from engine.store import audit
@@ -29,6 +31,7 @@ from engine.store.models import (
     OrgUnit,
     ProcessInstance,
 )
+from engine.store.pairs import json_pairs
 from engine.time import calendar
 from engine.workflow import spiff
 
@@ -47,6 +50,35 @@ EMPTY = Snapshot(frozenset(), frozenset())
 def snapshot(wf) -> Snapshot:
     return Snapshot(frozenset(str(t.id) for t in spiff.ready_user_tasks(wf)),
                     frozenset(spiff.waiting_notices(wf)))
+
+
+# A case's submitted forms with their task rows' ids, oldest first: what its stored workflow
+# state is compressed against besides its application (engine.workflow.spiff.storage).
+Forms = list[tuple[int, dict[str, Any]]]
+
+
+def forms_of(rows: Iterable[Any]) -> Forms:
+    """The submitted forms among (task row id, data) pairs, in id order."""
+    return sorted(((int(i), data) for i, data in rows if isinstance(data, dict)),
+                  key=itemgetter(0))
+
+
+def submitted_forms(db: Session, case: Case) -> Forms:
+    return forms_of(db.execute(select(HumanTask.id, HumanTask.data).where(
+        HumanTask.case_id == case.id, HumanTask.data.is_not(None))))
+
+
+def forms_beside_task():
+    """The submitted forms of a loaded task's case, as a column of the same query
+    (`with_expression(HumanTask.case_forms, ...)`; read with `forms_of`)."""
+    row = aliased(HumanTask)
+    return select(json_pairs(row.id, row.data)).where(
+        row.case_id == HumanTask.case_id, row.data.is_not(None)).scalar_subquery()
+
+
+def load(case: Case, state: bytes, model: spiff.ProcessModel, forms: Forms):
+    """The case's stored workflow (compressed against its application and `forms`)."""
+    return spiff.load(state, model, case.application, [data for _, data in forms])
 
 
 def open_rows(db: Session, case: Case) -> list[HumanTask]:
@@ -194,8 +226,9 @@ def sync_notices(db: Session, case: Case, model: spiff.ProcessModel,
 
 def save(db: Session, case: Case, instance: ProcessInstance, model: spiff.ProcessModel, wf,
          before: Snapshot, open_before: list[HumanTask], now: datetime,
-         notice_outcome: str = "passed") -> list[HumanTask]:
-    """Write the workflow back and sync task and notice rows; returns the case's open tasks."""
+         notice_outcome: str = "passed", forms: Forms = ()) -> list[HumanTask]:
+    """Write the workflow back (compressed against the case's submitted `forms`, the one this
+    move completed included) and sync task and notice rows; returns the case's open tasks."""
     orgs = cache(lambda: _orgs_by_level(db, case.org_path))
     ready_now = {str(t.id): t for t in spiff.ready_user_tasks(wf)}
     waiting = spiff.waiting_notices(wf)
@@ -214,7 +247,7 @@ def save(db: Session, case: Case, instance: ProcessInstance, model: spiff.Proces
     new = [t for tid, t in ready_now.items() if tid not in before.ready]
     opened = open_rows_for(db, case, model, new, now, orgs)
     sync_notices(db, case, model, before.notices, waiting, now, orgs, notice_outcome)
-    instance.state = spiff.dump(wf, case.application)
+    instance.state = spiff.dump(wf, case.application, [data for _, data in forms])
     instance.serializer_version = spiff.SERIALIZER_VERSION
     instance.next_timer_at = spiff.next_timer_at(wf)
     instance.updated_at = now

@@ -39,19 +39,22 @@ def context_for(db: Session, case: Case, now: datetime) -> StepContext:
 def move(db: Session, case: Case, now: datetime, step: Step, *,
          instance: ProcessInstance | None = None, to: spiff.ProcessModel | None = None,
          done: HumanTask | None = None, notice_outcome: str = "passed",
-         ) -> list[HumanTask] | None:
+         forms: instances.Forms | None = None) -> list[HumanTask] | None:
     """Run `step` on the case's workflow and save everything it changed; returns the case's
     open tasks, or None when the step reports it did not move the workflow.
 
     `instance` is the case's, when the caller has it loaded; `to` is the model to save the
     workflow as (a migration; else the case's own); `done` the task row the step completes (it
     is neither kept open nor cancelled here); `notice_outcome` how a notice the step ended
-    closes ("passed", or "objected").
+    closes ("passed", or "objected"); `forms` the case's submitted forms, when the caller
+    loaded them with the task (instances.forms_beside_task).
     """
     if instance is None:  # Case.instance and Case.procedure never load lazily
         instance = db.scalar(select(ProcessInstance).where(ProcessInstance.case_id == case.id))
     model = procedures.model_of(db.get(ProcedureVersion, case.procedure_version_id))
-    wf = spiff.load(instance.state, model, case.application)
+    if forms is None:
+        forms = instances.submitted_forms(db, case)
+    wf = instances.load(case, instance.state, model, forms)
     before = instances.snapshot(wf)
     if step(wf, context_for(db, case, now)) is False:
         return None
@@ -61,8 +64,10 @@ def move(db: Session, case: Case, now: datetime, step: Step, *,
         open_before = [row for row in instances.open_rows(db, case) if row.id != done.id]
     else:
         open_before = []
+    if done is not None:  # the form it was completed with is the case's newest
+        forms = instances.forms_of([*forms, (done.id, done.data)])
     return instances.save(db, case, instance, to or model, wf, before, open_before, now,
-                          notice_outcome)
+                          notice_outcome, forms)
 
 
 def start(db: Session, case: Case, now: datetime, model: spiff.ProcessModel,

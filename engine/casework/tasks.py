@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, delete, exists, select
 from sqlalchemy.orm import Session, joinedload, lazyload, with_expression
 
 import forms
-from engine.casework import attachments, hits, moves
+from engine.casework import attachments, hits, instances, moves
 from engine.people import scope
 from engine.store import amounts, audit
 from engine.store.errors import Conflict, Forbidden, NotFound
@@ -111,7 +111,9 @@ FOR_COMPLETION = (*_WITH_CASE, lazyload(HumanTask.org), lazyload(HumanTask.assig
                   .lazyload(ProcedureVersion.region),
                   # whether a draft must be deleted, asked here: no statement when none is
                   with_expression(HumanTask.has_drafts,
-                                  exists().where(Draft.task_id == HumanTask.id)))
+                                  exists().where(Draft.task_id == HumanTask.id)),
+                  # the case's submitted forms, which its stored state is compressed against
+                  with_expression(HumanTask.case_forms, instances.forms_beside_task()))
 # Each built once: building a statement and its cache key (the loader options above) cost
 # a completion more CPU than the query's own compiled form, which SQLAlchemy caches.
 _BY_ID = {options: select(HumanTask).options(*options)
@@ -162,7 +164,8 @@ def detail(db: Session, actor: User, task_id: int) -> TaskDetail:
     model = procedures.model_of(case.procedure)
     wanted = model.decisions or any(f.prefill for f in form.fields)
     if wanted and task.completed_at is None and case.instance is not None:
-        wf = spiff.load(case.instance.state, model, case.application)
+        wf = instances.load(case, case.instance.state, model,
+                            instances.forms_of((t.id, t.data) for t in earlier))
         decisions = spiff.decisions_at(wf, task.workflow_task_id, model)
         initial = prefilled(form, spiff.data_at(wf, task.workflow_task_id))
     return TaskDetail(task, case, form, list(earlier), decisions, initial)
@@ -271,5 +274,6 @@ def complete(db: Session, actor: User, task_id: int, data: Any, comment: str = "
             if task.has_drafts:  # engine.casework.drafts: theirs go with the task
                 db.execute(delete(Draft).where(Draft.task_id == task.id))
 
-        open_tasks = moves.move(db, case, now, step, instance=case.instance, done=task) or []
+        open_tasks = moves.move(db, case, now, step, instance=case.instance, done=task,
+                                forms=instances.forms_of(task.case_forms or ())) or []
     return case, open_tasks

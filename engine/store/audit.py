@@ -36,7 +36,7 @@ root digest over all chain heads that operators can keep outside the database to
 even that. On PostgreSQL a trigger refuses UPDATE and
 DELETE on `audit_event` (migration `audit_...`).
 
-The canonical form below must never change: every stored hash depends on it.
+The canonical form (engine/store/canonical.py) must never change: every stored hash depends on it.
 """
 
 from __future__ import annotations
@@ -45,7 +45,6 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import event as sa_event
@@ -53,6 +52,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from engine.store import oneshot
+from engine.store.canonical import canonical
 from engine.store.errors import Forbidden
 from engine.store.models import AuditChain, AuditEvent, Case, HumanTask, User
 
@@ -82,27 +82,9 @@ def record(db: Session, at: datetime, actor: User | None, action: str, *, case: 
 # ---------------------------------------------------------------- canonical form and hash
 
 
-def _canonical(value: Any) -> str:
-    """Deterministic JSON text; numbers as normalized decimals, because JSONB gives back
-    1e16 as 10000000000000000 and 1.0 as 1.0."""
-    if isinstance(value, dict):
-        items = sorted((str(k), v) for k, v in value.items())
-        return "{" + ",".join(f"{json.dumps(k, ensure_ascii=False)}:{_canonical(v)}"
-                              for k, v in items) + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ",".join(_canonical(v) for v in value) + "]"
-    if value is None or isinstance(value, bool | str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, int | float | Decimal):
-        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-        return format(number.normalize(), "f") if number == number.to_integral_value() \
-            else str(number.normalize())
-    raise TypeError(f"not JSON: {type(value).__name__}")
-
-
 def data_digest(data: Any) -> str:
     """SHA-256 of the canonical JSON of a submitted form: what `task.completed` keeps of it."""
-    return hashlib.sha256(_canonical(data).encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical(data).encode("utf-8")).hexdigest()
 
 
 def completed(data: dict[str, Any], outcome: str) -> dict[str, Any]:
@@ -129,7 +111,7 @@ def event_hash(fields: dict[str, Any], previous: str) -> str:
     comment, changes.
     """
     body = {**fields, "at": _utc(fields["at"]), "previous": previous}
-    return hashlib.sha256(_canonical(body).encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical(body).encode("utf-8")).hexdigest()
 
 
 def hash_parts(fields: dict[str, Any]) -> tuple[str, str]:
@@ -139,7 +121,7 @@ def hash_parts(fields: dict[str, Any]) -> tuple[str, str]:
     HASHED fields count, as in `event_hash(fields_of(e), ...)`."""
     body = {name: fields[name] for name in HASHED}
     body["at"] = _utc(fields["at"])
-    items = [(k, f"{json.dumps(k, ensure_ascii=False)}:{_canonical(v)}")
+    items = [(k, f"{json.dumps(k, ensure_ascii=False)}:{canonical(v)}")
              for k, v in sorted((str(k), v) for k, v in body.items())]
     before = "".join(text + "," for k, text in items if k < "previous")
     after = "".join("," + text for k, text in items if k > "previous")

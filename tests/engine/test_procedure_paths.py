@@ -201,8 +201,10 @@ def test_stored_state_leaves_the_spec_out_and_stays_small(world):
     import json
     import zlib
 
+    from engine.casework import instances
     from engine.workflow.spiff import storage
-    stored = json.loads(storage.decompress(state, case.application))
+    forms = [data for _, data in instances.submitted_forms(world.db, case)]
+    stored = json.loads(storage.decompress(state, case.application, forms))
     assert "spec" not in stored
     root = stored["tasks"][stored["root"]]
     assert root["data"]["head_name"] == case.application["head_name"]

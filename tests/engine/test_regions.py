@@ -11,7 +11,7 @@ import pytest
 from SpiffWorkflow import TaskState
 from sqlalchemy import select
 
-from engine.casework import cases, tasks
+from engine.casework import cases, instances, tasks
 from engine.money import benefits, standards
 from engine.store.errors import ModelError
 from engine.store.models import Benefit, Case, HumanTask, Job, ProcedureVersion, ProcessInstance
@@ -103,7 +103,8 @@ def workflow_data(db, case: Case) -> dict[str, Any]:
     """The workflow's data: the final data, or that of the task it waits on."""
     instance = db.scalar(select(ProcessInstance).where(ProcessInstance.case_id == case.id))
     version = db.get(ProcedureVersion, case.procedure_version_id)
-    wf = spiff.load(instance.state, procedures.model_of(version), case.application)
+    wf = instances.load(case, instance.state, procedures.model_of(version),
+                        instances.submitted_forms(db, case))
     if wf.is_completed():
         return spiff.final_data(wf)
     waiting = wf.get_tasks(state=TaskState.READY, manual=True) or wf.get_tasks(

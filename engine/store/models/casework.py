@@ -166,6 +166,8 @@ class HumanTask(Base):
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # overdue: 督办 sent
     # Loaded only where a query asks (completion: whether a draft must be deleted).
     has_drafts: Mapped[bool | None] = query_expression()
+    # and (completion) the case's submitted forms, [task id, data] pairs (instances.forms_of)
+    case_forms: Mapped[list | None] = query_expression()
     version: Mapped[int] = mapped_column(Integer, nullable=False)  # claims race like completions
 
     case: Mapped[Case] = relationship(lazy="raise_on_sql")

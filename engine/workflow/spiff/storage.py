@@ -1,17 +1,21 @@
 """Stored workflow state: the spec left out (restored from the cache), history pruned,
 exact amounts kept as decimal text, zlib-compressed JSON.
 
-A case's state is compressed with a preset dictionary: SpiffWorkflow's task frame and the
+A case's state is compressed with a preset dictionary: SpiffWorkflow's task frame, the
 case's own application, which the workflow's root data repeats and which is kept, never
-rewritten, on the case (its digest is audited). The root data then costs a few bytes instead
-of some 500. The zlib header says whether a dictionary was used (FDICT) and which (its
-Adler-32), so states stored without one still load, and a wrong application is refused.
+rewritten, on the case (its digest is audited), and the forms submitted so far, which the
+workflow's data repeats and which are kept, never rewritten, in the case's task rows (their
+digests are audited too). The root data then costs a few bytes instead of some 500, and the
+forms' fields a few bytes each, so a submitted form is stored once. The zlib header says
+whether a dictionary was used (FDICT) and which (its Adler-32): states stored without one, or
+against the application alone, still load, and a wrong application or form is refused.
 """
 
 from __future__ import annotations
 
 import json
 import zlib
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -26,6 +30,7 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import (
 from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG
 
 from engine.store import amounts
+from engine.store.canonical import canonical
 from engine.store.errors import ModelError
 from engine.workflow.spiff import ids
 from engine.workflow.spiff.model import (
@@ -128,11 +133,20 @@ _FRAME = (b'"delta":{"updates":{},"deletions":[]},"typename":"Task"},"{"id":"","
 _FDICT = 0x20  # the zlib header's flag: compressed with a preset dictionary
 
 
-def dictionary(application: dict[str, Any]) -> bytes:
-    """The preset dictionary of a case's state: the task frame and the application as sorted,
-    compact JSON (sorted, so that JSONB's key order gives the same bytes back)."""
-    return _FRAME + json.dumps(application, ensure_ascii=False, sort_keys=True,
+# A case's submitted forms, oldest first (task row id order), as the task rows keep them.
+Forms = Sequence[dict[str, Any]]
+
+
+def dictionary(application: dict[str, Any], forms: Forms = ()) -> bytes:
+    """The preset dictionary of a case's state: the task frame, the application as sorted,
+    compact JSON (sorted, so that JSONB's key order gives the same bytes back), then each
+    submitted form as canonical JSON (engine/store/canonical.py: the same bytes however the
+    database gave the form back)."""
+    head = _FRAME + json.dumps(application, ensure_ascii=False, sort_keys=True,
                                separators=(",", ":"), default=_encode).encode("utf-8")
+    if not forms:
+        return head
+    return head + "".join(canonical(form) for form in forms).encode("utf-8")
 
 
 def _sorted(value: Any) -> Any:
@@ -143,13 +157,36 @@ def _sorted(value: Any) -> Any:
     return value
 
 
-def dump(wf: BpmnWorkflow, application: dict[str, Any] | None = None) -> bytes:
-    """The workflow as stored, compressed against the case's `application` when given. Task
-    data a script left in a form JSON cannot hold (a generator, a function, NaN) is the
-    model's fault: a ModelError, so nothing is stored."""
+def _in_form_order(tasks: dict[str, dict], forms: Forms) -> None:
+    """Task data keys in the order the dictionary's forms name them, so that a form's fields
+    match it in one run; keys no form names keep their order, after them."""
+    rank: dict[str, int] = {}
+    for form in forms:
+        for key in sorted(form):
+            rank.setdefault(key, len(rank))
+    last = len(rank)
+
+    def ordered(data: dict) -> dict:
+        return {k: data[k] for k in sorted(data, key=lambda k: rank.get(k, last))}
+
+    for task in tasks.values():
+        if len(task.get("data") or ()) > 1:
+            task["data"] = ordered(task["data"])
+        delta = task.get("delta")
+        if delta and len(delta.get("updates") or ()) > 1:
+            delta["updates"] = ordered(delta["updates"])
+
+
+def dump(wf: BpmnWorkflow, application: dict[str, Any] | None = None,
+         forms: Forms = ()) -> bytes:
+    """The workflow as stored, compressed against the case's `application` and its submitted
+    `forms` when given. Task data a script left in a form JSON cannot hold (a generator, a
+    function, NaN) is the model's fault: a ModelError, so nothing is stored."""
     _prune_history(wf)
     dct = _SERIALIZER.to_dict(wf)
     root = dct["tasks"].get(dct["root"])
+    if forms:
+        _in_form_order(dct["tasks"], forms)
     if root is not None:  # in the dictionary's key order, so that it matches whole
         root["data"] = _sorted(root["data"])
     try:
@@ -159,31 +196,37 @@ def dump(wf: BpmnWorkflow, application: dict[str, Any] | None = None) -> bytes:
         raise ModelError(f"流程数据无法保存（脚本留下了无法保存的值）：{exc}") from exc
     if application is None:
         return zlib.compress(payload, 6)
-    return compress(payload, application)
+    return compress(payload, application, forms)
 
 
-def compress(payload: bytes, application: dict[str, Any]) -> bytes:
-    """State JSON compressed against its case's application (also for the migration that
-    recompresses states stored before)."""
+def compress(payload: bytes, application: dict[str, Any], forms: Forms = ()) -> bytes:
+    """State JSON compressed against its case's application and forms (also for the migration
+    that recompresses states stored before)."""
     packer = zlib.compressobj(6, zlib.DEFLATED, 15, 9, zlib.Z_DEFAULT_STRATEGY,
-                              dictionary(application))
+                              dictionary(application, forms))
     return packer.compress(payload) + packer.flush()
 
 
-def decompress(blob: bytes, application: dict[str, Any] | None = None) -> bytes:
-    """The state's JSON; a state compressed against an application needs that application."""
+def decompress(blob: bytes, application: dict[str, Any] | None = None,
+               forms: Forms = ()) -> bytes:
+    """The state's JSON; a state compressed against an application needs that application,
+    and the forms it was compressed against when it was (states stored before forms were
+    part of the dictionary name the application's alone in their header)."""
     if not blob[1] & _FDICT:
         return zlib.decompress(blob)
     if application is None:
         raise ValueError("this workflow state was compressed against its case's application")
-    unpacker = zlib.decompressobj(zdict=dictionary(application))
+    zdict = dictionary(application)
+    if forms and zlib.adler32(zdict) != int.from_bytes(blob[2:6], "big"):
+        zdict = dictionary(application, forms)
+    unpacker = zlib.decompressobj(zdict=zdict)
     return unpacker.decompress(blob) + unpacker.flush()
 
 
-def load(blob: bytes, model: ProcessModel,
-         application: dict[str, Any] | None = None) -> BpmnWorkflow:
-    """The stored workflow against the cached spec; `application` is the case's."""
-    text = decompress(blob, application)
+def load(blob: bytes, model: ProcessModel, application: dict[str, Any] | None = None,
+         forms: Forms = ()) -> BpmnWorkflow:
+    """The stored workflow against the cached spec; `application` and `forms` are the case's."""
+    text = decompress(blob, application, forms)
     dct = json.loads(text, object_hook=_decode) if _DECIMAL.encode() in text else json.loads(text)
     dct["spec"], dct["subprocess_specs"] = model.spec, model.subprocess_specs
     wf = _SERIALIZER.from_dict(dct)

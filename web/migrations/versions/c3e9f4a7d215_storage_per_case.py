@@ -20,7 +20,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from engine.store.audit import _canonical, legacy_completed
+from engine.store.audit import legacy_completed
+from engine.store.canonical import canonical as _canonical
 from engine.store.models.base import PackedJSON
 from engine.workflow.spiff.storage import compress, decompress
 

@@ -52,9 +52,11 @@ PATH = [("task", "village_evaluation"), ("notice", "village_notice"),
         ("task", "township_review"), ("notice", "township_notice"),
         ("task", "district_crosscheck"), ("task", "third_party_verification"),
         ("task", "district_approval"), ("notice", "district_notice")]
-# Every table that grows with cases: case_file, household (one per applicant household here)
-# and whatever has a case_id column.
-TABLES = ["case_file", *(["household"] if "household" in Base.metadata.tables else [])] + [
+# Every table that grows with cases: case_file, household (one per applicant household here),
+# audit_chain (one head row per case, keyed by chain_id = the case's id) and whatever has a
+# case_id column.
+TABLES = ["case_file", "audit_chain",
+          *(["household"] if "household" in Base.metadata.tables else [])] + [
     t.name for t in Base.metadata.sorted_tables if "case_id" in t.c]
 LIMIT = 5_000  # 5 KB; the figures also show the margin to 5 KiB
 

@@ -243,17 +243,20 @@ def verify(db: Session) -> Verification:
     """Walk every chain and every case's application; report the first mismatch."""
     last: dict[int, tuple[str, int]] = {}
     count = 0
-    for e, form in db.execute(
+    # closed on the first problem too: a server-side cursor left open blocks DDL and
+    # holds a snapshot on PostgreSQL
+    with db.execute(
             select(AuditEvent, HumanTask.data)
             .outerjoin(HumanTask, (HumanTask.id == AuditEvent.task_id)
                        & (AuditEvent.action == "task.completed"))
-            .order_by(AuditEvent.id).execution_options(yield_per=2000)):
-        chain = e.case_id or NO_CASE
-        problem = _event_problem(e, form, last.get(chain, (GENESIS, 0))[0])
-        if problem:
-            return Verification(count, 0, "", problem, e.id)
-        last[chain] = (e.hash, e.id)
-        count += 1
+            .order_by(AuditEvent.id).execution_options(yield_per=2000)) as rows:
+        for e, form in rows:
+            chain = e.case_id or NO_CASE
+            problem = _event_problem(e, form, last.get(chain, (GENESIS, 0))[0])
+            if problem:
+                return Verification(count, 0, "", problem, e.id)
+            last[chain] = (e.hash, e.id)
+            count += 1
     heads = {h.chain_id: h for h in db.scalars(select(AuditChain))}
     root = hashlib.sha256("".join(
         f"{c}:{h.last_hash};" for c, h in sorted(heads.items())).encode()).hexdigest()

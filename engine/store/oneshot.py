@@ -27,6 +27,7 @@ from sqlalchemy import (
     String,
     Table,
     bindparam,
+    cast,
     func,
     insert,
     select,
@@ -172,8 +173,9 @@ def _audit_ctes(event_chains: tuple[int, ...], chains: int) -> list[Any]:
             + bindparam(f"e{j}_s", type_=String())
         digest = func.sha256(func.convert_to(text, "UTF8"))
         last[k] = digest
-        values = [bindparam(f"e{j}_{name}", type_=table.c[name].type).label(name)
-                  for name in EVENT_COLUMNS]
+        # cast: a NULL in a SELECT list is text to PostgreSQL, which a bytea column refuses
+        values = [cast(bindparam(f"e{j}_{name}", type_=table.c[name].type),
+                       table.c[name].type).label(name) for name in EVENT_COLUMNS]
         selects.append(select(*values, digest.label("hash")).where(
             head.c.chain_id == chain_ids[k]))
     rows = union_all(*selects).subquery("linked") if len(selects) > 1 else selects[0].subquery()

@@ -254,6 +254,7 @@ def test_the_migration_chains_events_already_present(world):
     from alembic.operations import Operations
 
     raw = _migration("*_raw_digests_and_task_uuids.py")
+    packing = _migration("*_audit_changes_packed.py")
     with attacker(db):  # as before the migration: no hashes, no heads, no trigger yet
         if is_postgres(db):  # and hex text, as the columns were then
             for table, column in [("audit_event", "hash"), ("audit_chain", "last_hash")]:
@@ -267,10 +268,15 @@ def test_the_migration_chains_events_already_present(world):
         db.execute(text("DELETE FROM audit_chain"))
         assert not audit.verify(db).ok
         with Operations.context(MigrationContext.configure(db.connection())):
+            packing.downgrade()  # changes as JSON, as they were then
+            if is_postgres(db):  # the downgrade switched the trigger back on
+                db.execute(text("ALTER TABLE audit_event DISABLE TRIGGER "
+                                "audit_event_append_only"))
             module._chain_existing_events()
     with Operations.context(MigrationContext.configure(db.connection())):
         for table in ("audit_event", "audit_chain"):  # then to raw bytes, as upgraded
             raw.to_raw(table, retype=False)
+        packing.upgrade()
     db.commit()
     db.expire_all()  # the events loaded above hold the hashes from before
     result = audit.verify(db)

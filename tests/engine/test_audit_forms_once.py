@@ -12,7 +12,7 @@ import json
 from sqlalchemy import select, text
 
 from engine.store import audit
-from engine.store.models import AuditChain, AuditEvent, HumanTask
+from engine.store.models import AuditChain, AuditEvent, HumanTask, PackedChanges
 from tests.engine.test_audit_chain import MIGRATIONS, attacker, is_postgres, world  # noqa: F401
 
 
@@ -60,9 +60,9 @@ def test_an_edited_form_is_caught_by_its_digest(world):  # noqa: F811
     assert "提交数据在办理后被修改" in result.problem
 
 
-def load_migration():
-    path = next(MIGRATIONS.glob("*_storage_per_case.py"))
-    spec = importlib.util.spec_from_file_location("storage_migration", path)
+def load_migration(name: str = "storage_per_case"):
+    path = next(MIGRATIONS.glob(f"*_{name}.py"))
+    spec = importlib.util.spec_from_file_location(f"migration_{name}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -94,8 +94,11 @@ def test_the_migration_drops_the_copies_and_keeps_every_hash(world):  # noqa: F8
     assert all("decision" in e.changes for e in completed_events(db))
     before = audit.verify(db)
     assert before.ok, before.problem
+    packing = load_migration("audit_changes_packed")  # a later migration: JSON changes then
     with Operations.context(MigrationContext.configure(db.connection())):
+        packing.downgrade()
         load_migration()._keep_forms_once(is_postgres(db))
+        packing.upgrade()
     db.commit()
     db.expire_all()
     for event in completed_events(db):
@@ -119,7 +122,8 @@ def test_a_forged_marker_does_not_verify(world):  # noqa: F811
     form = db.get(HumanTask, event.task_id).data
     with attacker(db):
         db.execute(text("UPDATE audit_event SET changes = :c WHERE id = :id"),
-                   {"c": json.dumps(audit.legacy_completed(form)), "id": event.id})
+                   {"c": PackedChanges().process_bind_param(audit.legacy_completed(form), None),
+                    "id": event.id})
     db.expire_all()
     assert db.get(AuditEvent, event.id).changes["hashed_with_data"] is True
     assert audit.verify(db).event_id == event.id

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 import zlib
 from datetime import UTC
 from typing import Any
 
+import msgpack
 from sqlalchemy import (
     JSON,
     DateTime,
@@ -62,6 +64,52 @@ class PackedJSON(TypeDecorator):
             return json.loads(value)
         return json.loads(zlib.decompress(bytes(value)))
 
+
+
+_HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+def _digests_raw(value: Any) -> Any:
+    if isinstance(value, str):
+        return bytes.fromhex(value) if _HEX_DIGEST.fullmatch(value) else value
+    if isinstance(value, dict):
+        return {str(k): _digests_raw(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_digests_raw(v) for v in value]
+    return value
+
+
+def _digests_hex(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, dict):
+        return {k: _digests_hex(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_digests_hex(v) for v in value]
+    return value
+
+
+class PackedChanges(TypeDecorator):
+    """A JSON document kept as MessagePack, its SHA-256 hex digests as their 32 raw bytes:
+    for an audit event's changes (mostly a form's or an application's digest), about 60 bytes
+    instead of JSONB's 110. The engine reads and writes the same JSON values (dicts, lists,
+    strings, numbers), so hashes over them are unchanged; keys are strings, as in JSON."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        try:
+            return msgpack.packb(_digests_raw(value), use_bin_type=True)
+        except (TypeError, OverflowError, ValueError) as exc:
+            raise ValueError(f"changes are not JSON: {exc}") from exc
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return _digests_hex(msgpack.unpackb(bytes(value), raw=False))
 
 
 class HexDigest(TypeDecorator):

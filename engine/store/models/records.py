@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from engine.store.models.base import (
     Base,
     HexDigest,
+    PackedChanges,
     UTCDateTime,
 )
 
@@ -40,7 +41,7 @@ class AuditEvent(Base):
     step: Mapped[str | None] = mapped_column(String(100))
     action: Mapped[str] = mapped_column(String(64))
     comment: Mapped[str] = mapped_column(Text, default="")
-    changes: Mapped[dict[str, Any] | None] = mapped_column()
+    changes: Mapped[dict[str, Any] | None] = mapped_column(PackedChanges())
     # SHA-256 over the event and its chain's previous hash (engine.store.audit), as 32 bytes.
     hash: Mapped[str | None] = mapped_column(HexDigest())
 

@@ -10,6 +10,8 @@ JSONB, 110 bytes a `task.completed` event; packed, 63 (engine.store.models.base
 PackedChanges). The values the engine reads are the same, so every hash, chain head and the
 root digest are unchanged (`yimen audit verify` passes before and after). Events without
 changes held a JSON `null`; they hold SQL NULL, which reads back as the same None.
+On PostgreSQL the old column's bytes stay in the table until it is rewritten: run
+`VACUUM (FULL) audit_event` once after the upgrade, in a quiet hour, to give them back.
 """
 import json
 import warnings

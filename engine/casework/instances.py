@@ -48,8 +48,8 @@ EMPTY = Snapshot(frozenset(), frozenset())
 
 
 def snapshot(wf) -> Snapshot:
-    return Snapshot(frozenset(str(t.id) for t in spiff.ready_user_tasks(wf)),
-                    frozenset(spiff.waiting_notices(wf)))
+    waits = spiff.waits(wf)
+    return Snapshot(frozenset(waits.ready), frozenset(waits.notices))
 
 
 # A case's submitted forms with their task rows' ids, oldest first: what its stored workflow
@@ -230,8 +230,8 @@ def save(db: Session, case: Case, instance: ProcessInstance, model: spiff.Proces
     """Write the workflow back (compressed against the case's submitted `forms`, the one this
     move completed included) and sync task and notice rows; returns the case's open tasks."""
     orgs = cache(lambda: _orgs_by_level(db, case.org_path))
-    ready_now = {str(t.id): t for t in spiff.ready_user_tasks(wf)}
-    waiting = spiff.waiting_notices(wf)
+    waits = spiff.waits(wf)
+    ready_now, waiting = waits.ready, waits.notices
     if ready_now.keys() - before.ready or waiting.keys() - before.notices:
         with db.no_autoflush:  # read before writing: one flush at commit, not two
             orgs()
@@ -249,7 +249,7 @@ def save(db: Session, case: Case, instance: ProcessInstance, model: spiff.Proces
     sync_notices(db, case, model, before.notices, waiting, now, orgs, notice_outcome)
     instance.state = spiff.dump(wf, case.application, [data for _, data in forms])
     instance.serializer_version = spiff.SERIALIZER_VERSION
-    instance.next_timer_at = spiff.next_timer_at(wf)
+    instance.next_timer_at = waits.next_timer_at  # pruning (dump) keeps every waiting task
     instance.updated_at = now
     status = spiff.final_status(wf)
     if status and case.status == "running":

@@ -320,7 +320,7 @@ def test_an_endless_script_after_a_timer_does_not_hold_the_worker():
     model = spiff.parse_bundle({"after_timer.bpmn": xml}, {})["after_timer"]
     with clock.frozen(datetime(2027, 6, 1, 9, tzinfo=UTC)):
         wf = spiff.start(model, {"x": 1})
-    assert spiff.next_timer_at(wf) == datetime(2027, 6, 1, 10, tzinfo=UTC)
+    assert spiff.waits(wf).next_timer_at == datetime(2027, 6, 1, 10, tzinfo=UTC)
     started = time.perf_counter()
     with pytest.raises(ModelError, match="死循环"), \
             clock.frozen(datetime(2027, 6, 1, 11, tzinfo=UTC)):

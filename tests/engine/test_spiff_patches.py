@@ -139,7 +139,7 @@ def test_a_duration_timer_counts_from_the_frozen_clock_and_fires_only_once_due(l
         wf = started(loop_model)
         do_work(wf, redo=False)
         wf.do_engine_steps()
-        assert spiff.next_timer_at(wf) == datetime(2031, 3, 5, 5, 6, 7, tzinfo=UTC)
+        assert spiff.waits(wf).next_timer_at == datetime(2031, 3, 5, 5, 6, 7, tzinfo=UTC)
     with clock.frozen(datetime(2031, 3, 5, 5, 6, 6, tzinfo=UTC)):
         spiff.fire_timers(wf)
         assert not wf.is_completed()
@@ -157,7 +157,7 @@ def test_inside_a_step_the_timer_module_reads_the_step_instant_not_the_clock(loo
     wf = started(loop_model)
     (task,) = spiff.ready_user_tasks(wf)
     assert spiff.complete(wf, str(task.id), {"redo": False}, step(T0))
-    assert spiff.next_timer_at(wf) == datetime(2031, 3, 5, 5, 6, 7, tzinfo=UTC)
+    assert spiff.waits(wf).next_timer_at == datetime(2031, 3, 5, 5, 6, 7, tzinfo=UTC)
     spiff.fire_timers(wf, step(datetime(2031, 3, 5, 5, 6, 6, tzinfo=UTC)))
     assert not wf.is_completed()
     spiff.fire_timers(wf, step(datetime(2031, 3, 5, 5, 6, 8, tzinfo=UTC)))

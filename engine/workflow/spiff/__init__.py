@@ -45,25 +45,26 @@ from engine.workflow.spiff.parsing import check_bundle, parse_bundle
 from engine.workflow.spiff.running import (
     OBJECTION_MESSAGE,
     WaitingNotice,
+    Waits,
     complete,
     final_data,
     final_status,
     find_ready,
     fire_timers,
-    next_timer_at,
     ready_user_tasks,
     send_objection,
     start,
-    waiting_notices,
+    waits,
 )
 from engine.workflow.spiff.storage import REGISTRY, dump, load
 
 __all__ = [
     "END_STATUSES", "LEVEL_ALIASES", "OBJECTION_MESSAGE", "REGISTRY", "SCRIPT_ENGINE",
     "SERIALIZER_VERSION", "ProcessModel", "Step", "StrictDMNEngine", "WaitingNotice",
+    "Waits",
     "case_decisions", "check_bundle", "complete", "data_at", "decide", "decision_labels",
     "decision_outputs", "decisions_at", "dump", "latest_data",
     "end_status", "final_data", "final_status", "find_ready", "fire_timers", "forget_cached",
-    "is_notice", "load", "model_errors", "model_for", "next_timer_at", "parse_bundle",
-    "ready_user_tasks", "remember", "send_objection", "start", "waiting_notices",
+    "is_notice", "load", "model_errors", "model_for", "parse_bundle",
+    "ready_user_tasks", "remember", "send_objection", "start", "waits",
 ]

@@ -88,12 +88,6 @@ def _timer_value(task) -> datetime | None:
         return None
 
 
-def next_timer_at(wf: BpmnWorkflow) -> datetime | None:
-    """The earliest instant a waiting timer of this workflow falls due."""
-    due = [v for t in wf.get_tasks(state=TaskState.WAITING) if (v := _timer_value(t))]
-    return min(due) if due else None
-
-
 @dataclass(frozen=True)
 class WaitingNotice:
     step: str
@@ -101,20 +95,42 @@ class WaitingNotice:
     proposed_amount: Decimal | None
 
 
-def waiting_notices(wf: BpmnWorkflow) -> dict[str, WaitingNotice]:
-    """The public notices the workflow waits on, by step id. The amount is what an official
-    decided (`amount`, as the approval recorded it) before the tables' proposal: the district's
-    公告 after 批准 publishes the approved figure, not the earlier proposal."""
-    out = {}
-    for task in wf.get_tasks(state=TaskState.WAITING):
+@dataclass(frozen=True)
+class Waits:
+    """What a workflow waits on: its ready user tasks by id (in tree order), the public
+    notices by step id, and the instant its earliest timer falls due."""
+
+    ready: dict[str, Any]
+    notices: dict[str, WaitingNotice]
+    next_timer_at: datetime | None
+
+
+def waits(wf: BpmnWorkflow) -> Waits:
+    """What the workflow waits on, read in one walk of its tree (a move reads it before and
+    after its step; each walk visits every task).
+
+    A notice's amount is what an official decided (`amount`, as the approval recorded it)
+    before the tables' proposal: the district's 公告 after 批准 publishes the approved
+    figure, not the earlier proposal."""
+    ready: dict[str, Any] = {}
+    notices: dict[str, WaitingNotice] = {}
+    timers: list[datetime] = []
+    for task in wf.get_tasks(state=TaskState.READY | TaskState.WAITING):
+        if task.state == TaskState.READY:
+            if task.task_spec.manual:
+                ready[str(task.id)] = task
+            continue
+        due = _timer_value(task)
+        if due is not None:
+            timers.append(due)
         step = _notice_of(task)
         if step:
             value = amounts.number(task.data.get("amount"))
             if value is None:
                 value = amounts.number(task.data.get("proposed_amount"))
-            out[step] = WaitingNotice(step, _timer_value(task),
-                                      amounts.fen(value) if value is not None else None)
-    return out
+            notices[step] = WaitingNotice(step, due,
+                                          amounts.fen(value) if value is not None else None)
+    return Waits(ready, notices, min(timers) if timers else None)
 
 
 OBJECTION_MESSAGE = "objection"

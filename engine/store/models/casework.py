@@ -98,7 +98,11 @@ class ProcessInstance(Base):
     """
 
     __tablename__ = "process_instance"
-    __table_args__ = (Index("ix_process_instance_next_timer", "next_timer_at"),)
+    # Only instances that wait on a timer (a notice) are in the timer index: the rest never
+    # enter it, so moving in and out of a notice is all it churns.
+    __table_args__ = (Index("ix_process_instance_next_timer", "next_timer_at",
+                            postgresql_where=text("next_timer_at IS NOT NULL"),
+                            sqlite_where=text("next_timer_at IS NOT NULL")),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), unique=True)

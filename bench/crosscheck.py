@@ -83,7 +83,7 @@ def build(session, households: int) -> None:
              "effective_from": date(2026, 1, 1), "source": "approval", "created_at": NOW}
             for case_id in case_ids])
         session.execute(insert(CaseMember), [
-            {"case_id": case_id, "id_number": id_number(3 * i + k, MEMBERS_FROM),
+            {"case_id": case_id, "seq": k, "id_number": id_number(3 * i + k, MEMBERS_FROM),
              "name": f"成员{i}-{k}", "relation": ("self", "spouse", "child")[k]}
             for i, case_id in zip(span, case_ids, strict=True) for k in range(3)])
     session.commit()

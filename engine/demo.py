@@ -198,7 +198,7 @@ def _crosscheck_list(db: Session) -> None:
                          .order_by(Case.id).limit(1))
     named = [m for case_id in (at_step, enrolled) if case_id is not None
              for m in db.scalars(select(CaseMember).where(CaseMember.case_id == case_id)
-                                 .order_by(CaseMember.id.desc()).limit(1))]
+                                 .order_by(CaseMember.seq.desc()).limit(1))]
     if not named:
         return
     rows = "".join(f"{m.id_number},{m.name},在企业就业，月工资 3500 元,{clock.now():%Y-%m-01}\n"

@@ -53,8 +53,9 @@ def masked(number: str) -> str:
     return f"{number[:6]}********{number[-4:]}" if len(number) == 18 else "******"
 
 
-def members_of(application: dict[str, Any]) -> list[dict[str, str]]:
-    """The members an application names, by ID number (the head too), each once."""
+def members_of(application: dict[str, Any]) -> list[dict[str, Any]]:
+    """The members an application names, by ID number (the head too), each once, with its
+    place among them (`seq`, the key of its row with the case)."""
     found: list[dict[str, str]] = []
     seen: set[str] = set()
     rows = application.get("members")
@@ -63,11 +64,13 @@ def members_of(application: dict[str, Any]) -> list[dict[str, str]]:
             number = str(row.get("id_number") or "").strip().upper()
             if len(number) == 18 and number not in seen:
                 seen.add(number)
-                found.append({"id_number": number, "name": str(row.get("name") or "")[:100],
+                found.append({"seq": len(found), "id_number": number,
+                              "name": str(row.get("name") or "")[:100],
                               "relation": str(row.get("relation") or "")[:16]})
     head = str(application.get("head_id_number") or "").strip().upper()
     if len(head) == 18 and head not in seen:
-        found.append({"id_number": head, "name": str(application.get("head_name") or "")[:100],
+        found.append({"seq": len(found), "id_number": head,
+                      "name": str(application.get("head_name") or "")[:100],
                       "relation": "self"})
     return found
 

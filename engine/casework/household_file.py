@@ -36,7 +36,7 @@ def read(db: Session, actor: User, household_id: int, now: datetime | None = Non
     members: list[CaseMember] = []
     if case_ids:
         members = list(db.scalars(select(CaseMember).where(
-            CaseMember.case_id == case_ids[-1]).order_by(CaseMember.id)))
+            CaseMember.case_id == case_ids[-1]).order_by(CaseMember.seq)))
     today = calendar.local_date(now or clock.now())
     standard = standards.in_force(db, found.household.org_path, today)
     events = list(db.scalars(select(AuditEvent).where(AuditEvent.case_id.in_(case_ids))

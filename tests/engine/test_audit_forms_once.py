@@ -43,8 +43,8 @@ def test_the_event_keeps_the_outcome_and_digest_not_the_form(world):  # noqa: F8
 
 def edit_form(db, task_id: int) -> None:
     if is_postgres(db):
-        db.execute(text("UPDATE human_task SET data = jsonb_set(data, '{decision}', "
-                        "'\"reject\"') WHERE id = :id"), {"id": task_id})
+        db.execute(text("UPDATE human_task SET data = jsonb_set(data::jsonb, '{decision}', "
+                        "'\"reject\"')::json WHERE id = :id"), {"id": task_id})
     else:
         db.execute(text("UPDATE human_task SET data = json_set(data, '$.decision', 'reject') "
                         "WHERE id = :id"), {"id": task_id})

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Date, ForeignKey, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.store.models.base import Base, UTCDateTime
@@ -13,14 +13,16 @@ from engine.store.models.base import Base, UTCDateTime
 
 class CaseMember(Base):
     """One member of a case's household, by ID number: what lists are matched against and
-    what finds a household by a member's ID number. Written once when the case opens."""
+    what finds a household by a member's ID number. Written once when the case opens.
+
+    Keyed by the case and the member's place in its application (`seq`, from 0): the key
+    is also the case's index, where a surrogate id needed a second one."""
 
     __tablename__ = "case_member"
-    __table_args__ = (Index("ix_case_member_id_number", "id_number"),
-                      Index("ix_case_member_case", "case_id"))
+    __table_args__ = (Index("ix_case_member_id_number", "id_number"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
     id_number: Mapped[str] = mapped_column(String(18))
     name: Mapped[str] = mapped_column(String(100), default="")
     relation: Mapped[str] = mapped_column(String(16), default="")

@@ -1,0 +1,133 @@
+"""The storage layout migrations of 2026-12-02, each with its downgrade, on both databases:
+the timer index holds only instances that wait on a timer and audit_chain pages are packed
+full (e4c7a2b9d815); submitted forms are JSON text (f6d2b8e4a193); case members are keyed by
+their case (a9e5c3f1d726)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
+from sqlalchemy import select, text
+
+from engine.casework import cases
+from engine.store.models import Case, CaseMember
+from tests.factories import make_world
+from tests.forms.samples import valid_application
+
+VERSIONS = Path(__file__).resolve().parents[2] / "web" / "migrations" / "versions"
+
+
+def _migration(revision: str = "e4c7a2b9d815"):
+    spec = importlib.util.spec_from_file_location(revision, next(VERSIONS.glob(f"{revision}_*.py")))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _timer_index(db) -> str:
+    if db.get_bind().dialect.name == "postgresql":
+        return db.scalar(text("SELECT indexdef FROM pg_indexes "
+                              "WHERE indexname = 'ix_process_instance_next_timer'"))
+    return db.scalar(text("SELECT sql FROM sqlite_master "
+                          "WHERE name = 'ix_process_instance_next_timer'"))
+
+
+def _chain_fillfactor(db) -> str | None:
+    if db.get_bind().dialect.name != "postgresql":
+        return None
+    options = db.scalar(text("SELECT reloptions FROM pg_class WHERE relname = 'audit_chain'"))
+    return next((o for o in options if o.startswith("fillfactor=")), None)
+
+
+def test_timer_index_leaves_out_instances_without_a_timer_and_the_downgrade_restores_it(db):
+    postgres = db.get_bind().dialect.name == "postgresql"
+    assert "next_timer_at IS NOT NULL" in _timer_index(db)
+    assert _chain_fillfactor(db) == ("fillfactor=100" if postgres else None)
+    module = _migration()
+    with Operations.context(MigrationContext.configure(db.connection())):
+        module.downgrade()
+        assert "IS NOT NULL" not in _timer_index(db)
+        assert _chain_fillfactor(db) == ("fillfactor=70" if postgres else None)
+        module.upgrade()
+    db.commit()
+    assert "next_timer_at IS NOT NULL" in _timer_index(db)
+    assert _chain_fillfactor(db) == ("fillfactor=100" if postgres else None)
+
+
+def test_the_timer_pass_reads_the_partial_index(db):
+    """`next_timer_at <= now` implies NOT NULL: both databases use the smaller index."""
+    query = ("SELECT id FROM process_instance WHERE next_timer_at <= :now "
+             "ORDER BY timer_attempts, next_timer_at, id LIMIT 100")
+    now = "2026-01-01 00:00:00"
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(text("SET LOCAL enable_seqscan = off"))
+        plan = "\n".join(db.scalars(text(f"EXPLAIN {query}"), {"now": now}))
+    else:
+        plan = "\n".join(row[3] for row in db.execute(text(f"EXPLAIN QUERY PLAN {query}"),
+                                                      {"now": now}))
+    assert "ix_process_instance_next_timer" in plan, plan
+
+
+def _column_type(db, table: str, column: str) -> str:
+    if db.get_bind().dialect.name == "postgresql":
+        return db.scalar(text("SELECT data_type FROM information_schema.columns "
+                              "WHERE table_name = :t AND column_name = :c"),
+                         {"t": table, "c": column})
+    return next(row[2] for row in db.execute(text(f"PRAGMA table_info({table})"))
+                if row[1] == column)
+
+
+def test_submitted_forms_are_json_text_and_the_downgrade_makes_them_jsonb_again(db):
+    postgres = db.get_bind().dialect.name == "postgresql"
+    assert _column_type(db, "human_task", "data").lower() == "json"
+    module = _migration("f6d2b8e4a193")
+    with Operations.context(MigrationContext.configure(db.connection())):
+        module.downgrade()
+        assert _column_type(db, "human_task", "data").lower() == ("jsonb" if postgres else "json")
+        module.upgrade()
+    db.commit()
+    assert _column_type(db, "human_task", "data").lower() == "json"
+
+
+def _members(db) -> list[tuple]:
+    return [tuple(row) for row in db.execute(text(
+        "SELECT case_id, id_number, name, relation FROM case_member ORDER BY case_id, "
+        + ("seq" if "seq" in {c[1] for c in _table_info(db)} else "id")))]
+
+
+def _table_info(db) -> list[tuple]:
+    if db.get_bind().dialect.name == "postgresql":
+        return [(None, name) for name in db.scalars(text(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_name = 'case_member'"))]
+    return [tuple(row) for row in db.execute(text("PRAGMA table_info(case_member)"))]
+
+
+def test_case_members_keyed_by_case_keep_their_order_through_downgrade_and_upgrade(db):
+    world = make_world(db)
+    opened = [cases.start(db, world.user("clerk1"), "linzi_identification", "V11",
+                          valid_application()).id for _ in range(2)]
+    rows = db.scalars(select(CaseMember).where(CaseMember.case_id == opened[0])
+                      .order_by(CaseMember.seq)).all()
+    head = db.get(Case, opened[0]).application["members"]
+    assert [(m.seq, m.id_number) for m in rows] == [
+        (i, member["id_number"]) for i, member in enumerate(head)]
+    before = _members(db)
+    module = _migration("a9e5c3f1d726")
+    with Operations.context(MigrationContext.configure(db.connection())):
+        module.downgrade()
+        columns = {c[1] for c in _table_info(db)}
+        assert "id" in columns and "seq" not in columns
+        assert _members(db) == before  # ids numbered in the members' order
+        db.execute(text("INSERT INTO case_member (case_id, id_number, name, relation) "
+                        "VALUES (:c, '110101199001011237', '新成员', 'child')"),
+                   {"c": opened[1]})  # a downgraded table numbers new rows itself
+        db.execute(text("DELETE FROM case_member WHERE name = '新成员'"))
+        module.upgrade()
+    db.commit()
+    assert _members(db) == before
+    assert db.scalars(select(CaseMember.seq).where(CaseMember.case_id == opened[1])
+                      .order_by(CaseMember.seq)).all() == list(range(len(head)))

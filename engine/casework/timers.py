@@ -50,31 +50,31 @@ def backoff(attempts: int) -> timedelta:
 
 def _due_ids(db: Session, now: datetime, limit: int) -> list[int]:
     ids = list(db.scalars(
-        select(ProcessInstance.id)
+        select(ProcessInstance.case_id)
         .where(ProcessInstance.next_timer_at <= now)
         .order_by(ProcessInstance.timer_attempts, ProcessInstance.next_timer_at,
-                  ProcessInstance.id)
+                  ProcessInstance.case_id)
         .limit(limit)
     ))
     db.rollback()  # end the read transaction; each instance gets its own
     return ids
 
 
-def _lock(db: Session, instance_id: int, now: datetime) -> ProcessInstance | None:
+def _lock(db: Session, case_id: int, now: datetime) -> ProcessInstance | None:
     query = (
         select(ProcessInstance)
         .options(joinedload(ProcessInstance.case).joinedload(Case.procedure))
-        .where(ProcessInstance.id == instance_id, ProcessInstance.next_timer_at <= now)
+        .where(ProcessInstance.case_id == case_id, ProcessInstance.next_timer_at <= now)
     )
     if db.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=ProcessInstance)
     return db.scalar(query)
 
 
-def fire_one(db: Session, instance_id: int, now: datetime) -> bool:
+def fire_one(db: Session, case_id: int, now: datetime) -> bool:
     """Fire the due timers of one instance; False when another worker has it or did it."""
     with unit_of_work(db):
-        instance = _lock(db, instance_id, now)
+        instance = _lock(db, case_id, now)
         if instance is None:
             return False
         moves.move(db, instance.case, now, spiff.fire_timers, instance=instance)
@@ -82,16 +82,16 @@ def fire_one(db: Session, instance_id: int, now: datetime) -> bool:
     return True
 
 
-def record_failure(db: Session, instance_id: int, now: datetime, error: BaseException) -> None:
+def record_failure(db: Session, case_id: int, now: datetime, error: BaseException) -> None:
     """Count the failed attempt and back off, in a transaction of its own (the step's own
     changes have rolled back). Skipped when the instance is no longer due: someone moved it."""
     text = f"{type(error).__name__}: {error}"[:ERROR_CHARS]
     with unit_of_work(db):
         attempts = db.scalar(select(ProcessInstance.timer_attempts)
-                             .where(ProcessInstance.id == instance_id)) or 0
+                             .where(ProcessInstance.case_id == case_id)) or 0
         db.execute(
             update(ProcessInstance)
-            .where(ProcessInstance.id == instance_id, ProcessInstance.next_timer_at <= now,
+            .where(ProcessInstance.case_id == case_id, ProcessInstance.next_timer_at <= now,
                    ProcessInstance.timer_attempts == attempts)
             .values(timer_attempts=attempts + 1, timer_error=text, timer_failed_at=now,
                     next_timer_at=now + backoff(attempts + 1))
@@ -99,23 +99,23 @@ def record_failure(db: Session, instance_id: int, now: datetime, error: BaseExce
         )
 
 
-def _fire(db: Session, instance_id: int, now: datetime, result: PassResult) -> None:
+def _fire(db: Session, case_id: int, now: datetime, result: PassResult) -> None:
     try:
-        if fire_one(db, instance_id, now):
+        if fire_one(db, case_id, now):
             result.fired += 1
         else:
             result.skipped += 1
     except Conflict:
         result.skipped += 1
     except Exception as exc:  # one broken case must not stop the others
-        log.warning("timer of process instance %s failed: %s", instance_id,
+        log.warning("timer of case %s failed: %s", case_id,
                     type(exc).__name__)
         result.failed += 1
         try:
-            record_failure(db, instance_id, now, exc)
+            record_failure(db, case_id, now, exc)
         except Exception as again:  # noqa: BLE001 - the pass goes on; the next one retries
-            log.warning("could not record the failure of process instance %s: %s",
-                        instance_id, type(again).__name__)
+            log.warning("could not record the timer failure of case %s: %s",
+                        case_id, type(again).__name__)
 
 
 def run_pass(db: Session, now: datetime | None = None, limit: int = 500) -> PassResult:
@@ -126,9 +126,9 @@ def run_pass(db: Session, now: datetime | None = None, limit: int = 500) -> Pass
     while True:
         ids = _due_ids(db, now, limit)
         fresh = [i for i in ids if i not in seen]
-        for instance_id in fresh:
-            seen.add(instance_id)
-            _fire(db, instance_id, now, result)
+        for case_id in fresh:
+            seen.add(case_id)
+            _fire(db, case_id, now, result)
         if not fresh or len(ids) < limit:
             return result
 
@@ -157,7 +157,7 @@ def failing(db: Session, actor: User, limit: int = 200) -> list[FailingTimer]:
         .join(Case, Case.id == ProcessInstance.case_id)
         .join(ProcedureVersion, ProcedureVersion.id == Case.procedure_version_id)
         .where(ProcessInstance.timer_attempts > 0, scope.case_filter(actor))
-        .order_by(ProcessInstance.timer_attempts.desc(), ProcessInstance.id)
+        .order_by(ProcessInstance.timer_attempts.desc(), ProcessInstance.case_id)
         .limit(limit)
     ).all()
     return [FailingTimer(case_id, key, i.timer_attempts, i.timer_error or "",

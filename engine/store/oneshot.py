@@ -11,8 +11,9 @@ inserts, then the audit chain), so locks are taken in the same order as before.
 
 It writes exactly what the ORM flush would have (same columns, version checks, defaults) and
 then tells the session the objects are clean. Anything it does not handle - deletes, a new
-row pointing at another new row, composite keys, events of a new case, the watched tables
-of engine.store.cache, SQLite - returns False and the ordinary flush runs.
+row pointing at another new row, composite keys, a new row whose key is not a generated
+`id`, events of a new case, the watched tables of engine.store.cache, SQLite - returns False
+and the ordinary flush runs.
 """
 
 from __future__ import annotations
@@ -115,15 +116,16 @@ def _statement(rows: list[_Row], event_chains: tuple[int, ...], chains: int):
     for i, row in enumerate(rows):
         table = row.table
         binds = {c: bindparam(f"w{i}_{c}", type_=table.c[c].type) for c in row.values}
+        key = _key(table)
         if row.kind == "update":
-            dml = update(table).where(table.c.id == bindparam(f"w{i}_pk", type_=table.c.id.type))
+            dml = update(table).where(key == bindparam(f"w{i}_pk", type_=key.type))
             if row.old_version is not None:
                 version = row.obj.__mapper__.version_id_col
                 dml = dml.where(version == bindparam(f"w{i}_old", type_=version.type))
-            cte = dml.values(binds).returning(table.c.id).cte(f"w{i}")
+            cte = dml.values(binds).returning(key).cte(f"w{i}")
             columns.append(select(func.count()).select_from(cte).scalar_subquery())
         else:
-            cte = insert(table).values(binds).returning(table.c.id).cte(f"w{i}")
+            cte = insert(table).values(binds).returning(key).cte(f"w{i}")
             columns.append(select(cte.c.id).scalar_subquery())
     if event_chains:
         audit = _audit_ctes(event_chains, chains)
@@ -201,10 +203,16 @@ def _lock_order(obj: Any) -> tuple[int, Any]:
     return _TABLE_ORDER.get(table.name, len(_TABLE_ORDER)), instance_state(obj).identity
 
 
+def _key(table: Table) -> Column:
+    """The table's one key column: `id`, or a row's own key (process_instance: its case)."""
+    [key] = table.primary_key.columns
+    return key
+
+
 def _mapper_ok(obj: Any):
     state = instance_state(obj)
     mapper = state.mapper
-    if type(obj) in WATCHED or len(mapper.primary_key) != 1 or mapper.primary_key[0].key != "id":
+    if type(obj) in WATCHED or len(mapper.primary_key) != 1:
         raise _Unsupported
     return state, mapper
 
@@ -261,8 +269,8 @@ def _insert_of(obj: Any) -> _Row:
         elif column.default is not None:
             raise _Unsupported  # callable defaults: the ordinary flush runs them
     values.update(_foreign_keys(state, mapper))
-    if values.pop("id", None) is not None:
-        raise _Unsupported
+    if mapper.primary_key[0].key != "id" or values.pop("id", None) is not None:
+        raise _Unsupported  # a key of the row's own: the ordinary flush writes it
     version = None
     if mapper.version_id_col is not None:
         version = values[mapper.version_id_col.key] = mapper.version_id_generator(None)

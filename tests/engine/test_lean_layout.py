@@ -1,7 +1,7 @@
 """The storage layout migrations of 2026-12-02, each with its downgrade, on both databases:
 the timer index holds only instances that wait on a timer and audit_chain pages are packed
-full (e4c7a2b9d815); submitted forms are JSON text (f6d2b8e4a193); case members are keyed by
-their case (a9e5c3f1d726)."""
+full (e4c7a2b9d815); submitted forms are JSON text (f6d2b8e4a193); case members
+(a9e5c3f1d726) and workflow instances (b3f8d6a2c517) are keyed by their case."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from alembic.operations import Operations
 from sqlalchemy import select, text
 
 from engine.casework import cases
-from engine.store.models import Case, CaseMember
+from engine.store.models import Case, CaseMember, ProcessInstance
 from tests.factories import make_world
 from tests.forms.samples import valid_application
 
@@ -59,8 +59,8 @@ def test_timer_index_leaves_out_instances_without_a_timer_and_the_downgrade_rest
 
 def test_the_timer_pass_reads_the_partial_index(db):
     """`next_timer_at <= now` implies NOT NULL: both databases use the smaller index."""
-    query = ("SELECT id FROM process_instance WHERE next_timer_at <= :now "
-             "ORDER BY timer_attempts, next_timer_at, id LIMIT 100")
+    query = ("SELECT case_id FROM process_instance WHERE next_timer_at <= :now "
+             "ORDER BY timer_attempts, next_timer_at, case_id LIMIT 100")
     now = "2026-01-01 00:00:00"
     if db.get_bind().dialect.name == "postgresql":
         db.execute(text("SET LOCAL enable_seqscan = off"))
@@ -131,3 +131,38 @@ def test_case_members_keyed_by_case_keep_their_order_through_downgrade_and_upgra
     assert _members(db) == before
     assert db.scalars(select(CaseMember.seq).where(CaseMember.case_id == opened[1])
                       .order_by(CaseMember.seq)).all() == list(range(len(head)))
+
+
+def _key_columns(db, table: str) -> list[str]:
+    if db.get_bind().dialect.name == "postgresql":
+        return list(db.scalars(text(
+            "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+            "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = CAST(:t AS regclass) "
+            "AND i.indisprimary"), {"t": table}))
+    return [row[1] for row in sorted(db.execute(text(f"PRAGMA table_info({table})")),
+                                     key=lambda r: r[5]) if row[5]]
+
+
+def _instances(db) -> list[tuple]:
+    return [tuple(row) for row in db.execute(text(
+        "SELECT case_id, state, version, next_timer_at FROM process_instance ORDER BY case_id"))]
+
+
+def test_instances_keyed_by_case_survive_downgrade_and_upgrade(db):
+    world = make_world(db)
+    opened = [cases.start(db, world.user("clerk1"), "linzi_identification", "V11",
+                          valid_application()).id for _ in range(3)]
+    assert _key_columns(db, "process_instance") == ["case_id"]
+    assert db.get(ProcessInstance, opened[1]).case_id == opened[1]
+    before = _instances(db)
+    module = _migration("b3f8d6a2c517")
+    with Operations.context(MigrationContext.configure(db.connection())):
+        module.downgrade()
+        assert _key_columns(db, "process_instance") == ["id"]
+        assert _instances(db) == before
+        assert sorted(db.scalars(text("SELECT id FROM process_instance"))) == [1, 2, 3]
+        module.upgrade()
+    db.commit()
+    assert _key_columns(db, "process_instance") == ["case_id"]
+    assert _instances(db) == before
+    assert "next_timer_at IS NOT NULL" in _timer_index(db)

@@ -98,7 +98,7 @@ def test_retried_cases_come_after_fresh_ones(world):
     healthy = approved_case(world, T0 + timedelta(hours=1))
     # the broken ones are due again before the healthy one, but a batch of one takes it first
     later = due + timedelta(minutes=1)
-    assert timers._due_ids(world.db, later, 1) == [instance(world.db, healthy).id]
+    assert timers._due_ids(world.db, later, 1) == [healthy]
     result = timers.run_pass(world.db, later, limit=1)
     assert (result.fired, result.failed) == (1, 3)
     assert {instance(world.db, c).timer_attempts for c in broken} == {2}

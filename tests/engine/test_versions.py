@@ -174,10 +174,10 @@ def test_a_case_in_a_notice_keeps_its_notice_period_when_migrated(world):
     db = world.db
     case = start(world)
     walk(world, case.id, ["approve"])
-    ends = db.get(ProcessInstance, case.instance.id).next_timer_at
+    ends = db.get(ProcessInstance, case.id).next_timer_at
     deploy(world, v2_files())
     migration.migrate(db, world.user("admin"), case.id, now=clock.now() + timedelta(days=2))
-    assert db.get(ProcessInstance, case.instance.id).next_timer_at == ends
+    assert db.get(ProcessInstance, case.id).next_timer_at == ends
 
 
 def test_a_case_whose_current_step_was_removed_is_not_migrated(world):

@@ -92,7 +92,8 @@ class Case(Base):
 
 
 class ProcessInstance(Base):
-    """SpiffWorkflow state of a case, without the spec (cached per procedure version).
+    """SpiffWorkflow state of a case, without the spec (cached per procedure version), keyed
+    by its case (one each): no surrogate id, and no second index to keep at every write.
 
     `version` is SQLAlchemy's optimistic lock: a concurrent writer's UPDATE matches no row.
     `next_timer_at` is the earliest waiting timer, the worker's indexed queue.
@@ -105,8 +106,8 @@ class ProcessInstance(Base):
                             postgresql_where=text("next_timer_at IS NOT NULL"),
                             sqlite_where=text("next_timer_at IS NOT NULL")),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), unique=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), primary_key=True,
+                                         autoincrement=False)
     # zlib-compressed JSON, against the case's application (engine.workflow.spiff.storage)
     state: Mapped[bytes] = mapped_column(LargeBinary)
     serializer_version: Mapped[str] = mapped_column(String(16))

@@ -56,7 +56,7 @@ def masked(number: str) -> str:
 def members_of(application: dict[str, Any]) -> list[dict[str, Any]]:
     """The members an application names, by ID number (the head too), each once, with its
     place among them (`seq`, the key of its row with the case)."""
-    found: list[dict[str, str]] = []
+    found: list[dict[str, Any]] = []
     seen: set[str] = set()
     rows = application.get("members")
     for row in rows if isinstance(rows, list) else []:

@@ -116,16 +116,16 @@ def _statement(rows: list[_Row], event_chains: tuple[int, ...], chains: int):
     for i, row in enumerate(rows):
         table = row.table
         binds = {c: bindparam(f"w{i}_{c}", type_=table.c[c].type) for c in row.values}
-        key = _key(table)
         if row.kind == "update":
+            key = _key(table)
             dml = update(table).where(key == bindparam(f"w{i}_pk", type_=key.type))
             if row.old_version is not None:
                 version = row.obj.__mapper__.version_id_col
                 dml = dml.where(version == bindparam(f"w{i}_old", type_=version.type))
             cte = dml.values(binds).returning(key).cte(f"w{i}")
             columns.append(select(func.count()).select_from(cte).scalar_subquery())
-        else:
-            cte = insert(table).values(binds).returning(key).cte(f"w{i}")
+        else:  # a new row's key is a generated id (_insert_of)
+            cte = insert(table).values(binds).returning(table.c.id).cte(f"w{i}")
             columns.append(select(cte.c.id).scalar_subquery())
     if event_chains:
         audit = _audit_ctes(event_chains, chains)

@@ -41,6 +41,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine.store.cache import WATCHED
 from engine.store.models import AuditChain, AuditEvent
+from engine.store.precompiled import Precompiled, precompile
 
 Pending = Sequence[tuple[AuditEvent, Any, Any]]  # (event, case, task) as engine.store.audit queues
 HashParts = Callable[[dict[str, Any]], tuple[str, str]]
@@ -71,8 +72,8 @@ class _Row:
 # then the other tables in dependency order.
 _TABLE_ORDER = {t.name: i for i, t in enumerate(AuditEvent.metadata.sorted_tables)}
 _TABLE_ORDER["process_instance"] = -1
-# statement shape -> the statement with named parameters; shapes are few (a process's steps)
-_statements: dict[tuple, Any] = {}
+# statement shape -> the statement compiled; shapes are few (a process's steps)
+_statements: dict[tuple, Precompiled] = {}
 
 
 def write_all(db: Session, pending: Pending, hash_parts: HashParts) -> Pending | None:
@@ -95,13 +96,14 @@ def write_all(db: Session, pending: Pending, hash_parts: HashParts) -> Pending |
     chains = sorted({e["case_id"] or 0 for e in events})
     shape = (tuple(r.shape() for r in rows),
              tuple(chains.index(e["case_id"] or 0) for e in events), len(chains))
+    connection = db.connection()
     stmt = _statements.get(shape)
     if stmt is None:
-        stmt = _statements[shape] = _statement(rows, shape[1], len(chains))
-    params = _params(rows, events, chains, hash_parts)
-    # the statement itself is the flush; on the Core connection (no ORM execution layer: it
-    # loads no objects, and Session.execute would cost it as much CPU again)
-    result = db.connection().execute(stmt, params).one()
+        stmt = _statements[shape] = precompile(_statement(rows, shape[1], len(chains)),
+                                               connection.dialect)
+    # the statement itself is the flush; compiled once, run as SQL text (no ORM execution
+    # layer: it loads no objects, and Session.execute would cost it as much CPU again)
+    result = stmt.run(connection, _params(rows, events, chains, hash_parts)).one()
     _apply(db, rows, result[:len(rows)])
     if not events:
         return []

@@ -61,7 +61,7 @@ def _task_row(i: int, case_id: int, village: OrgUnit, district: OrgUnit, in_dist
         step, name, level, org_id = "village_evaluation", "村级评议推荐", "village", village.id
     return {"case_id": case_id, "workflow_task_id": str(uuid.UUID(int=i)), "step": step,
             "name": name,
-            "form_key": step, "level": level, "org_id": org_id, "created_at": now,
+            "own_form_key": "", "level": level, "org_id": org_id, "created_at": now,
             "due_at": now + timedelta(days=(i % 30) - 10), "version": 1}
 
 

@@ -59,7 +59,7 @@ def build(session, n: int) -> None:
                              "effective_from": date(2026, 11, 5)})
                 steps.append({"case_id": case_id, "workflow_task_id": str(uuid.UUID(int=i)),
                               "step": "district_approval", "name": "区县审批",
-                              "form_key": "district_approval", "level": "district",
+                              "own_form_key": "", "level": "district",
                               "org_id": district.id, "created_at": NOW - timedelta(days=20),
                               "completed_at": NOW - timedelta(days=i % 15) if i % 20 else None,
                               "due_at": NOW - timedelta(days=5), "version": 1})

@@ -190,7 +190,7 @@ def open_rows_for(db: Session, case: Case, model: spiff.ProcessModel, ready: lis
             workflow_task_id=str(task.id),
             step=step.id,
             name=step.name,
-            form_key=step.form_key or "",
+            own_form_key=HumanTask.stored_form_key(step.id, step.form_key),
             level=step.level or "",
             org=org,
             created_at=now,

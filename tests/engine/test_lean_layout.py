@@ -1,7 +1,8 @@
 """The storage layout migrations of 2026-12-02, each with its downgrade, on both databases:
 the timer index holds only instances that wait on a timer and audit_chain pages are packed
 full (e4c7a2b9d815); submitted forms are JSON text (f6d2b8e4a193); case members
-(a9e5c3f1d726) and workflow instances (b3f8d6a2c517) are keyed by their case."""
+(a9e5c3f1d726) and workflow instances (b3f8d6a2c517) are keyed by their case; a task whose
+form is named like its step stores it blank (c8e2a4f7b319)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy import inspect, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 
 from engine.casework import cases
-from engine.store.models import Case, CaseMember, ProcessInstance
+from engine.store.models import Case, CaseMember, HumanTask, ProcessInstance
 from tests.engine.test_audit_chain import _migration
 from tests.factories import make_world
 from tests.forms.samples import valid_application
@@ -138,3 +139,46 @@ def test_instances_keyed_by_case_survive_downgrade_and_upgrade(db):
     assert _key(db, "process_instance") == ["case_id"]
     assert _instances(db) == before
     assert "next_timer_at IS NOT NULL" in _timer_index(db)
+
+
+def _stored_form_keys(db) -> list[tuple[str, str]]:
+    return [tuple(r) for r in db.execute(text(
+        "SELECT step, form_key FROM human_task ORDER BY id"))]
+
+
+def test_a_form_named_like_its_step_is_stored_blank_and_read_as_the_step(db):
+    world = make_world(db)
+    opened = cases.start(db, world.user("clerk1"), "linzi_identification", "V11",
+                         valid_application())
+    [task] = db.scalars(select(HumanTask).where(HumanTask.case_id == opened.id))
+    assert _stored_form_keys(db) == [("village_evaluation", "")]
+    assert task.form_key == "village_evaluation"
+    assert db.scalar(select(HumanTask.form_key).where(HumanTask.id == task.id)) \
+        == "village_evaluation"
+    assert db.scalar(select(HumanTask.id).where(HumanTask.form_key == "village_evaluation")) \
+        == task.id
+    # a step whose form is named otherwise keeps the name
+    assert HumanTask.stored_form_key("township_check", "exit_check") == "exit_check"
+    assert HumanTask.stored_form_key("village_evaluation", "village_evaluation") == ""
+    db.execute(text("UPDATE human_task SET form_key = 'exit_check'"))
+    db.expire_all()
+    assert db.get(HumanTask, task.id).form_key == "exit_check"
+    assert db.scalar(select(HumanTask.form_key).where(HumanTask.id == task.id)) == "exit_check"
+
+
+def test_forms_named_by_step_survive_downgrade_and_upgrade(db):
+    world = make_world(db)
+    for _ in range(2):
+        cases.start(db, world.user("clerk1"), "linzi_identification", "V11",
+                    valid_application())
+    db.execute(text("UPDATE human_task SET form_key = 'exit_check' WHERE id = "
+                    "(SELECT max(id) FROM human_task)"))
+    module = _migration("c8e2a4f7b319_*.py")
+    with Operations.context(MigrationContext.configure(db.connection())):
+        module.downgrade()
+        assert _stored_form_keys(db) == [("village_evaluation", "village_evaluation"),
+                                         ("village_evaluation", "exit_check")]
+        module.upgrade()
+    db.commit()
+    assert _stored_form_keys(db) == [("village_evaluation", ""),
+                                     ("village_evaluation", "exit_check")]

@@ -17,8 +17,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
     text,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from engine.store.models.base import (
@@ -156,7 +158,9 @@ class HumanTask(Base):
     workflow_task_id: Mapped[str] = mapped_column(TaskUUID())
     step: Mapped[str] = mapped_column(String(100))
     name: Mapped[str] = mapped_column(String(200))
-    form_key: Mapped[str] = mapped_column(String(100))
+    # The step's form, "" when it is the step's own id (as in Linzi's identification): such
+    # a task row spends no bytes on it. Read and compared through `form_key`.
+    own_form_key: Mapped[str] = mapped_column("form_key", String(100))
     level: Mapped[str] = mapped_column(String(16))
     org_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
@@ -183,6 +187,22 @@ class HumanTask(Base):
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], lazy="joined")
 
     __mapper_args__ = {"version_id_col": version}
+
+    @hybrid_property
+    def form_key(self) -> str:
+        """The key of the form this task's step shows (every user task has one: deploy
+        checks)."""
+        return self.own_form_key or self.step
+
+    @form_key.inplace.expression
+    @classmethod
+    def _form_key_sql(cls):
+        return func.coalesce(func.nullif(cls.own_form_key, ""), cls.step)
+
+    @staticmethod
+    def stored_form_key(step: str, form_key: str | None) -> str:
+        """What `own_form_key` keeps for a step and its form: "" for the step's own id."""
+        return "" if not form_key or form_key == step else form_key
 
 
 class Notice(Base):

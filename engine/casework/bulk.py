@@ -211,7 +211,7 @@ def _task_row(model: spiff.ProcessModel, place: _Place, case_id: int, step_id: s
               workflow_task_id: str, now: datetime) -> dict[str, Any]:
     step = model.steps[step_id]
     return {"case_id": case_id, "workflow_task_id": workflow_task_id, "step": step.id,
-            "name": step.name, "own_form_key": HumanTask.stored_form_key(step.id, step.form_key),
+            "name": step.name, "form_key": HumanTask.stored_form_key(step.id, step.form_key),
             "level": step.level or "",
             "org_id": place.orgs[step.level or ""], "created_at": now,
             "due_at": place.step_due[step_id][0], "version": 1}

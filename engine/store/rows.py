@@ -28,15 +28,14 @@ def _ids(db: Session, table: Table, count: int) -> list[int]:
 def _copy(db: Session, table: Table, rows: list[dict[str, Any]]) -> None:
     from psycopg.types.json import Jsonb
 
-    columns = list(rows[0])  # column keys (a column's key may differ from its name)
+    columns = list(rows[0])
     json = {n for n, name in enumerate(columns) if isinstance(table.c[name].type, JSON)}
     dialect = db.get_bind().dialect
     decorated = {n: table.c[name].type for n, name in enumerate(columns)
                  if isinstance(table.c[name].type, TypeDecorator)}  # e.g. PackedJSON
     raw = db.connection().connection.driver_connection
     with raw.cursor() as cursor, cursor.copy(
-            f"COPY {table.name} ({', '.join(table.c[k].name for k in columns)}) FROM STDIN"
-    ) as copy:
+            f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row([
                 decorated[n].process_bind_param(v, dialect) if n in decorated

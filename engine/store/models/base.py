@@ -45,6 +45,9 @@ class UTCDateTime(TypeDecorator):
         return value
 
 
+BROTLI = 7  # PackedJSON's quality (its docstring says why)
+
+
 class PackedJSON(TypeDecorator):
     """JSON kept Brotli-compressed: for a document written once, read whole and never queried
     inside (a case's application: 989 bytes of JSON text in 472, where zlib took 550).
@@ -52,7 +55,7 @@ class PackedJSON(TypeDecorator):
     Quality 7 (BROTLI): within 8 % of Brotli's smallest output for an application at a
     twentieth of its time, and faster than zlib's best (a yearly review packs one per
     household). Values packed with zlib before 2026-12 are still read (a zlib stream's first
-    byte names method 8; a Brotli stream with a 4 MB window never does)."""
+    byte names method 8 in its low nibble; a Brotli stream with a 4 MB window has 0xB there)."""
 
     impl = LargeBinary
     cache_ok = True
@@ -72,9 +75,6 @@ class PackedJSON(TypeDecorator):
         if _is_zlib(value):
             return json.loads(zlib.decompress(value))
         return json.loads(brotli.decompress(value))
-
-
-BROTLI = 7
 
 
 def _is_zlib(blob: bytes) -> bool:

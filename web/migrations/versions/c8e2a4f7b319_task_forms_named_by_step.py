@@ -4,7 +4,7 @@ Revision ID: c8e2a4f7b319
 Revises: b3f8d6a2c517
 Create Date: 2026-12-02 08:00:00.000000
 
-Most user tasks show the form named like their step (every one of Linzi's identification),
+Many user tasks show the form named like their step (every one of Linzi's identification),
 and each of their task rows kept the same string twice. The engine now reads the form key
 through `HumanTask.form_key` (the stored value, or the step when it is "") and writes "" in
 that case: about 55 bytes less per running case on PostgreSQL. Steps whose form is named

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import Row, func, literal, null, select, union_all
+from sqlalchemy import func, literal, null, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from engine.casework import cases, hits, jobs, notifications, objections, overdue, timers
 from engine.casework.tasks import inbox_query
 from engine.money import stats
 from engine.people import scope
+from engine.store import cache as row_cache
 from engine.store.errors import NotFound
 from engine.store.models import OFFICIAL_ROLES, Case, HumanTask, OrgUnit, User
 from engine.time import calendar
@@ -30,13 +32,24 @@ def active_user(db: Session, user_id: int) -> User | None:
     return user
 
 
-def villages_under(db: Session, org: OrgUnit) -> list[Row]:
-    """Villages at or below `org` (code, name), by code: the choices for the lists' filters;
-    plain rows, as a district has a thousand of them."""
+class Village(NamedTuple):
+    code: str
+    name: str
+
+
+def villages_under(db: Session, org: OrgUnit) -> tuple[Village, ...]:
+    """Villages at or below `org`, by code: the choices for the lists' filters. Plain tuples,
+    as a district has a thousand of them, kept in the process's org cache (engine.store.cache:
+    any change to org units is seen by the next request), so the same tuple comes back while
+    the orgs stay as they are."""
+    return row_cache.lookup(db, "villages", org.path, lambda: _villages_under(db, org.path))
+
+
+def _villages_under(db: Session, path: str) -> tuple[Village, ...]:
     query = select(OrgUnit.code, OrgUnit.name).where(OrgUnit.level == "village")
-    if org.path != "/":
-        query = query.where(OrgUnit.path.startswith(org.path, autoescape=True))
-    return list(db.execute(query.order_by(OrgUnit.code)))
+    if path != "/":
+        query = query.where(OrgUnit.path.startswith(path, autoescape=True))
+    return tuple(Village(code, name) for code, name in db.execute(query.order_by(OrgUnit.code)))
 
 
 INBOX_CAP = 1000  # counts stop here: a big inbox shows "999+", never reads every row

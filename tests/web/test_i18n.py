@@ -61,3 +61,15 @@ def test_the_designer_pages_are_in_english(world, client):
     versions = english(client, "/designer/linzi_identification/versions?region=D1")
     assert "Back to the designer" in versions and "First version" in versions
     assert "返回设计器" not in versions and "首个版本" not in versions
+
+
+def test_page_texts_follow_each_request_s_language_in_one_process(world, client):
+    """Templates' `_()` keeps each translation per locale: switching back and forth, with and
+    without variables, every page is wholly in the language it was asked in."""
+    sign_in(client, "vil11")
+    for _ in range(2):
+        chinese = text(client.get("/inbox?lang=zh_CN"))
+        assert "待办事项" in chinese and "没有待办事项" in chinese and "Inbox" not in chinese
+        english_page = text(client.get("/inbox?lang=en"))
+        assert "Inbox" in english_page and "Nothing to do." in english_page
+        assert "待办事项" not in english_page and "没有待办事项" not in english_page

@@ -122,8 +122,9 @@ def test_each_task_is_named_by_its_own_case_s_procedure_version(world, client):
     option = r'<option value="village_evaluation"[^>]*>村级民主评议 / 村级评议推荐</option>'
     assert re.search(option, page)
 def test_the_inbox_page_makes_four_statements_whatever_it_shows(world, client):
-    """The session's user, the rows with their cases, the capped counts, the villages: the
-    same four with one task or with many, filtered or not."""
+    """The session's user, the rows with their cases, the capped counts, the org cache's
+    counter (the villages are kept under it): the same four with one task or with many,
+    filtered or not."""
     from sqlalchemy import event
 
     from web.extensions import db
@@ -170,3 +171,24 @@ def test_a_small_inbox_shows_exact_counts(world, client):
     page = text(client.get("/inbox"))
     assert '<span class="count">2</span>' in page and "<b>2</b>" in page
     assert "只计前" not in page
+
+
+def test_the_village_filter_follows_the_org_tree_at_once(world, client):
+    """The village choices come from the process's org cache: an org imported (or renamed)
+    after the page was first shown is there on the next request, and the chosen one is
+    marked."""
+    from engine.people import orgs
+
+    sign_in(client, "town1")
+    page = text(client.get("/inbox"))
+    assert '<option value="V11">甲一村</option>' in page
+    assert "V13" not in page
+    orgs.import_csv(world.db, "code,name,level,parent_code\nV13,甲三<村>,village,T1\n"
+                              "V11,甲一村（新）,village,T1\n")
+    page = text(client.get("/inbox?village=V12"))
+    assert '<option value="V13">甲三&lt;村&gt;</option>' in page, "escaped, and there at once"
+    assert '<option value="V11">甲一村（新）</option>' in page
+    assert '<option value="V12" selected>甲二村</option>' in page
+    assert page.count(" selected>") == 1
+    cases_page = text(client.get("/cases?village=V13"))
+    assert '<option value="V13" selected>甲三&lt;村&gt;</option>' in cases_page

@@ -24,6 +24,7 @@ from ..auth import actor
 from ..errors import status_for
 from ..extensions import db
 from . import pages
+from .choices import village_options
 from .labels import category_label, model_step_name
 
 PAGE_SIZE = 30
@@ -83,10 +84,11 @@ def cases_list():
     found = cases.search(db.session, me, status=status, village=village, q=q,
                          limit=PAGE_SIZE + 1, offset=offset)
     args = {k: v for k, v in request.args.items() if k != "offset" and v}
+    villages = workspace.villages_under(db.session, me.org) if me.role != "assessor" else ()
     return render_template(
         "pages/cases.html", cases=found[:PAGE_SIZE], has_next=len(found) > PAGE_SIZE,
         offset=offset, page_size=PAGE_SIZE, args=args, statuses=CASE_STATUSES,
-        villages=workspace.villages_under(db.session, me.org) if me.role != "assessor" else [],
+        villages=villages, village_options=village_options(villages, args.get("village")),
     )
 
 

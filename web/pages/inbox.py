@@ -6,7 +6,6 @@ from datetime import date, datetime, time, timedelta
 
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from markupsafe import Markup, escape
 
 from engine.casework import tasks, workspace
 from engine.time import clock
@@ -15,6 +14,7 @@ from ..auth import actor
 from ..extensions import db
 from ..i18n import LOCAL_TZ
 from . import pages
+from .choices import village_options
 from .labels import english
 
 PAGE_SIZE = 20
@@ -39,7 +39,8 @@ def _due_before(raw: str) -> datetime | None:
 @pages.get("/inbox")
 def inbox():
     """Four statements whatever the inbox's size: the session's user, the page's rows with
-    their cases, the capped counts (with the navigation's unread badge), the villages."""
+    their cases, the capped counts (with the navigation's unread badge), and the org cache's
+    counter, under which the villages to filter by are kept (a first request reads them)."""
     me = actor()
     now = clock.now()
     filters = {
@@ -59,17 +60,9 @@ def inbox():
     return render_template(
         "pages/inbox.html", rows=rows, counts=counts, total=counts.total,
         offset=offset, page_size=PAGE_SIZE, now=now, args=args, villages=villages,
-        village_options=_options(villages, args.get("village")),
+        village_options=village_options(villages, args.get("village")),
         step_names=tasks.inbox_english_step_names(db.session, me, now) if english() else {},
     )
-
-
-def _options(villages, chosen: str | None) -> Markup:
-    """The village <option>s, joined here: a district has a thousand villages, and a
-    template loop over them took most of the page's time."""
-    return Markup("".join(
-        f'<option value="{escape(code)}"{" selected" if code == chosen else ""}>'
-        f"{escape(name)}</option>" for code, name in villages))
 
 
 def _back():

@@ -1,6 +1,6 @@
 """The contract, followed from application to approval as the right users; everyone else denied."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -154,3 +154,31 @@ def test_openapi_document_lists_the_contract(client):
 def test_unknown_api_paths_answer_in_the_error_format(client, tokens):
     res = client.get("/api/nothing-here", headers=auth(tokens["vil11"]))
     assert res.status_code == 404 and res.json["error"]["code"]
+
+
+def test_the_inbox_lists_each_task_as_the_task_itself_reads(client, tokens, monkeypatch):
+    """GET /api/tasks gives every open task in the shape GET /api/tasks/{id} starts with: its
+    org's code, the claimant's username once claimed, due and overdue on the fixed clock."""
+    opened = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)
+    monkeypatch.setattr(clock, "now", lambda: opened)
+    body = {"procedure": "linzi_identification", "village": "V11",
+            "application": valid_application()}
+    case_id = client.post("/api/cases", json=body, headers=auth(tokens["clerk1"])).json["id"]
+    fields = ("id", "case_id", "step", "name", "level", "org", "due_at", "overdue",
+              "assignee", "created_at")
+
+    def listed() -> dict:
+        [entry] = [t for t in client.get("/api/tasks", headers=auth(tokens["vil11"])).json
+                   if t["case_id"] == case_id]
+        own = client.get(f"/api/tasks/{entry['id']}", headers=auth(tokens["vil11"])).json
+        assert entry == {k: own[k] for k in fields}
+        return entry
+
+    entry = listed()
+    assert (entry["org"], entry["level"], entry["assignee"], entry["overdue"]) == (
+        "V11", "village", None, False)
+    assert entry["created_at"] == "2025-03-03T01:00:00+00:00"
+    client.post(f"/api/tasks/{entry['id']}/claim", headers=auth(tokens["vil11"]))
+    monkeypatch.setattr(clock, "now", lambda: opened + timedelta(days=60))
+    claimed = listed()
+    assert (claimed["assignee"], claimed["overdue"]) == ("vil11", True)

@@ -177,7 +177,7 @@ def main() -> None:
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--quick", action="store_true", help="small sizes, for development")
     parser.add_argument("--inbox-tasks", type=int, default=None,
-                        help="open tasks for inbox.py (issue 16 size: 1000000)")
+                        help="open tasks for inbox.py (default: issue 16's 1000000)")
     parser.add_argument("--write-readme", action="store_true",
                         help="replace the Latest run section of bench/README.md")
     parser.add_argument("--only", action="append", choices=sorted(QUICK), default=None,

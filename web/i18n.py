@@ -6,14 +6,15 @@ English one is `translations/en/LC_MESSAGES/messages.po` (compile with `pybabel 
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask, request, session
 from flask_babel import Babel, get_translations
-from jinja2.runtime import Context
-from jinja2.utils import pass_context
+from jinja2.nodes import EvalContext
+from jinja2.utils import pass_eval_context
 from markupsafe import Markup
 
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
@@ -33,6 +34,16 @@ def _remember_language() -> None:
     wanted = request.args.get("lang")
     if wanted in LANGUAGES and session.get("lang") != wanted:
         session["lang"] = wanted
+    _page_locale.set(select_locale())
+
+
+def _forget_language(_exc: BaseException | None = None) -> None:
+    _page_locale.set(None)
+
+
+# The language the request's pages render in, chosen once at its start (as Flask-Babel's
+# selector chooses it); None outside a request.
+_page_locale: ContextVar[str | None] = ContextVar("yimen_page_locale", default=None)
 
 
 def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -67,18 +78,18 @@ _rendered: dict[tuple[str, str, bool], str] = {}
 _MAX_TEXTS = 20_000  # templates' own messages are a few hundred; text passed in is bounded too
 
 
-@pass_context
-def page_gettext(context: Context, message: str, **variables: Any) -> str:
+@pass_eval_context
+def page_gettext(eval_ctx: EvalContext, message: str, **variables: Any) -> str:
     """A template's `_()` and `gettext()`: jinja2.ext's newstyle gettext over Flask-Babel's
     catalogue, each message looked up once per locale and process.
 
     Why: a page calls it hundreds of times (the inbox's rows carry a dozen labels each), and
     Flask-Babel's lookup (request context, locale, domain) on every call took a third of the
-    inbox page's time. The locale is the one the page renders in (`current_locale`, from
-    `select_locale`, as Flask-Babel's own); a template rendered without it is looked up the
-    slow way."""
-    locale = context.get("current_locale")
-    autoescape = context.eval_ctx.autoescape
+    inbox page's time; jinja2.ext's own `_` then derived a template context per call in a
+    loop. The locale is the request's (`_page_locale`); outside a request the text is looked
+    up the slow way."""
+    locale = _page_locale.get()
+    autoescape = eval_ctx.autoescape
     if locale is None:
         text = get_translations().ugettext(message)
         return (Markup(text) if autoescape else text) % variables
@@ -102,8 +113,9 @@ def page_gettext(context: Context, message: str, **variables: Any) -> str:
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, default_locale=DEFAULT_LOCALE,
                    default_timezone="Asia/Shanghai")
-    app.jinja_env.globals["gettext"] = page_gettext
+    app.jinja_env.globals.update(gettext=page_gettext, _=page_gettext)
     app.before_request(_remember_language)
+    app.teardown_request(_forget_language)
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["local_date"] = local_date
     app.jinja_env.filters["due_day"] = due_day
@@ -111,4 +123,4 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _language():
-        return {"current_locale": select_locale()}
+        return {"current_locale": _page_locale.get() or select_locale()}

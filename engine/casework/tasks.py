@@ -65,8 +65,8 @@ def inbox_query(actor: User, step: str | None = None, overdue: bool | None = Non
     return query
 
 
-class InboxEntry(NamedTuple):
-    """One open task as the API's inbox lists it: plain values, no ORM objects."""
+class TaskSummary(NamedTuple):
+    """A task as lists show it (the API's inbox reads only these): plain values."""
 
     id: int
     case_id: int
@@ -85,7 +85,7 @@ _LISTED = (HumanTask.id, HumanTask.case_id, HumanTask.step, HumanTask.name, Huma
 
 
 def inbox(db: Session, actor: User, limit: int = 50, offset: int = 0,
-          **filters) -> list[InboxEntry]:
+          **filters) -> list[TaskSummary]:
     """One page of the actor's inbox. Columns, not task objects: the tasks' org is the
     actor's own (the inbox's filter), and building 50 tasks with their joined org and
     claimant cost more than the query."""
@@ -93,7 +93,7 @@ def inbox(db: Session, actor: User, limit: int = 50, offset: int = 0,
     query = inbox_query(actor, **filters).with_only_columns(*_LISTED).outerjoin(
         _CLAIMANT, _CLAIMANT.id == HumanTask.assignee_id)
     org = actor.org.code
-    return [InboxEntry(i, case_id, step, name, level, org, due, assignee, created)
+    return [TaskSummary(i, case_id, step, name, level, org, due, assignee, created)
             for i, case_id, step, name, level, due, assignee, created in db.execute(
                 query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)
                 .limit(min(limit, 500)).offset(offset))]

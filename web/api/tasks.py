@@ -15,7 +15,7 @@ def inbox(args):
     found = tasks.inbox(db.session, actor(), step=args.get("step") or None,
                         overdue=args.get("overdue"), limit=args["limit"], offset=args["offset"])
     now = clock.now()
-    return [views.inbox_entry(t, now) for t in found]
+    return [views.listed_task(t, now) for t in found]
 
 
 @api.get("/tasks/<int:task_id>")

@@ -7,7 +7,7 @@ from typing import Any
 
 from engine.casework.cases import CaseDetail
 from engine.casework.hits import Hit, masked
-from engine.casework.tasks import InboxEntry
+from engine.casework.tasks import TaskSummary
 from engine.store.models import (
     AuditEvent,
     Case,
@@ -53,33 +53,27 @@ def steps(model: ProcessModel) -> list[dict[str, Any]]:
 
 
 def task(t: HumanTask, now: datetime | None = None) -> dict[str, Any]:
-    return _task(t.id, t.case_id, t.step, t.name, t.level, t.org.code, t.due_at,
-                 t.completed_at is None, t.assignee.username if t.assignee else None,
-                 t.created_at, now)
+    summary = TaskSummary(t.id, t.case_id, t.step, t.name, t.level, t.org.code, t.due_at,
+                          t.assignee.username if t.assignee else None, t.created_at)
+    return listed_task(summary, now, is_open=t.completed_at is None)
 
 
-def inbox_entry(e: InboxEntry, now: datetime) -> dict[str, Any]:
-    """An open task as the inbox lists it: the same shape as `task`."""
-    return _task(e.id, e.case_id, e.step, e.name, e.level, e.org, e.due_at, True, e.assignee,
-                 e.created_at, now)
-
-
-def _task(id: int, case_id: int, step: str, name: str, level: str, org: str,
-          due_at: datetime | None, is_open: bool, assignee: str | None,
-          created_at: datetime | None, now: datetime | None) -> dict[str, Any]:
+def listed_task(t: TaskSummary, now: datetime | None = None,
+                is_open: bool = True) -> dict[str, Any]:
+    """A task in the contract's shape, from its summary (the inbox lists open tasks only)."""
     now = now or clock.now()
-    due = clock.as_utc(due_at)
+    due = clock.as_utc(t.due_at)
     return {
-        "id": id,
-        "case_id": case_id,
-        "step": step,
-        "name": name,
-        "level": level,
-        "org": org,
+        "id": t.id,
+        "case_id": t.case_id,
+        "step": t.step,
+        "name": t.name,
+        "level": t.level,
+        "org": t.org,
         "due_at": iso(due),
         "overdue": bool(due and is_open and due < now),
-        "assignee": assignee,
-        "created_at": iso(created_at),
+        "assignee": t.assignee,
+        "created_at": iso(t.created_at),
     }
 
 

@@ -71,10 +71,9 @@ def due_day(value: datetime | None) -> str:
     return local_time(value - timedelta(seconds=1), "%Y-%m-%d")
 
 
-# (locale, message) -> the catalogue's text, and (locale, message, autoescape) -> what a
-# template's `_()` without variables gives: catalogues do not change while the app runs.
-_translated: dict[tuple[str, str], str] = {}
-_rendered: dict[tuple[str, str, bool], str] = {}
+# (locale, message, autoescape) -> the catalogue's text as a template gets it (Markup when
+# autoescaping): catalogues do not change while the app runs.
+_texts: dict[tuple[str, str, bool], str] = {}
 _MAX_TEXTS = 20_000  # templates' own messages are a few hundred; text passed in is bounded too
 
 
@@ -87,27 +86,19 @@ def page_gettext(eval_ctx: EvalContext, message: str, **variables: Any) -> str:
     Flask-Babel's lookup (request context, locale, domain) on every call took a third of the
     inbox page's time; jinja2.ext's own `_` then derived a template context per call in a
     loop. The locale is the request's (`_page_locale`); outside a request the text is looked
-    up the slow way."""
+    up the slow way. As in jinja2.ext, the text is always a format string (`%%` is `%`)."""
     locale = _page_locale.get()
-    autoescape = eval_ctx.autoescape
-    if locale is None:
+    key = (locale, message, eval_ctx.autoescape)
+    base = _texts.get(key) if locale is not None else None
+    if base is None:
         text = get_translations().ugettext(message)
-        return (Markup(text) if autoescape else text) % variables
-    if not variables:
-        found = _rendered.get((locale, message, autoescape))
-        if found is not None:
-            return found
-    text = _translated.get((locale, message))
-    if text is None:
-        text = get_translations().ugettext(message)
-        if len(_translated) >= _MAX_TEXTS:
-            _translated.clear()
-            _rendered.clear()
-        _translated[locale, message] = text
-    rendered = (Markup(text) if autoescape else text) % variables
-    if not variables:
-        _rendered[locale, message, autoescape] = rendered
-    return rendered
+        base = Markup(text) if eval_ctx.autoescape else text
+        if locale is not None:
+            if len(_texts) >= _MAX_TEXTS:
+                _texts.clear()
+            _texts[key] = base
+    # formatting with no variables changes only a text holding "%"
+    return base % variables if variables or "%" in base else base
 
 
 def init_app(app: Flask) -> None:

@@ -193,8 +193,8 @@ def _link_pending(db: Session) -> None:
 
 @sa_event.listens_for(Session, "before_commit")
 def _before_commit(db: Session) -> None:
-    """On PostgreSQL the writes and the events go as one statement when they can
-    (engine.store.oneshot); else the flush, the head locks and the inserts run as below."""
+    """The writes and the events go without the ORM's flush when they can (engine.store.oneshot:
+    one statement on PostgreSQL); else the flush, the head locks and the inserts run below."""
     left = oneshot.write_all(db, db.info.get(_PENDING) or (), hash_parts)
     if left is not None:
         db.info[_PENDING] = list(left)

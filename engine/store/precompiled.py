@@ -41,9 +41,10 @@ class Precompiled:
 def precompile(statement: Executable, dialect: Dialect) -> Precompiled:
     """Compile `statement` for `dialect`; binds without a value must be given to `run`.
 
-    Named parameters only (psycopg's `%(name)s`, which the one-statement writer runs on):
-    a positional dialect such as SQLite's is refused, as is a statement that expands at
-    execution (an `IN` of a list)."""
+    Named parameters only (psycopg's `%(name)s`; for SQLite the writer of engine.store.oneshot
+    compiles against the dialect made with `paramstyle="named"`, as sqlite3 takes `:name`):
+    a positional dialect is refused, as is a statement that expands at execution (an `IN` of
+    a list)."""
     compiled = statement.compile(dialect=dialect)
     if compiled.positional or "POSTCOMPILE" in compiled.string:
         raise ValueError("named, fully rendered parameters only")

@@ -4,6 +4,8 @@ on pages and API alike, and changes nothing."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import func, select
 
@@ -165,3 +167,31 @@ def test_json_nested_past_any_form_is_refused(world, client):
     deep = '{"username":"u","password":"p","x":' + "[" * 500 + "]" * 500 + "}"
     error = api_error(client.post("/api/tokens", data=deep, content_type="application/json"), 422)
     assert list(error["fields"].values()) == [["嵌套层次过深"]]
+
+
+def test_lone_surrogates_are_refused_where_nul_bytes_are(world, client):
+    """JSON's "\\ud800" decodes to text with no UTF-8 form: 422 on the field, not a 500 from
+    the database, and nothing stored."""
+    auth = bearer(world.db, "clerk1")
+    lone = "张\ud800"
+
+    def post(path: str, body: dict, headers: dict | None = None):
+        # json.dumps escapes the surrogate as a client would send it: "\ud800"
+        return client.post(path, headers=headers, data=json.dumps(body),
+                           content_type="application/json")
+
+    refused = {
+        "head_name": post("/api/cases", {
+            "procedure": "linzi_identification", "village": "V11",
+            "application": {**valid_application(), "head_name": lone}}, auth),
+        "contact": post("/api/notices/1/objections", {"reason": "x", "contact": lone}),
+    }
+    for field, res in refused.items():
+        error = api_error(res, 422)
+        assert any(name.endswith(field) and messages == ["包含无效的字符编码"]
+                   for name, messages in error["fields"].items()), error
+    body = ('{"procedure":"linzi_identification","village":"V11",'
+            '"application":{"\\udc80x":1}}')
+    res = client.post("/api/cases", headers=auth, data=body, content_type="application/json")
+    assert api_error(res, 422)["fields"] == {"application.?x": ["包含无效的字符编码"]}
+    assert world.db.scalar(select(func.count()).select_from(Case)) == 0

@@ -236,12 +236,19 @@ def check(directory: Path) -> None:
 
 
 def _parse_now(value: str | None) -> datetime | None:
+    """An ISO 8601 instant; without an offset it is China's time (a date: its midnight)."""
     if not value:
         return None
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        now = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise click.BadParameter("应为 ISO 8601 时间，如 2026-12-01T09:00:00+08:00") from None
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=calendar.CHINA)
+    years = calendar.YEARS
+    if now.year not in years:
+        raise click.BadParameter(f"时间应在 {years.start}–{years.stop - 1} 年之间")
+    return now
 
 
 @main.command()

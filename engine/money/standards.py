@@ -150,11 +150,11 @@ def check(scheme: Any, effective_from: Any, value: Any, period: Any,
         monthly_value = number / 12 if period_text == "year" else number
         if number <= 0:
             fields["amount"] = ["标准必须大于 0"]
-        elif number != number.quantize(Decimal("0.01")):
-            fields["amount"] = ["标准最多保留两位小数（到分）"]
-        elif monthly_value > MAX_MONTHLY:
+        elif monthly_value > MAX_MONTHLY:  # before quantize, which 1e400 would overflow
             unit = PERIODS.get(period_text, "元")
             fields["amount"] = [f"标准 {number} {unit} 超出合理范围，请核对"]
+        elif number != number.quantize(Decimal("0.01")):
+            fields["amount"] = ["标准最多保留两位小数（到分）"]
     text = str(document or "").strip()
     if len(text) > 2000:
         fields["document"] = ["文件说明不能超过 2000 字"]

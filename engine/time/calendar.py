@@ -30,6 +30,8 @@ from engine.store.errors import Forbidden, Invalid
 from engine.store.models import CalendarDay, CalendarYear, OrgUnit, User
 
 CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
+# The years a calendar may hold: a date outside is a typing error (0001, 9999), not a plan.
+YEARS = range(1950, 2201)
 CACHE_SECONDS = 60.0
 HOLIDAY_NAMES = {
     "New Year's Day": "元旦", "Spring Festival": "春节", "Tomb-sweeping Day": "清明节",
@@ -200,11 +202,17 @@ def parse_csv(text: str) -> tuple[list[tuple[date, bool, str]], list[str]]:
         return [], [f"表头应为 date,is_workday,note，实际为 {','.join(header)}"]
     rows, problems, seen = [], [], set()
     for line, raw in enumerate(reader, start=2):
+        if None in raw:  # csv puts values past the header's columns under None
+            problems.append(f"第 {line} 行：值的个数多于表头的 {len(header)} 列")
+            continue
         raw = {(k or "").strip(): (v or "").strip() for k, v in raw.items()}
         try:
             day = date.fromisoformat(raw.get("date", ""))
         except ValueError:
             problems.append(f"第 {line} 行：日期“{raw.get('date', '')}”应为 YYYY-MM-DD")
+            continue
+        if day.year not in YEARS:
+            problems.append(f"第 {line} 行：日期 {day} 不在 {YEARS.start}–{YEARS.stop - 1} 年之间")
             continue
         workday = _parse_bool(raw.get("is_workday", ""))
         if workday is None:
@@ -301,6 +309,8 @@ class YearView:
 
 
 def show(db: Session, year: int) -> YearView:
+    if year not in YEARS:
+        raise Invalid({"year": [f"年份应在 {YEARS.start}–{YEARS.stop - 1} 之间"]}, "年份不合理")
     covered = db.scalar(select(CalendarYear.id).where(
         CalendarYear.year == year, CalendarYear.region_id.is_(None))) is not None
     rows = db.execute(

@@ -66,3 +66,34 @@ def test_user_add_checks_role_against_org_level(run, tmp_path):
     run("org", "import", str(csv))
     res = run("user", "add", "wang", "--role", "township", "--org", "V11")
     assert res.exit_code == 1 and "镇（街道）" in res.output
+
+
+def test_out_of_range_input_is_a_message_not_a_traceback(run, tmp_path, world):
+    """Values that parse but no date or amount can hold: exit non-zero, Chinese, no change."""
+    extra = tmp_path / "extra.csv"
+    extra.write_text("date,is_workday,note\n2031-01-01,false,元旦,extra\n", encoding="utf-8")
+    far = tmp_path / "far.csv"
+    far.write_text("date,is_workday,note\n0001-01-01,false,x\n9999-12-31,false,x\n",
+                   encoding="utf-8")
+    for file, words in ((extra, "第 2 行：值的个数多于表头的 3 列"),
+                        (far, "第 3 行：日期 9999-12-31 不在 1950–2200 年之间")):
+        res = run("calendar", "import", str(file))
+        assert res.exit_code == 1 and words in res.output, res.output
+        assert res.exception is None or isinstance(res.exception, SystemExit)
+    assert "未覆盖" in run("calendar", "show", "2031").output  # nothing was imported
+    for year in ("0", "99999"):
+        res = run("calendar", "show", year)
+        assert res.exit_code == 1 and "年份应在 1950–2200 之间" in res.output, res.output
+    res = run("standard", "add", "--region", "D1", "--from", "2026-03-01", "--amount", "1e400",
+              "--period", "month")
+    assert res.exit_code == 1 and "超出合理范围" in res.output, res.output
+    assert "2026-03-01" not in run("standard", "show", "--region", "D1").output
+    res = run("worker", "--once", "--now", "9999-12-31T23:59:59+00:00")
+    assert res.exit_code == 2 and "时间应在 1950–2200 年之间" in res.output, res.output
+
+
+def test_worker_now_without_an_offset_is_china_time(run, world):
+    assert cli._parse_now("2026-12-03").isoformat() == "2026-12-03T00:00:00+08:00"
+    assert cli._parse_now("2026-12-03T10:00:00Z").isoformat() == "2026-12-03T10:00:00+00:00"
+    res = run("worker", "--once", "--now", "2026-06-02T10:00:00")
+    assert res.exit_code == 0, res.output

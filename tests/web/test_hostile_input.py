@@ -112,8 +112,12 @@ def test_the_day_after_the_last_date_is_422(world, client):
     res = client.get("/api/calendar/add-working-days?start=9999-12-31&days=1", headers=auth)
     error = api_error(res, 422)
     assert "9999-12-31" in error["message"] and "start" in error["fields"]
-    res = client.get("/api/calendar/add-working-days?start=2026-01-05&days=99999", headers=auth)
-    assert "2027" in api_error(res, 422)["message"]  # clamped to 3650 days: a year not covered
+    for days in ("99999", "-5", "3651"):  # outside 0-3650: refused, never clamped
+        res = client.get(f"/api/calendar/add-working-days?start=2026-01-05&days={days}",
+                         headers=auth)
+        assert api_error(res, 422)["fields"] == {"days": ["天数应在 0 到 3650 之间"]}, days
+    res = client.get("/api/calendar/add-working-days?start=2026-01-05&days=3650", headers=auth)
+    assert "2027" in api_error(res, 422)["message"]  # 3650 days on: a year not covered
 
 
 def test_argument_errors_keep_the_contract_shape(world, client):

@@ -166,7 +166,8 @@ START_MESSAGE = "start 应为 YYYY-MM-DD 日期"
 class WorkingDaysQuery(Request):
     start = fields.Date(required=True, error_messages={
         "required": START_MESSAGE, "invalid": START_MESSAGE, "format": START_MESSAGE})
-    days = Clamped(0, 3650, required=True, error_messages={"required": "需要提供 days"})
+    # not clamped: the engine refuses a count outside 0-3650 (-5 days is no answer)
+    days = fields.Integer(required=True, error_messages={"required": "需要提供 days"})
     region = fields.String()
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, aliased, joinedload, lazyload, with_expressi
 
 import forms
 from engine.casework import attachments, hits, instances, moves
+from engine.money import benefits
 from engine.people import scope
 from engine.store import amounts, audit
 from engine.store.errors import Conflict, Forbidden, NotFound
@@ -281,6 +282,7 @@ def complete(db: Session, actor: User, task_id: int, data: Any, comment: str = "
         case: Case = task.case
         form = procedures.form_of(case.procedure, task.form_key)
         clean = procedures.validate_form(form, data, now)
+        benefits.check_submitted(db, case, clean, now)
         if task.level == "district" and clean.get("decision") == "approve":
             hits.require_explained(db, case)  # 区级比对: every hit explained first
         attachments.attach(db, actor, case, form, clean, uploads, now)

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from engine.money import households, standards
 from engine.store import audit, chunks
 from engine.store.amounts import Amount, fen, number
-from engine.store.errors import ModelError
+from engine.store.errors import Invalid, ModelError
 from engine.store.models import Benefit, Case, HouseholdPayee, Job, ProcedureVersion
 from engine.store.uow import unit_of_work
 from engine.time import calendar, clock
@@ -38,6 +38,13 @@ RECALCULATE = "recalculate_topups"  # the job's kind
 # Decided values kept with every benefit besides what the tables read: the category the
 # procedure decided (认定类别 / 分类施保类别), for the monthly statistics (engine/money/monthly.py).
 KEPT = frozenset({"category"})
+# A top-up fills the gap to the standard, per member (补差), so it is at most the standard times
+# the members; classified top-ups (分类施保) add a share of the standard (30 % at most in the
+# local rules we know). Twice that is no payment any rule makes: a typing error, refused
+# before it reaches the public notice or the payroll.
+CEILING_TIMES = 2
+# What a benefit column (numeric(12, 2)) holds, whatever the standard.
+LARGEST = Decimal("9999999999.99")
 
 
 def topup(standard_monthly: Decimal, per_capita_income_yearly: Decimal | float,
@@ -73,14 +80,48 @@ def on_approved(db: Session, case: Case, data: dict[str, Any], now: datetime,
     amount = _number(data.get("amount"))
     if amount is None:
         return
-    income = _number(data.get("per_capita_income"))
     day = calendar.local_date(now)
+    if (problem := implausible(db, case, amount, day)) is not None:
+        raise Invalid({"amount": [problem]}, "核定的月补差金额不合理，未作任何更改")
+    income = _number(data.get("per_capita_income"))
     db.add(Benefit(case_id=case.id, monthly_amount=fen(amount),
                    per_capita_income=fen(income) if income is not None else None,
                    household_size=case.household_size, effective_from=day,
                    source="approval", created_at=now,
                    facts=facts_of(data, decision_names | KEPT) or None))
     _record_payee(db, case, data, now)
+
+
+# Form fields whose value becomes the household's monthly top-up (bpmn/README.md, "Money"):
+# `amount`, or `adjusted_amount` that the older bundles' set_amount script copies into it.
+AMOUNT_FIELDS = ("amount", "adjusted_amount")
+
+
+def check_submitted(db: Session, case: Case, clean: dict[str, Any], now: datetime) -> None:
+    """Refuse a submitted top-up no rule could give this household (Invalid on its field),
+    before it reaches the case data, the public notice or the payroll."""
+    problems = {}
+    for name in AMOUNT_FIELDS:
+        value = _number(clean.get(name))
+        if value is not None and (problem := implausible(db, case, value,
+                                                         calendar.local_date(now))):
+            problems[name] = [problem]
+    if problems:
+        raise Invalid(problems, "核定的月补差金额不合理，未作任何更改")
+
+
+def implausible(db: Session, case: Case, amount: Decimal, day: date) -> str | None:
+    """Why a monthly top-up cannot be right for the case's household, or None: more than
+    CEILING_TIMES the standard in force times its members, or more than a benefit can hold."""
+    standard = standards.in_force(db, case.org_path, day)
+    if standard is None or not case.household_size:
+        return f"月补差金额 {fen(amount)} 元超出可记录的范围" if amount > LARGEST else None
+    ceiling = fen(standards.monthly(standard) * case.household_size * CEILING_TIMES)
+    if amount > ceiling:
+        return (f"月补差金额 {fen(amount)} 元超过本户上限 {ceiling} 元（标准 "
+                f"{fen(standards.monthly(standard))} 元/人·月 × {case.household_size} 人 × "
+                f"{CEILING_TIMES}），请核对")
+    return None
 
 
 def _record_payee(db: Session, case: Case, data: dict[str, Any], now: datetime) -> None:
@@ -308,6 +349,8 @@ def adjust_benefit(db: Session, case: Case, now: datetime, amount: Any,
     if value is None or value < 0:
         raise ValueError(f"调整后的月补差金额应为非负数，实际为 {amount!r}")
     value = fen(value)
+    if (problem := implausible(db, case, value, calendar.local_date(now))) is not None:
+        raise ValueError(problem)
     old = in_force(db, case)
     if old is None:
         raise ValueError("该户没有在保的补差记录，无法调整")

@@ -31,6 +31,8 @@ OBJECTIONS_PER_HOUR = 5
 
 def public_list(db: Session, org_code: str, now: datetime | None = None) -> list[Notice]:
     """Open notices of cases under an org (village, township or district), for anyone."""
+    if not (org_code or "").strip():
+        raise Invalid({"org": ["需要提供机构代码 org"]}, "需要提供机构代码 org")
     org = by_code(db, org_code)
     return list(db.scalars(
         select(Notice)

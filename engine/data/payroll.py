@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import calendar as months
 import hashlib
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -56,7 +55,6 @@ CONFIRMER_ROLES = ("district",)
 LEVELS = ("township", "district")
 CHANGES = ("new", "adjusted", "gradual_exit", "stopped")
 ZERO = Decimal("0.00")
-MONTH = re.compile(r"\d{4}-\d{2}")
 
 
 @dataclass
@@ -104,14 +102,7 @@ class Sheet:
 
 def month_days(month: str | None) -> tuple[date, date]:
     """The last day of the month and of the month before; `Invalid` for a bad month."""
-    try:
-        if not MONTH.fullmatch(month or ""):
-            raise ValueError(month)
-        first = datetime.strptime(month or "", "%Y-%m").date()
-    except ValueError:
-        raise Invalid({"month": [f"月份应写作 YYYY-MM，实际为“{month or ''}”"]}) from None
-    if not 2000 <= first.year <= 2200:
-        raise Invalid({"month": ["月份超出范围"]})
+    first = calendar.first_of_month(month)
     last = first.replace(day=months.monthrange(first.year, first.month)[1])
     before = date.fromordinal(first.toordinal() - 1)
     return last, before

@@ -132,10 +132,7 @@ class Report:
 def _day(month: str | None, today: date) -> tuple[str, date]:
     if not month:
         return f"{today:%Y-%m}", today
-    try:
-        first = datetime.strptime(month, "%Y-%m").date()
-    except ValueError:
-        raise Invalid({"month": [f"月份应写作 YYYY-MM，实际为“{month}”"]}) from None
+    first = calendar.first_of_month(month)
     last = first.replace(day=months.monthrange(first.year, first.month)[1])
     return month, min(last, today) if first <= today else last
 

@@ -308,6 +308,21 @@ class YearView:
     days: list[tuple[date, bool, str, str | None]]  # date, is_workday, note, region code
 
 
+def first_of_month(month: str | None) -> date:
+    """The first day of a month written YYYY-MM (2000-2200); `Invalid` on the field "month"
+    for anything else (2026-1, 2026-13, 1999-12)."""
+    text = month or ""
+    try:
+        if len(text) != 7 or text[4] != "-" or not (text[:4] + text[5:]).isdigit():
+            raise ValueError(text)
+        first = datetime.strptime(text, "%Y-%m").date()
+    except ValueError:
+        raise Invalid({"month": [f"月份应写作 YYYY-MM，实际为“{text}”"]}) from None
+    if not 2000 <= first.year <= 2200:
+        raise Invalid({"month": ["月份超出范围"]})
+    return first
+
+
 def show(db: Session, year: int) -> YearView:
     if year not in YEARS:
         raise Invalid({"year": [f"年份应在 {YEARS.start}–{YEARS.stop - 1} 之间"]}, "年份不合理")

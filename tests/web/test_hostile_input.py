@@ -199,3 +199,15 @@ def test_lone_surrogates_are_refused_where_nul_bytes_are(world, client):
     res = client.post("/api/cases", headers=auth, data=body, content_type="application/json")
     assert api_error(res, 422)["fields"] == {"application.?x": ["包含无效的字符编码"]}
     assert world.db.scalar(select(func.count()).select_from(Case)) == 0
+
+
+def test_a_missing_org_or_a_loose_month_is_422_on_its_field(world, client):
+    error = api_error(client.get("/api/notices"), 422)
+    assert error["fields"] == {"org": ["需要提供机构代码 org"]}
+    auth = bearer(world.db, "dist")
+    for month in ("2026-1", "2026-13", "1999-12", "202601"):
+        for path in (f"/api/stats?region=D1&month={month}",
+                     f"/api/payroll?region=D1&month={month}"):
+            error = api_error(client.get(path, headers=auth), 422)
+            assert list(error["fields"]) == ["month"], (path, error)
+    assert client.get("/api/stats?region=D1&month=2026-01", headers=auth).status_code == 200

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 from sqlalchemy.orm import Session
 
-from engine.store.models import Notification, User
+from engine.store.models import OFFICIAL_ROLES, Notification, User
 from engine.store.uow import unit_of_work
 from engine.time import clock
 
 
 def _mine(actor: User):
+    """An org's notifications at the actor's level; an admin sees every level of their org,
+    a designer none (they work no tasks, so every link would be refused)."""
     query = select(Notification).where(Notification.org_id == actor.org_id)
+    if actor.role not in OFFICIAL_ROLES:
+        return query.where(false())
     if actor.role != "admin":
         query = query.where(Notification.level == (actor.task_level or actor.org.level))
     return query

@@ -150,3 +150,17 @@ def test_the_extra_navigation_shows_the_unread_count_and_each_role_s_links(world
         login_user(Official(world.user("dist")))
         html = render_template_string(include)
     assert "/admin/overdue" in html and "/admin/calendar" not in html
+
+
+def test_a_designer_gets_none_of_the_district_s_task_notifications(world):
+    from engine.casework import notifications
+    from engine.store.models import Notification
+
+    district = world.user("dist")
+    world.db.add(Notification(org_id=district.org_id, level="district", kind="overdue",
+                              message="已逾期", created_at=clock.now()))
+    world.db.commit()
+    assert notifications.unread_count(world.db, district) == 1
+    assert notifications.unread_count(world.db, world.user("admin")) == 1
+    assert notifications.unread_count(world.db, world.user("designer")) == 0
+    assert notifications.recent(world.db, world.user("designer")) == []

@@ -162,3 +162,10 @@ def test_an_imported_household_has_its_case_and_household_pages(world, client):
     assert household.status_code == 200 and "300.00" in text(household)
     api = client.get(f"/api/households/{case.household_id}", headers=bearer(world, "town1"))
     assert api.get_json()["benefit"]["monthly_amount"] == 300.0
+
+
+def test_a_household_from_the_roll_names_its_import_in_chinese(world, client):
+    household = world.db.scalar(select(Household).order_by(Household.id).limit(1))
+    sign_in(client, "town1")
+    html = client.get(f"/households/{household.id}").get_data(as_text=True)
+    assert "名册导入" in html and "roll_import" not in html

@@ -25,7 +25,7 @@ from ..errors import status_for
 from ..extensions import db
 from . import pages
 from .choices import village_options
-from .labels import category_label, model_step_name
+from .labels import SYSTEM_STEPS, category_label, model_step_name
 
 PAGE_SIZE = 30
 
@@ -34,7 +34,7 @@ def case_context(d: CaseDetail) -> dict[str, Any]:
     """What every page showing a case needs: its application form, named history steps, the
     outcome of each done step as its form names it, and the people's names."""
     model = procedures.model_of(d.version)
-    step_names = {s.id: model_step_name(s) for s in model.steps.values()}
+    step_names = {**SYSTEM_STEPS, **{s.id: model_step_name(s) for s in model.steps.values()}}
     application_form = procedures.form_of(d.version, d.version.start_form)
     step_names.setdefault(d.version.start_form, forms_render.title_of(application_form))
     forms = [procedures.form_of(d.version, t.form_key) for t in d.done_tasks]
@@ -175,7 +175,7 @@ def household(household_id: int):
 def history_step_names(found: list[Case]) -> dict[str, str]:
     """Step id -> name over the procedures of a household's cases (the newest case's name
     when two procedures share a step id), application forms under their titles."""
-    names: dict[str, str] = {}
+    names: dict[str, str] = dict(SYSTEM_STEPS)
     for case in found:
         version = case.procedure
         names[version.start_form] = procedures.form_of(version, version.start_form).title

@@ -143,6 +143,10 @@ def procedure_name(version: Any) -> str:
     return procedures.english_name(version) or version.name
 
 
+# Steps the engine itself records in a history, outside any procedure's model.
+SYSTEM_STEPS = {"roll_import": _l("名册导入")}
+
+
 def model_step_name(step: Any) -> str:
     """A step of a procedure model (engine.workflow.spiff.Step) named in the page's language."""
     return step.name_en if step.name_en and english() else step.name

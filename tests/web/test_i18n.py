@@ -79,3 +79,20 @@ def test_page_texts_follow_each_request_s_language_in_one_process(world, client)
         english_page = text(client.get("/inbox?lang=en"))
         assert "Inbox" in english_page and f"{size} persons" in english_page
         assert "待办事项" not in english_page and f"{size}人" not in english_page
+
+
+def test_every_category_the_shared_forms_decide_has_a_label_in_both_languages(app):
+    """A category code (the shared district_approval's `hardship`) is never shown raw."""
+    from flask_babel import force_locale
+
+    import forms
+    from web.pages.labels import category_label
+
+    codes = {o.value for form in forms.load_shared_forms().values()
+             for f in form.fields if f.name == "category" for o in f.options}
+    assert codes
+    with app.test_request_context("/"):
+        assert all(category_label(c) != c for c in codes)
+        assert category_label("hardship") == "困难家庭"
+    with app.test_request_context("/"), force_locale("en"):
+        assert category_label("hardship") == "Household in hardship"

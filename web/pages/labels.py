@@ -63,6 +63,7 @@ CATEGORY = {  # the categories the bundles decide (认定类别, 分类施保类
     "dibao": _l("低保"),
     "poverty": _l("建档立卡贫困户"),
     "both": _l("低保贫困户"),
+    "hardship": _l("困难家庭"),  # the shared district_approval form's (临办发〔2018〕34号)
     "severe_disability": _l("重度残疾"),
     "serious_illness": _l("重病"),
     "elderly": _l("老年人"),

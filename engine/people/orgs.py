@@ -5,13 +5,14 @@ from __future__ import annotations
 import csv
 import io
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.store.errors import Invalid, NotFound
-from engine.store.models import LEVEL_NAMES, LEVELS, OrgUnit
+from engine.store.models import LEVEL_NAMES, LEVELS, Case, OrgUnit, User
 from engine.store.uow import unit_of_work
 
+MAX_NAME = 100  # org_unit.name
 # Which parent levels each level may hang under.
 PARENT_LEVELS = {
     "province": (None,),
@@ -37,11 +38,19 @@ def _parse_csv(text: str) -> tuple[list[dict[str, str]], list[str]]:
         return [], [f"表头应为 {','.join(expected)}，实际为 {','.join(reader.fieldnames or [])}"]
     rows, problems, seen = [], [], set()
     for line, raw in enumerate(reader, start=2):
+        if None in raw:  # csv puts values past the header's columns under None
+            problems.append(f"第 {line} 行：值的个数多于表头的 4 列")
+            continue
         row = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
+        if any("\x00" in v for v in row.values()):
+            problems.append(f"第 {line} 行：不能包含空字符（\\0）")
+            continue
         if not row["code"] or not row["name"]:
             problems.append(f"第 {line} 行：code 和 name 不能为空")
         elif len(row["code"]) > 32 or "/" in row["code"]:
             problems.append(f"第 {line} 行：机构代码 {row['code']} 过长或含有“/”")
+        elif len(row["name"]) > MAX_NAME:
+            problems.append(f"第 {line} 行：机构名称超过 {MAX_NAME} 字")
         if row["level"] not in LEVELS:
             problems.append(f"第 {line} 行：level “{row['level']}” 应为 {', '.join(LEVELS)} 之一")
         if row["code"] in seen:
@@ -78,6 +87,7 @@ def import_csv(db: Session, text: str) -> tuple[int, int]:
                     f"第 {row['line']} 行：{LEVEL_NAMES[row['level']]} {row['code']} "
                     f"的上级应为 {want}"
                 )
+        problems += _moves_in_use(db, rows, existing)
         if problems:
             raise Invalid({"file": problems}, "机构文件有误，未导入任何数据")
         created = updated = 0
@@ -95,6 +105,42 @@ def import_csv(db: Session, text: str) -> tuple[int, int]:
         db.flush()
         _repath_descendants(db, existing)
     return created, updated
+
+
+def _moves_in_use(db: Session, rows: list[dict[str, str]],
+                  existing: dict[str, OrgUnit]) -> list[str]:
+    """Rows that would change the level or the parent of an org already in use.
+
+    A case, household, notice or payroll line keeps the path its village had when it was
+    written (the scope of every query), so moving an org with cases under it, or re-levelling
+    one that has users, sub-orgs or cases, would leave them where no official finds them.
+    """
+    problems = []
+    for row in rows:
+        org = existing.get(row["code"])
+        if org is None:
+            continue
+        releveled = row["level"] != org.level
+        moved = (row["parent_code"] or None) != _code_of(existing, org.parent_id)
+        if not (releveled or moved):
+            continue
+        cases = db.scalar(select(func.count()).select_from(Case).where(
+            Case.org_path.startswith(org.path, autoescape=True)))
+        users = db.scalar(select(func.count()).select_from(User).where(User.org_id == org.id))
+        children = db.scalar(select(func.count()).select_from(OrgUnit).where(
+            OrgUnit.parent_id == org.id))
+        if releveled and (cases or users or children):
+            problems.append(f"第 {row['line']} 行：机构 {org.code} 已有用户、下级机构或案件，"
+                            f"层级不能从 {LEVEL_NAMES[org.level]} 改为 "
+                            f"{LEVEL_NAMES.get(row['level'], row['level'])}")
+        elif moved and cases:
+            problems.append(f"第 {row['line']} 行：机构 {org.code} 下已有 {cases} 件案件，"
+                            "不能调整其上级机构")
+    return problems
+
+
+def _code_of(existing: dict[str, OrgUnit], org_id: int | None) -> str | None:
+    return next((o.code for o in existing.values() if o.id == org_id), None) if org_id else None
 
 
 def _parents_first(rows: list[dict[str, str]]) -> list[dict[str, str]]:

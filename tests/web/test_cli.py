@@ -4,8 +4,10 @@ import re
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from engine.people import accounts
+from engine.store.models import OrgUnit
 from tests.factories import LINZI, ORGS
 from web import cli
 
@@ -97,3 +99,42 @@ def test_worker_now_without_an_offset_is_china_time(run, world):
     assert cli._parse_now("2026-12-03T10:00:00Z").isoformat() == "2026-12-03T10:00:00+00:00"
     res = run("worker", "--once", "--now", "2026-06-02T10:00:00")
     assert res.exit_code == 0, res.output
+
+
+def test_org_import_refuses_to_move_or_relevel_an_org_in_use(run, tmp_path, world):
+    """A village with cases keeps its township; one with users keeps its level; bad rows
+    (extra values, NUL, an overlong name) are reported; nothing changes."""
+    from engine.casework import cases
+    from engine.people import orgs
+    from engine.time import clock
+    from tests.factories import valid_application
+
+    cases.start(world.db, world.user("clerk1"), "linzi_identification", "V11",
+                valid_application(), now=clock.now())
+    before = {o.code: (o.level, o.path) for o in world.db.scalars(select(OrgUnit))}
+    moved = orgs.by_code(world.db, "V11")
+    other_township = next(o for o in world.db.scalars(select(OrgUnit))
+                          if o.level == "township" and o.id != moved.parent_id)
+    rows = (f"code,name,level,parent_code\n"
+            f"V11,{moved.name},village,{other_township.code}\n"
+            f"T1,某镇,assessor,D1\n"
+            f"X9,某村,village,T1,extra\n"
+            f"X8,某\x00村,village,T1\n"
+            f"X7,{'长' * 101},village,T1\n")
+    file = tmp_path / "orgs.csv"
+    file.write_text(rows, encoding="utf-8")
+    res = run("org", "import", str(file))
+    assert res.exit_code == 1, res.output
+    for words in ("第 2 行：机构 V11 下已有 1 件案件，不能调整其上级机构",
+                  "第 3 行：机构 T1 已有用户、下级机构或案件，层级不能从",
+                  "第 4 行：值的个数多于表头的 4 列", "第 5 行：不能包含空字符",
+                  "第 6 行：机构名称超过 100 字"):
+        assert words in res.output, (words, res.output)
+    world.db.expire_all()
+    assert {o.code: (o.level, o.path) for o in world.db.scalars(select(OrgUnit))} == before
+    quiet = tmp_path / "quiet.csv"  # a village without cases may still move
+    quiet.write_text("code,name,level,parent_code\nQ1,新村,village,T1\n", encoding="utf-8")
+    assert run("org", "import", str(quiet)).exit_code == 0
+    quiet.write_text(f"code,name,level,parent_code\nQ1,新村,village,{other_township.code}\n",
+                     encoding="utf-8")
+    assert run("org", "import", str(quiet)).exit_code == 0

@@ -118,6 +118,8 @@ def read(filename: str, content: bytes, today: date) -> list[Row]:
             continue
         cell = {k: (raw[i] if i < len(raw) else None) for k, i in columns.items()}
         problems = []
+        if any(_text(c) for c in raw[len(cells[0]):]):  # an unquoted comma splits a value
+            problems.append(f"值的个数多于表头的 {len(cells[0])} 列（含逗号的内容请加英文双引号）")
         number = _text(cell["id_number"]).upper()
         try:
             number = normalize_id_number(number, today)

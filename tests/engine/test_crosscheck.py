@@ -170,13 +170,17 @@ def test_a_bad_file_lists_each_bad_row_and_changes_nothing(world):
             f"{good},王建国,名下轿车,2026-02-01",
             f"{bad_check},李四,名下轿车,2026-02-01",
             f"{good},王建国,名下轿车,2026-02-02",
-            f"{good},,,2027-01-01"), AT)
-    assert str(refused.value) == "名单有 3 行有误，未导入任何数据"
+            f"{good},,,2027-01-01",
+            f"{good},王建国,城区住房一套,两辆车,2026-02-01"), AT)
+    assert str(refused.value) == "名单有 4 行有误，未导入任何数据"
     assert refused.value.fields == {
         "rows.3": [f"“{bad_check}”：身份证号码校验位错误"],
         "rows.4": ["与第 2 行重复（同一身份证号码、同一比对结果）"],
         "rows.5": ["姓名为空", "比对结果（finding）为空",
                    "名单日期“2027-01-01”应为不晚于今天的 YYYY-MM-DD"],
+        # an unquoted comma: the finding would be cut and the date read from its second half
+        "rows.6": ["值的个数多于表头的 4 列（含逗号的内容请加英文双引号）",
+                   "名单日期“两辆车”应为不晚于今天的 YYYY-MM-DD"],
     }
     assert db.scalar(select(func.count()).select_from(CrosscheckList)) == 0
     with pytest.raises(Invalid) as header:

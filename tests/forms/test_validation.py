@@ -47,7 +47,8 @@ def test_blank_or_null_counts_as_missing_for_required(application, blank):
 
 
 def test_blank_optional_field_is_left_out_of_the_output(application):
-    clean = application.validate(valid_application(address="  ", hardship_description=None))
+    clean = application.validate(valid_application(address="  ", hardship_description=None),
+                                 today=SAMPLE_TODAY)
     assert "address" not in clean
     assert "hardship_description" not in clean
 
@@ -202,7 +203,7 @@ def test_too_many_rows_are_rejected_before_loading_them(application):
 def test_optional_rows_may_be_empty_or_absent(application):
     data = valid_application(incomes=[])
     del data["assets"]
-    clean = application.validate(data)
+    clean = application.validate(data, today=SAMPLE_TODAY)
     assert clean["incomes"] == []
     assert "assets" not in clean
 
@@ -231,7 +232,7 @@ def test_failed_validation_reports_every_bad_field_at_once(application):
 
 def test_form_invalid_message_lists_the_fields(application):
     with pytest.raises(FormInvalid) as exc:
-        application.validate(valid_application(head_name=""))
+        application.validate(valid_application(head_name=""), today=SAMPLE_TODAY)
     assert "head_name：此项为必填项" in str(exc.value)
 
 
@@ -241,7 +242,7 @@ def test_non_object_submission_is_rejected_as_a_whole(application, data):
 
 
 def test_clean_application_is_plain_json_data(application):
-    clean = application.validate(valid_application())
+    clean = application.validate(valid_application(), today=SAMPLE_TODAY)
     assert json.loads(json.dumps(clean, ensure_ascii=False, allow_nan=False)) == clean
     assert clean["members"][0]["birth_date"] == "1968-03-15"
     assert clean["assets"][0]["value"] == 50000.0
@@ -276,7 +277,7 @@ def test_gateway_style_comparisons_work_on_clean_values(shared):
 def test_validate_does_not_modify_its_input(application):
     data = valid_application(head_name="  王建国  ")
     before = copy.deepcopy(data)
-    application.validate(data)
+    application.validate(data, today=SAMPLE_TODAY)
     assert data == before
 
 

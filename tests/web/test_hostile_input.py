@@ -211,3 +211,14 @@ def test_a_missing_org_or_a_loose_month_is_422_on_its_field(world, client):
             error = api_error(client.get(path, headers=auth), 422)
             assert list(error["fields"]) == ["month"], (path, error)
     assert client.get("/api/stats?region=D1&month=2026-01", headers=auth).status_code == 200
+
+
+def test_a_member_born_after_today_is_refused_on_that_row(world, client):
+    application = valid_application()
+    application["members"][1]["birth_date"] = "2099-01-01"
+    res = client.post("/api/cases", headers=bearer(world.db, "clerk1"), json={
+        "procedure": "linzi_identification", "village": "V11", "application": application})
+    error = api_error(res, 422)
+    [message] = error["fields"]["members.1.birth_date"]
+    assert "2099-01-01" in message and "不能晚于今天" in message
+    assert world.db.scalar(select(func.count()).select_from(Case)) == 0

@@ -176,3 +176,13 @@ def test_the_header_in_english(world, client, case):
     assert got["now"] == "Current state|On public notice until 12-08"
     assert got["next"] == "Next|村级公示（7天） · 甲一村 · continues when it ends on 12-08"
     assert got["amount"].startswith("Proposed monthly top-up|")
+
+
+def test_an_open_task_is_a_link_only_for_those_who_may_work_it(world, client, case):
+    task = open_task(world.db, case.id)
+    link = f'href="/tasks/{task.id}"'
+    worker = page(client, case.id, AT + timedelta(minutes=5), who="vil11")
+    assert link in worker
+    onlooker = page(client, case.id, AT + timedelta(minutes=5), who="town1")
+    block = onlooker.split('id="open-tasks"', 1)[1].split("</section>", 1)[0]
+    assert link not in onlooker and task.name in block

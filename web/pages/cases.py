@@ -14,6 +14,7 @@ from engine.casework.cases import CaseDetail
 from engine.casework.standing import CATEGORY, display_names
 from engine.data import crosscheck
 from engine.money import deregistration, programs
+from engine.people import scope
 from engine.store.errors import Invalid
 from engine.store.models import CASE_STATUSES, Case, HumanTask
 from engine.workflow import procedures
@@ -41,6 +42,8 @@ def case_context(d: CaseDetail) -> dict[str, Any]:
     return {"case_detail": d, "case": d.case, "application_form": application_form,
             "step_names": step_names, "can_reply": workspace.powers(actor()).reply_objections,
             "can_explain": workspace.powers(actor()).explain_hits,
+            # open tasks the viewer may work are links; the others would only answer 403
+            "workable": {t.id for t in d.open_tasks if scope.can_work(actor(), t)},
             "outcomes": step_outcomes(zip(d.done_tasks, forms, strict=True)),
             "names": d.standing.names if d.standing else {},
             "category_name": category_name(d, forms)}

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 import forms
 from engine.casework import cases, tasks, timers
+from engine.money import benefits
 from engine.people import accounts, orgs
 from engine.store.errors import Forbidden
 from engine.store.models import ROLE_TASK_LEVEL, Case, HumanTask, ProcessInstance, User
@@ -60,6 +61,8 @@ def value_for(field: forms.FieldDef, household: dict[str, Any]) -> Any:
     checklist is ticked, incomes are comfortable (so that exits and reviews go through)."""
     if field.name in household and field.type != "rows":
         return household[field.name]
+    if field.name in benefits.AMOUNT_FIELDS:  # a top-up within the standard's reach
+        return 100
     low = field.min if field.min is not None else 0
     high = field.max if field.max is not None else None
 

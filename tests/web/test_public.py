@@ -107,3 +107,13 @@ def test_too_many_objections_from_one_address_get_the_rate_limit_message(world, 
     assert response.status_code == 429
     assert "一小时后再试" in text(response)
     assert 'value="电话"' in text(response)
+
+
+def test_a_notice_before_any_amount_says_to_be_determined_as_its_poster_does(world, client):
+    _case, notice = under_notice(world)
+    assert notice.proposed_amount is None  # the village notice comes before the tables run
+    listed = text(client.get("/public/V11"))
+    row = listed.split(notice.name, 1)[0].rsplit("<tr", 1)[1]
+    assert "待核定" in row and "—" not in row
+    assert "待核定" in text(client.get(f"/public/notices/{notice.id}/object"))
+    assert "待核定" in text(client.get("/public/V11/poster"))

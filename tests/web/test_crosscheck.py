@@ -186,6 +186,9 @@ def test_household_page_and_api_show_members_standard_hits_and_history(world, cl
                      "历史记录", "受理申请"):
         assert expected in body, expected
     assert head not in body
+    # each hit names its case: a household's two cases may each have the same hit
+    hit = body.split('class="hit', 1)[1].split("</article>", 1)[0]
+    assert f'href="/cases/{case.id}"' in hit and f"案件 #{case.id}" in hit
 
 
 def test_api_loads_a_list_answers_the_review_list_and_opens_an_exit(world, client):

@@ -90,6 +90,12 @@ def test_api_refuses_another_district(other_district, client):
     assert res.status_code == 403
     assert "只能为本机构或下级地区部署流程" in res.json["error"]["message"]
     assert deployed(w.db, "D2") == 0
+    for missing in ("", None):  # the region is asked for by name, not blamed on the files
+        res = post(missing) if missing is not None else client.post(
+            "/api/procedures", data={"files": [(io.BytesIO(v), k) for k, v in files().items()]},
+            content_type="multipart/form-data", headers={"Authorization": f"Bearer {token}"})
+        assert res.status_code == 422
+        assert res.json["error"]["fields"] == {"region": ["需要提供 region（区域机构代码）"]}
     assert post("D1").status_code == 201
 
 

@@ -153,10 +153,15 @@ class Followup(Request):
     kind = text(metadata={"description": "review（复核）或 exit（退出）"})
 
 
+REGION_MESSAGE = "需要提供 region（区域机构代码）"
+
+
 class Deploy(Request):
     """multipart/form-data: the region's code and the bundle's files."""
 
-    region = fields.String(load_default="", metadata={"description": "区域组织代码"})
+    region = fields.String(required=True, metadata={"description": "区域组织代码"},
+                           validate=validate.Length(min=1, error=REGION_MESSAGE),
+                           error_messages={"required": REGION_MESSAGE})
     files = fields.List(File(), load_default=list)
 
 

@@ -116,12 +116,13 @@ def _moves_in_use(db: Session, rows: list[dict[str, str]],
     one that has users, sub-orgs or cases, would leave them where no official finds them.
     """
     problems = []
+    code_of = {o.id: o.code for o in existing.values()}
     for row in rows:
         org = existing.get(row["code"])
         if org is None:
             continue
         releveled = row["level"] != org.level
-        moved = (row["parent_code"] or None) != _code_of(existing, org.parent_id)
+        moved = (row["parent_code"] or None) != code_of.get(org.parent_id)
         if not (releveled or moved):
             continue
         cases = db.scalar(select(func.count()).select_from(Case).where(
@@ -137,10 +138,6 @@ def _moves_in_use(db: Session, rows: list[dict[str, str]],
             problems.append(f"第 {row['line']} 行：机构 {org.code} 下已有 {cases} 件案件，"
                             "不能调整其上级机构")
     return problems
-
-
-def _code_of(existing: dict[str, OrgUnit], org_id: int | None) -> str | None:
-    return next((o.code for o in existing.values() if o.id == org_id), None) if org_id else None
 
 
 def _parents_first(rows: list[dict[str, str]]) -> list[dict[str, str]]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import time as _time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -313,7 +314,7 @@ def first_of_month(month: str | None) -> date:
     for anything else (2026-1, 2026-13, 1999-12)."""
     text = month or ""
     try:
-        if len(text) != 7 or text[4] != "-" or not (text[:4] + text[5:]).isdigit():
+        if not re.fullmatch(r"\d{4}-\d{2}", text, re.ASCII):
             raise ValueError(text)
         first = datetime.strptime(text, "%Y-%m").date()
     except ValueError:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import timedelta, timezone
 
 from flask import render_template_string
 from flask_login import login_user
@@ -44,9 +44,10 @@ def test_the_district_sees_an_overdue_task_its_counts_and_a_trend(world, client)
     assert "个工作日" in html and "甲一村" in html
     # the summary's earliest deadline is the same day the list shows (the last day, not the
     # midnight that ends it)
-    day = (calendar.local_date(task.due_at) - timedelta(days=1)).isoformat()
+    midnight = task.due_at.astimezone(timezone(timedelta(hours=8)))  # China's
+    day = (midnight - timedelta(days=1)).date().isoformat()
     summary = html.split("最早截止", 1)[1].split("</table>", 1)[0]
-    assert day in summary and f"{calendar.local_date(task.due_at)} 00:00" not in summary
+    assert day in summary and f"{midnight.date()} 00:00" not in summary
     chart = html.split("<main")[1].split("</main>")[0]
     assert "<svg" in chart and "<polyline" in chart and "<script" not in chart
     assert html.count("<circle") == 31

@@ -100,7 +100,9 @@ def history(db: Session, actor: User, household_id: int) -> tuple[Household, lis
 
 
 def search(db: Session, actor: User, q: str | None, limit: int = 50) -> list[Household]:
-    """Households with a case the actor may see, by head name or ID number (part of it)."""
+    """Households with a case the actor may see, by a member's full ID number or part of a
+    name. Like the case search, an ID number matches whole only: a few digits must not list
+    every household whose number happens to hold them."""
     query = select(Household).where(exists(select(Case.id).where(
         Case.household_id == Household.id, scope.case_filter(actor))))
     if q and q.strip():
@@ -112,7 +114,6 @@ def search(db: Session, actor: User, q: str | None, limit: int = 50) -> list[Hou
                 members.where(CaseMember.id_number == text))))
         else:
             query = query.where(or_(Household.head_name.like(like),
-                                    Household.head_id_number.like(like.upper()),
                                     Household.id.in_(members.where(CaseMember.name.like(like)))))
     return list(db.scalars(query.order_by(Household.id.desc()).limit(min(limit, 200))))
 

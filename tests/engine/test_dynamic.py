@@ -121,6 +121,11 @@ def test_household_history_across_identification_exit_and_reentry(world):
     assert [h.id for h in households.search(world.db, world.user("dist"), "王建")] == [
         household.id]
     assert households.search(world.db, world.user("vil21"), None) == []  # other village
+    head_id = first.application["head_id_number"]
+    assert [h.id for h in households.search(world.db, world.user("dist"), head_id.lower())] \
+        == [household.id]
+    for part in (head_id[:6], head_id[6:14], head_id[-4:]):  # digits alone find no one
+        assert households.search(world.db, world.user("dist"), part) == []
 
 
 def test_duplicate_running_case_of_a_household_refused(world):

@@ -23,7 +23,7 @@ from engine.casework import cases, hits
 from engine.data import crosscheck_file
 from engine.money import benefits
 from engine.people import scope
-from engine.people.orgs import by_code
+from engine.people.orgs import REGION_LEVELS, by_code
 from engine.store import audit, chunks
 from engine.store.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.store.models import (
@@ -44,7 +44,6 @@ SOURCES = hits.SOURCES
 KIND = "crosscheck_match"
 BATCH = 25_000  # list rows per matching statement
 IMPORTERS = hits.IMPORTER_ROLES
-REGION_LEVELS = ("province", "city", "district", "township")
 FOLLOWUPS = {"review": "复核", "exit": "退出"}
 
 

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine.people.orgs import by_code
+from engine.people.orgs import REGION_LEVELS, by_code
 from engine.store.amounts import Amount, amount
 from engine.store.errors import Conflict, Invalid, NotFound
 from engine.store.models import OrgUnit, Standard, User
@@ -208,6 +208,9 @@ def add(db: Session, region_code: str, effective_from: Any, value: Any, period: 
     now = now or clock.now()
     with unit_of_work(db):
         region = _region(db, region_code)
+        if region.level not in REGION_LEVELS:
+            raise Invalid({"region": [f"{region.name}不是地区：低保标准按省、市、区（县）"
+                                      "或镇（街道）设定，不能设在村（居）或评估机构"]})
         entry = check(scheme, effective_from, value, period, document)
         row, _ = store(db, region, entry, source, now, actor)
     return row

@@ -24,6 +24,11 @@ PARENT_LEVELS = {
 }
 
 
+# Levels that are regions: what a standard or a bureau's list is set for (not a village or
+# an assessor).
+REGION_LEVELS = ("province", "city", "district", "township")
+
+
 def by_code(db: Session, code: str) -> OrgUnit:
     org = db.scalar(select(OrgUnit).where(OrgUnit.code == code))
     if org is None:

@@ -120,6 +120,7 @@ def test_a_standard_is_read_from_the_nearest_region_that_has_one(world):
     (("D1", "2026-07-01", 500000, "month"), "amount"),
     (("D1", "2026-07-01", "500.001", "month"), "amount"),
     (("D1", "2026-07-01", 500, "week"), "period"),
+    (("V11", "2026-07-01", 500, "month"), "region"),  # a village is not a region
 ])
 def test_bad_standards_are_refused_with_the_field_named_and_change_nothing(world, args, field):
     before = world.db.scalar(select(func.count()).select_from(Standard))

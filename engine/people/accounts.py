@@ -17,7 +17,7 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from engine.people.orgs import by_code
@@ -80,8 +80,12 @@ def add_user(db: Session, username: str, role: str, org_code: str, password: str
                 f"{ROLE_NAMES[role]}须属于{LEVEL_NAMES[need]}级机构，"
                 f"{org.name} 是{LEVEL_NAMES[org.level]}"
             ]})
-        if db.scalar(select(User.id).where(User.username == username)) is not None:
-            raise Invalid({"username": [f"用户名 {username} 已存在"]})
+        # Names differing in case only would be two accounts an official cannot tell apart.
+        taken = db.scalar(select(User.username)
+                          .where(func.lower(User.username) == username.lower()))
+        if taken is not None:
+            same = "" if taken == username else f"（不区分大小写，已有 {taken}）"
+            raise Invalid({"username": [f"用户名 {username} 已存在{same}"]})
         user = User(
             username=username,
             display_name=display_name or username,

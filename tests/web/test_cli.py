@@ -4,10 +4,10 @@ import re
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine.people import accounts
-from engine.store.models import OrgUnit
+from engine.store.models import OrgUnit, User
 from tests.factories import LINZI, ORGS
 from web import cli
 
@@ -68,6 +68,18 @@ def test_user_add_checks_role_against_org_level(run, tmp_path):
     run("org", "import", str(csv))
     res = run("user", "add", "wang", "--role", "township", "--org", "V11")
     assert res.exit_code == 1 and "镇（街道）" in res.output
+
+
+def test_user_add_refuses_a_name_differing_only_in_case(run, tmp_path, db):
+    csv = tmp_path / "orgs.csv"
+    csv.write_text(ORGS, encoding="utf-8")
+    run("org", "import", str(csv))
+    assert run("user", "add", "Wang.Li", "--role", "village", "--org", "V11").exit_code == 0
+    for name in ("wang.li", "WANG.LI"):
+        res = run("user", "add", name, "--role", "village", "--org", "V11")
+        assert res.exit_code == 1 and "已有 Wang.Li" in res.output, res.output
+    assert db.scalars(select(User.username).where(
+        func.lower(User.username) == "wang.li")).all() == ["Wang.Li"]
 
 
 def test_out_of_range_input_is_a_message_not_a_traceback(run, tmp_path, world):

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from marshmallow import ValidationError, fields
 
+from . import rules
 from .idcard import IdNumberError, normalize_id_number
 
 REQUIRED = "此项为必填项"
@@ -239,7 +240,7 @@ class IdNumber(FormField):
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
         try:
-            return normalize_id_number(value)
+            return normalize_id_number(value, rules.today())
         except IdNumberError as exc:
             raise ValidationError(exc.message) from None
 

@@ -68,10 +68,11 @@ def is_valid_id_number(s: str) -> bool:
     return True
 
 
-def id_number_birth_date(s: str) -> date:
-    """Birth date encoded in a valid identity number; raises IdNumberError if it is invalid."""
-    number = normalize_id_number(s)
-    return _birth_date(number, date.today())
+def id_number_birth_date(s: str, today: date | None = None) -> date:
+    """Birth date encoded in a valid identity number; raises IdNumberError if it is invalid
+    (`today`, the engine's day, bounds the birth date; the system's date without it)."""
+    number = normalize_id_number(s, today)
+    return _birth_date(number, today or date.today())
 
 
 def mask_id_number(number: str) -> str:

@@ -54,6 +54,11 @@ OPERATORS = {
 _today: ContextVar[date | None] = ContextVar("forms_today", default=None)
 
 
+def today() -> date | None:
+    """The day a form is validating on (Form.validate's `today`), None outside one."""
+    return _today.get()
+
+
 class TodayMissing(RuntimeError):
     """A form with a date rule was validated without telling it which day today is."""
 

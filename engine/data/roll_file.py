@@ -205,7 +205,7 @@ def _member(row: int, cells: dict[str, Any], today: date,
     except ValueError as exc:
         problems.add(row, "birth_date", f"出生日期：{exc}")
         bad = True
-    if born and id_number and id_number_birth_date(id_number) != born:
+    if born and id_number and id_number_birth_date(id_number, today) != born:
         problems.add(row, "birth_date", "出生日期与身份证号码中的出生日期不一致")
         bad = True
     return (None if bad else Member(row, relation or "", name, id_number, born or today),

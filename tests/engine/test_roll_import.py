@@ -13,7 +13,7 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from engine.casework import reviews
-from engine.data import roll
+from engine.data import roll, roll_file
 from engine.money import households
 from engine.store import audit
 from engine.store.errors import Forbidden, Invalid
@@ -186,3 +186,16 @@ def test_the_sample_file_loads_into_the_demo_region(db):
     assert db.scalar(select(func.count()).select_from(Household).where(
         Household.head_name == "张德福")) == 1
     assert (ROOT / "docs" / "samples" / "roll-370305.xlsx").is_file()
+
+
+def test_a_baby_is_checked_against_the_import_day_not_the_system_date():
+    """A roll read on a day of its own (a fixed clock) accepts a child born the day before."""
+    baby = "110105203106010024"  # born 1 June 2031, check character worked by hand
+    rows = [(2, ["H1", "V11", "self", "张一", HEAD_A, "1950-01-02", "dibao", "620.50",
+                 "2031-06-01", ""]),
+            (3, ["H1", "V11", "child", "张小", baby, "2031-06-01", None, None, None, None]),
+            (4, ["H1", "V11", "child", "张错", baby, "2031-05-31", None, None, None, None])]
+    problems = roll_file.Problems()
+    roll_file.parse(HEADER, rows, date(2031, 6, 2), problems)
+    assert "rows.3.id_number" not in problems.fields and "rows.3.birth_date" not in problems.fields
+    assert problems.fields["rows.4.birth_date"] == ["出生日期与身份证号码中的出生日期不一致"]

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from forms import id_number_birth_date, is_valid_id_number
+from forms import FormInvalid, id_number_birth_date, is_valid_id_number
 from forms.idcard import (
     MSG_BIRTH_DATE,
     MSG_CHECKSUM,
@@ -118,3 +118,16 @@ def test_birth_date_in_the_future_is_rejected():
 def test_birth_date_helper_reads_positions_7_to_14():
     assert id_number_birth_date(WELL_KNOWN) == date(1949, 12, 31)
     assert id_number_birth_date(WELL_KNOWN.lower()) == date(1949, 12, 31)
+
+
+def test_a_form_bounds_birth_dates_by_its_own_day_not_the_system_date():
+    """The engine's day (a fixed clock, a case dated ahead) decides, in forms and rolls alike."""
+    born_1_june_2031 = "110105203106010024"  # sum 129, mod 11 = 8: check character 4
+    born_3_june_2031 = "110105203106030025"  # sum 139, mod 11 = 7: check character 5
+    form = single("id_number")
+    assert form.validate({"v": born_1_june_2031}, today=date(2031, 6, 2)) == {
+        "v": born_1_june_2031}
+    with pytest.raises(FormInvalid) as exc:
+        form.validate({"v": born_3_june_2031}, today=date(2031, 6, 2))
+    assert exc.value.fields["v"] == [MSG_BIRTH_DATE]
+    assert id_number_birth_date(born_1_june_2031, today=date(2031, 6, 2)) == date(2031, 6, 1)

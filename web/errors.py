@@ -78,8 +78,11 @@ def http_status(err: HTTPException) -> int:
 
 
 def domain_error(err: DomainError):
+    """A page's form refused before its view ran (web/input_guard.py: a NUL byte) leads back
+    to the form, where the browser's copy of what was typed comes back (static/drafts.js)."""
     status = status_for(err)
-    return _respond(err.code, str(err), status, getattr(err, "fields", None))
+    back = _form_page() if status == 422 and request.method == "POST" else ""
+    return _respond(err.code, str(err), status, getattr(err, "fields", None), back=back)
 
 
 def http_error(err: HTTPException):
@@ -98,12 +101,20 @@ def _too_large(err: HTTPException):
                f"{limit / 1024 / 1024:g} MB。请压缩或减少附件后重新提交。")
     if request.path.startswith("/api/"):
         return _respond("request_entity_too_large", message, 413)
-    referrer = urlsplit(request.referrer or "")
-    back = request.path if request.method == "POST" else ""
-    if referrer.netloc == request.host and referrer.path.startswith("/"):
-        back = referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    back = _form_page() if request.method == "POST" else ""
     message += "已填写的内容保存在本机，返回表单即可恢复。" if back else ""
     return _respond("request_entity_too_large", message, 413, back=back)
+
+
+def _form_page() -> str:
+    """Where a refused page POST came from: this site's referring page, else the POST's own
+    address (the form pages post to themselves); empty for the API."""
+    if request.path.startswith("/api/"):
+        return ""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc == request.host and referrer.path.startswith("/"):
+        return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    return request.path
 
 
 def internal_error(err: Exception):

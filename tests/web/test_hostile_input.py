@@ -87,6 +87,20 @@ def test_nul_bytes_are_refused_everywhere_in_the_api(world, client):
 def test_nul_bytes_in_a_page_form_or_address_are_refused(world, client):
     page = client.post("/login", data={"username": NUL, "password": "x"})
     assert page.status_code == 422 and "空字符" in text(page)
+    assert 'href="/login">返回表单' in page.get_data(as_text=True)  # the browser kept the rest
+
+
+def test_a_nul_byte_in_a_task_form_leads_back_to_the_form(world, client):
+    case = cases.start(world.db, world.user("clerk1"), "linzi_identification", "V11",
+                       valid_application())
+    task = open_task(world.db, case.id)
+    sign_in(client, "vil11")
+    form_page = f"/tasks/{task.id}"
+    page = client.post(form_page, data={"comment": NUL},
+                       headers={"Referer": f"http://localhost{form_page}?tab=form"})
+    assert page.status_code == 422 and "空字符" in text(page)
+    assert f'href="{form_page}?tab=form">返回表单' in page.get_data(as_text=True)
+    assert world.db.get(HumanTask, task.id).completed_at is None
     assert client.get(f"/public/{NUL}").status_code == 422  # the status web/errors.py gives
     assert client.get("/public/D1%00").status_code == 422
 

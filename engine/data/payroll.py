@@ -30,6 +30,7 @@ from decimal import Decimal
 from sqlalchemy import exists, insert, select
 from sqlalchemy.orm import Session
 
+from engine.money import households
 from engine.people.orgs import by_code
 from engine.store import audit
 from engine.store.errors import Conflict, Forbidden, Invalid, NotFound
@@ -128,16 +129,13 @@ def region_for(db: Session, actor: User, region_code: str | None) -> OrgUnit:
 def _amounts(db: Session, region: OrgUnit, last: date, before: date
              ) -> tuple[dict[int, tuple[Decimal, str]], dict[int, Decimal]]:
     """Each household's amount in force on `last` (with its holding case's village path) and
-    on `before`; one query, rows in effective order."""
+    on `before`, as households.rows_in_force defines it (an exit's 0 row ends the payment
+    whatever the dates of the rows before it); one query."""
     now: dict[int, tuple[Decimal, str]] = {}
     then: dict[int, Decimal] = {}
-    rows = db.execute(
-        select(Case.household_id, Case.org_path, Benefit.effective_from, Benefit.monthly_amount)
-        .join(Case, Case.id == Benefit.case_id)
-        .where(Case.status == "approved", Case.household_id.is_not(None),
-               Case.org_path.startswith(region.path, autoescape=True),
-               Benefit.effective_from <= last)
-        .order_by(Benefit.effective_from, Benefit.id))
+    rows = db.execute(households.in_force_query(
+        (Case.household_id, Case.org_path, Benefit.effective_from, Benefit.monthly_amount),
+        on=last, region_path=region.path).where(Case.household_id.is_not(None)))
     for household_id, org_path, effective, amount in rows:
         now[household_id] = (amount, org_path)
         if effective <= before:

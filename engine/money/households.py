@@ -132,8 +132,21 @@ def rows_in_force(db: Session, on: date | None = None, region_path: str | None =
     household's newest approved case that has rows. With a day `on` (statistics of a month),
     only rows that took effect by then count: a back-dated recalculation from its date, a row
     dated ahead not yet. Without one (the work of today), every recorded row counts. An exit's
-    0 row, once recorded, is what is in force (`ended`)."""
-    query = (select(Benefit, Case.household_id).join(Case, Case.id == Benefit.case_id)
+    0 row, once recorded, is what is in force (`ended`), whatever the dates of the rows before
+    it (a recalculation dated ahead does not outlive the exit)."""
+    latest: dict[int | str, Benefit] = {}
+    for household, row in db.execute(in_force_query(
+            (Case.household_id, Benefit), on, region_path, household_id)):
+        latest[household if household is not None else f"case:{row.case_id}"] = row
+    return latest
+
+
+def in_force_query(columns: tuple, on: date | None = None, region_path: str | None = None,
+                   household_id: int | None = None):
+    """`columns` of every benefit row that counts towards `rows_in_force`, in the order that
+    makes the last row per household the one in force (by case, then as recorded). For
+    callers that fold it themselves (the payroll reads two days in one pass)."""
+    query = (select(*columns).select_from(Benefit).join(Case, Case.id == Benefit.case_id)
              .where(Case.status == "approved")
              .order_by(Benefit.case_id, Benefit.id))
     if on is not None:
@@ -142,10 +155,7 @@ def rows_in_force(db: Session, on: date | None = None, region_path: str | None =
         query = query.where(Case.org_path.startswith(region_path, autoescape=True))
     if household_id is not None:
         query = query.where(Case.household_id == household_id)
-    latest: dict[int | str, Benefit] = {}
-    for row, household in db.execute(query):  # by case id: a newer case comes later
-        latest[household if household is not None else f"case:{row.case_id}"] = row
-    return latest
+    return query
 
 
 def ended(row: Benefit | None) -> bool:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from engine.casework import reviews, tasks
 from engine.data import payroll, roll
+from engine.money import households
 from engine.store import audit
 from engine.store.errors import Conflict, Forbidden, Invalid
 from engine.store.models import AuditEvent, Benefit, Case, Household
@@ -182,3 +183,26 @@ def test_an_approved_household_is_paid_to_the_account_its_application_names(db):
     sheet = payroll.sheet(db, world.user("dist"), "D1", "2026-06")
     assert [(line.household_id, line.account) for line in sheet.lines] == [
         (case.household_id, "6228480402564890018")]
+
+
+def test_an_exit_ends_the_payment_whatever_the_dates_of_the_rows_before_it(world):
+    """A row dated ahead (as a recalculation after a standard adopted for next January
+    writes it) must not outlive an exit recorded after it: the payroll reads the benefit in
+    force as the household page does."""
+    db = world.db
+    reviews.start_yearly(db, world.user("dist"), "D1")
+    reviews.run_jobs(db)
+    held = db.scalar(select(Benefit).join(Case, Case.id == Benefit.case_id)
+                     .join(Household, Household.id == Case.household_id)
+                     .where(Household.head_id_number == HEAD_D))
+    db.add(Benefit(case_id=held.case_id, monthly_amount=Decimal("520.00"),
+                   household_size=held.household_size, effective_from=date(2027, 1, 1),
+                   source="recalculation:test", created_at=clock.now()))
+    db.commit()
+    review(world, HEAD_D, review_data("exit"))
+    for month in ("2026-12", "2027-01", "2027-06"):
+        found = payroll.sheet(db, world.user("dist"), "D1", month)
+        assert [x.amount for x in found.lines if x.name == "钱四"] in ([], [Decimal("0.00")])
+        assert found.total == sum((x.amount for x in found.lines), Decimal(0))
+    exited = db.scalar(select(Household).where(Household.head_id_number == HEAD_D))
+    assert households.ended(households.rows_in_force(db, household_id=exited.id)[exited.id])

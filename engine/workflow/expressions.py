@@ -187,6 +187,16 @@ def _round(number: Any, ndigits: int | None = None) -> Any:
     return round(number, ndigits)
 
 
+def _int(value: Any = 0, *base: int) -> int:
+    """`int`, refusing what would build an integer past MAX_INT_BITS (a Decimal like 1E+999999
+    takes seconds to convert, in one step no deadline can interrupt)."""
+    if isinstance(value, Decimal) and value.is_finite() and value.adjusted() > 1_200:
+        raise _too_big()
+    if isinstance(value, str) and len(value) > 1_300:
+        raise _too_big()
+    return int(value, *base)
+
+
 def _sum(values: Any, start: int | float = 0) -> Any:
     if not isinstance(start, (int, float, Decimal)):
         raise ExpressionError("sum 只能对数字求和")
@@ -203,7 +213,7 @@ def _eager(fn: Callable[..., Any]) -> Callable[..., list]:
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "abs": abs, "all": all, "any": any, "bool": bool, "dict": dict, "divmod": divmod,
-    "enumerate": _eager(enumerate), "float": float, "int": int, "len": len, "list": list,
+    "enumerate": _eager(enumerate), "float": float, "int": _int, "len": len, "list": list,
     "max": max, "min": min, "range": _range, "reversed": _eager(reversed), "round": _round,
     "set": set, "sorted": sorted, "str": bounded_str, "sum": _sum, "tuple": tuple,
     "zip": _eager(zip),

@@ -41,6 +41,7 @@ MAX_OPERATIONS = 200_000     # interpreter steps per evaluation
 TIME_BUDGET = 0.5            # seconds per evaluation
 STEP_BUDGET = 1.5            # seconds of evaluation per SpiffWorkflow call (bridge.calling)
 MAX_STORED = 1_000_000       # size units a script may write into the case (expressions.measure)
+MAX_WEIGHT = 4_000_000       # size units of any value an evaluation builds (Interpreter._charge)
 
 # ---------------------------------------------------------------- time budget
 
@@ -98,10 +99,21 @@ class Interpreter(simpleeval.SimpleEval):
         return _HANDLERS[type(node)](self, node)
 
     def _charge(self, value: Any) -> Any:
-        """Building a container or string costs steps by its length (one per 16 items), so
-        the operation bound also bounds the memory one evaluation can take."""
-        if isinstance(value, SIZED):
+        """Building a container or string costs steps by its size (about one per 16 items),
+        so the operation bound also bounds the memory one evaluation can take.
+
+        A container is weighed whole, each shared reference counted each time
+        (expressions.measure): `[[1] * 100000] * 100000` is small in memory, but one
+        comparison or `max` of it would run for hours inside a single step, where no deadline
+        can stop it. So no value an evaluation builds may weigh more than MAX_WEIGHT, and
+        every built-in operation on it stays short."""
+        if isinstance(value, (str, bytes)):
             self.operations += len(value) >> 4
+        elif isinstance(value, SIZED):
+            weight = measure(value, MAX_WEIGHT)
+            self.operations += weight >> 7
+            if weight > 1 << 16:
+                self._tick()
         return value
 
     def _eval_binop(self, node: ast.BinOp) -> Any:
@@ -181,16 +193,16 @@ class Interpreter(simpleeval.SimpleEval):
     # -- containers and comprehensions
 
     def _eval_dict(self, node: ast.Dict) -> dict:
-        return simpleeval.EvalWithCompoundTypes._eval_dict(self, node)
+        return self._charge(simpleeval.EvalWithCompoundTypes._eval_dict(self, node))
 
     def _eval_list(self, node: ast.List) -> list:
-        return [self._eval(e) for e in node.elts]
+        return self._charge([self._eval(e) for e in node.elts])
 
     def _eval_tuple(self, node: ast.Tuple) -> tuple:
-        return tuple(self._eval(e) for e in node.elts)
+        return self._charge(tuple(self._eval(e) for e in node.elts))
 
     def _eval_set(self, node: ast.Set) -> set:
-        return {self._eval(e) for e in node.elts}
+        return self._charge({self._eval(e) for e in node.elts})
 
     def _eval_comprehension(self, node: ast.AST) -> Any:
         """Eagerly, in a scope of its own: a generator expression gives a list, never a

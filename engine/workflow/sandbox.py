@@ -91,6 +91,8 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
             interpreter.finish()
         for name, value in assigned.items():
             storable(name, value)
+        if len(assigned) > 1:  # the bound is on what one script run stores, all together
+            measure(assigned, MAX_STORED)
         context.update(assigned)
         return True
 

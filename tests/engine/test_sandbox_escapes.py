@@ -245,6 +245,13 @@ BOUNDED = {
     "replace blow-up": "len(('a' * 1000).replace('', 'b' * 1000)) > 0",
     "join blow-up": "len(('a' * 50000).join(['b' * 50000] * 3)) > 0",
     "integer rounding to -10**9 digits": "round(5, -10**9) == 0",
+    # one built-in step over shared references: hours with no deadline check inside it
+    "comparison of shared references":
+        "[['a' * 100000] * 100000] * 100000 == [['a' * 100000] * 100000] * 100000",
+    "max of shared references": "len(max([[1] * 100000] * 100000)) > 0",
+    "literal of shared references": "len([[1] * 100000, [1] * 100000] * 50) > 0",
+    "huge decimal to integer": "int(fen(10) ** 999999) > 0",
+    "long digit string to integer": "int('9' * 5000) > 0",
 }
 
 
@@ -430,6 +437,18 @@ def test_a_script_cannot_store_what_a_case_cannot_hold():
     assert data == {"s": "ab"}  # nothing was written
     env.execute("g = (c for c in s)\nk = {'a': 1}.keys()", data)
     assert data == {"s": "ab", "g": ["a", "b"], "k": ["a"]}  # lists, never generators or views
+
+
+def test_what_one_script_stores_is_bounded_all_together():
+    """Many variables each under the bound would still store megabytes per run."""
+    env = sandbox.SandboxEnvironment()
+    data: dict = {}
+    script = "\n".join(f"v{i} = 'x' * 100000" for i in range(11))  # each 100,002 units
+    with pytest.raises(sandbox.ExpressionError, match="超过上限"):
+        env.execute(script, data)
+    assert data == {}
+    env.execute("a = list(range(1000))\nb = list(range(1000))", data)
+    assert sorted(data) == ["a", "b"]
 
 
 def test_model_errors_name_the_script_line():

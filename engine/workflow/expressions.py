@@ -379,8 +379,11 @@ def parsed(source: str, mode: str) -> ast.AST:
     source = textwrap.dedent(source).strip() if mode == "exec" else source.strip()
     if len(source) > MAX_SOURCE:
         raise UnsafeScript(f"表达式或脚本过长（超过 {MAX_SOURCE} 个字符）")
-    tree = ast.parse(source, mode=mode)
-    _check_tree(tree, mode)
+    try:
+        tree = ast.parse(source, mode=mode)
+        _check_tree(tree, mode)
+    except (RecursionError, MemoryError):  # `not not ... 1`, 19,000 minus signs
+        raise UnsafeScript("表达式嵌套过深，请拆成几步") from None
     return tree
 
 

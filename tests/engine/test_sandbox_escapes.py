@@ -183,6 +183,16 @@ def test_script_statements_outside_the_language_are_refused(tmp_path):
     assert not marker.exists()
 
 
+@pytest.mark.parametrize(("place", "probe"), [
+    ("condition", "not " * 4000 + "1"),
+    ("condition", "1" + "+1" * 9000),
+    ("script", "y = " + "-" * 19000 + "1"),
+])
+def test_text_nested_past_the_parser_is_a_problem_not_a_crash(place, probe):
+    _models, problems = spiff.check_bundle(*bundle(place, probe))
+    assert any(PLACES[place] in p and "嵌套过深" in p for p in problems), problems
+
+
 def test_service_parameters_and_pre_scripts_are_checked_too():
     from tests.factories import LINZI
 

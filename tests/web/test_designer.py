@@ -189,3 +189,14 @@ def test_a_bundle_without_assumptions_shows_none(world, client):
     sign_in(client, "admin")
     page = text(client.get(f"/designer/{KEY}?region=T1"))
     assert 'id="assumptions"' not in page and "政策文件以外的假设" not in page
+
+
+def test_a_malformed_or_unknown_region_answers_in_the_modeler_shape(world, client):
+    sign_in(client, "designer")
+    for region, status in ((["D1"], 400), ({"code": "D1"}, 400), (7, 400), ("X9", 404)):
+        for path in ("/designer/validate", "/designer/deploy"):
+            response = post_json(client, path, {**edited(world, "", ""), "region": region})
+            assert response.status_code == status, (path, region)
+            body = response.get_json()
+            assert body["ok"] is False and body["problems"], body
+    assert numbers(world) == [1]

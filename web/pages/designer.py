@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from engine.casework import workspace
-from engine.store.errors import BadRequest, BundleInvalid
+from engine.store.errors import BadRequest, BundleInvalid, DomainError
 from engine.workflow import designer as engine_designer
 from engine.workflow import procedures, versions
 
@@ -98,25 +98,37 @@ def _edited() -> tuple[str, str | None, dict[str, str], dict[str, str]]:
                 isinstance(k, str) and isinstance(v, str) for k, v in given.items()):
             raise BadRequest(_("请求格式有误"))
         files[kind] = given
-    return body["key"], body.get("region") or None, files["bpmn"], files["dmn"]
+    region = body.get("region")
+    if region is not None and not isinstance(region, str):
+        raise BadRequest(_("请求格式有误"))
+    return body["key"], region or None, files["bpmn"], files["dmn"]
+
+
+def _refused(err: DomainError):
+    """The modeler's answer shape for any refusal: its problems list shows the message."""
+    problems = getattr(err, "problems", None) or [str(err)]
+    return jsonify(problems=problems, ok=False), status_for(err)
 
 
 @designer.post("/designer/validate")
 def validate():
     """JSON {key, region, bpmn: {name: xml}, dmn: {name: xml}} → {problems: [...]}."""
-    key, region, bpmn, dmn = _edited()
-    problems = engine_designer.validate_edited(db.session, actor(), key, region, bpmn, dmn)
+    try:
+        key, region, bpmn, dmn = _edited()
+        problems = engine_designer.validate_edited(db.session, actor(), key, region, bpmn, dmn)
+    except DomainError as err:
+        return _refused(err)
     return jsonify(problems=problems, ok=not problems)
 
 
 @designer.post("/designer/deploy")
 def deploy():
-    """The same JSON as validate; 201 with the new versions, or 422 with the problems."""
-    key, region, bpmn, dmn = _edited()
+    """The same JSON as validate; 201 with the new versions, or 4xx with the problems."""
     try:
+        key, region, bpmn, dmn = _edited()
         created = engine_designer.deploy_edited(db.session, actor(), key, region, bpmn, dmn)
-    except BundleInvalid as err:
-        return jsonify(problems=err.problems, ok=False), status_for(err)
+    except DomainError as err:
+        return _refused(err)
     return jsonify(ok=True, problems=[], versions=[
         {"key": v.key, "version": v.version, "region": v.region.code,
          "url": url_for("designer.modeler", key=v.key, region=v.region.code)}

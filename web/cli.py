@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from flask import Flask
 
-from engine import demo
+from engine import demo, money
 from engine.casework import deadlines, reviews
 from engine.data import crosscheck
 from engine.money import standards
@@ -226,6 +226,7 @@ def deploy(directory: Path, region: str, username: str | None) -> None:
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def check(directory: Path) -> None:
     """Check the bundle in DIRECTORY as deploy would, deploying nothing."""
+    money.register()  # its service operations, as deploy sees them (no app is built here)
     problems = designer.validate_bundle(procedures.read_bundle_dir(directory))
     for problem in problems:
         click.echo(f"  - {problem}", err=True)

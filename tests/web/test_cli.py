@@ -150,3 +150,17 @@ def test_org_import_refuses_to_move_or_relevel_an_org_in_use(run, tmp_path, worl
     quiet.write_text(f"code,name,level,parent_code\nQ1,新村,village,{other_township.code}\n",
                      encoding="utf-8")
     assert run("org", "import", str(quiet)).exit_code == 0
+
+
+@pytest.mark.parametrize("bundle", ["fuxin", "jiangmen"])
+def test_check_knows_every_service_operation_in_a_fresh_process(bundle):
+    """`yimen check` builds no app: it must still register the operations deploy knows."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", "from web.cli import main; main()", "check",
+                           str(root / "bpmn" / bundle)],
+                          capture_output=True, text=True, cwd=root, timeout=120)
+    assert done.returncode == 0 and "流程包校验通过" in done.stdout, done.stderr

@@ -19,6 +19,7 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import (
 )
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from engine.workflow import timer_values
 from engine.workflow.expressions import (
     FUNCTIONS,
     HELPERS,
@@ -126,15 +127,20 @@ class ScriptEngine(PythonScriptEngine):
         return self.evaluate_in(task, expression, task.data, external_context)
 
     def evaluate_in(self, task, expression, context, external_context=None):
-        """Evaluate over `context` (the task's data, or a view of it the engine prepares)."""
+        """Evaluate over `context` (the task's data, or a view of it the engine prepares).
+        A timer's value is checked here, before SpiffWorkflow parses it (timer_values.py)."""
         try:
-            return self.environment.evaluate(expression, context, external_context)
+            value = self.environment.evaluate(expression, context, external_context)
         except SpiffWorkflowException:
             raise
         except Exception as exc:
             raise WorkflowTaskException(
                 f"表达式“{expression.strip()}”出错：{reason(exc)}", task=task,
                 exception=exc) from exc
+        timer = timer_values.for_expression(task, expression) if task is not None else None
+        if timer is not None and (problem := timer_values.problem(timer, value)):
+            raise WorkflowTaskException(f"定时表达式“{expression.strip()}”：{problem}", task=task)
+        return value
 
     def execute(self, task, script, external_context=None):
         try:

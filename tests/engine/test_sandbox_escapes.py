@@ -193,6 +193,38 @@ def test_text_nested_past_the_parser_is_a_problem_not_a_crash(place, probe):
     assert any(PLACES[place] in p and "嵌套过深" in p for p in problems), problems
 
 
+@pytest.mark.parametrize(("probe", "words"), [
+    ('"garbage"', "不是有效的 ISO 8601 时长"),
+    ('"-P1D"', "不是有效的 ISO 8601 时长"),
+    ('"R5/PT1M"', "不是有效的 ISO 8601 时长"),
+    ('"P99999Y"', "超过 10 年"),
+    ("", "定时表达式为空"),
+    ("P7D", "须加引号"),
+    ("7", "应为文本"),
+])
+def test_a_timer_whose_constant_cannot_run_is_refused_at_deploy(probe, words):
+    _models, problems = spiff.check_bundle(*bundle("timer", probe))
+    assert any("probe_timer" in p and words in p for p in problems), problems
+
+
+@pytest.mark.parametrize("value", ["garbage", "-P1D", "P99999Y", "R5/PT1M"])
+def test_a_timer_expression_giving_a_bad_value_is_a_model_error_when_it_runs(value):
+    """Only a running case can evaluate `x_timer`: its value is checked before SpiffWorkflow
+    parses it, so the step fails as a model error (422, nothing stored), never a 500."""
+    models = spiff.parse_bundle(*bundle("timer", "timer_value"))
+    with pytest.raises(ModelError, match="定时表达式") as err, \
+            clock.frozen(datetime(2027, 6, 1, 9, tzinfo=UTC)):
+        spiff.start(models["probe"], {"x": 2, "timer_value": value})
+    assert "probe_timer" in str(err.value) or "定时" in str(err.value)
+
+
+def test_good_timer_values_still_wait():
+    models = spiff.parse_bundle(*bundle("timer", "timer_value"))
+    for value in ("P7D", "PT12H", "P6M", "P0D"):
+        with clock.frozen(datetime(2027, 6, 1, 9, tzinfo=UTC)):
+            spiff.start(models["probe"], {"x": 2, "timer_value": value})
+
+
 def test_service_parameters_and_pre_scripts_are_checked_too():
     from tests.factories import LINZI
 

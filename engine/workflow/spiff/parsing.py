@@ -16,7 +16,7 @@ from SpiffWorkflow.spiff.parser import SpiffBpmnParser
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 
 from engine.store.errors import BundleInvalid
-from engine.workflow import bpmn_checks, dmn_checks, expressions, operations
+from engine.workflow import bpmn_checks, dmn_checks, expressions, operations, timer_values
 from engine.workflow.spiff.model import (
     BPMN_NS,
     END_STATUSES,
@@ -149,10 +149,14 @@ def _check_expressions(file_name: str, root, problems: list[str]) -> None:
         for found in root.xpath(xpath, namespaces=BPMN_NS):
             is_attribute = isinstance(found, str)
             source = (found if is_attribute else found.text or "").strip()
-            if not source:
+            timer = None if is_attribute else timer_values.KINDS.get(
+                etree.QName(found).localname)
+            if not source and timer is None:
                 continue
             where = f"{file_name} 中的 {_owner_id(found)}"
-            problem = expressions.problem(source, mode)
+            problem = expressions.problem(source, mode) if source else None
+            if problem is None and timer is not None:
+                problem = timer_values.source_problem(timer, source)
             if problem:
                 problems.append(f"{where}：{what}“{source}”{problem}")
 

@@ -23,4 +23,9 @@ def place(db: Session, actor: User, procedure_key: str,
         raise Invalid({"village": [f"村代码 {village_code} 不存在"]}) from None
     if not scope.can_start_case_in(actor, village):
         raise Forbidden("您无权为该村受理申请")
-    return village, procedures.newest_for(db, procedure_key, village)
+    version = procedures.newest_for(db, procedure_key, village)
+    if procedures.model_of(version).regional and \
+            not scope.can_start_region_procedure_in(actor, village):
+        raise Forbidden(f"{version.name}按地区办理（调整标准或重新核算全地区待遇），只能由区级"
+                        "人员或管理员在区（县）及以上发起，不能在村（居）发起")
+    return village, version

@@ -166,7 +166,7 @@ def _effective_date(effective_from: Any, now: datetime) -> date:
         raise ValueError(f"生效日期应为 YYYY-MM-DD，实际为 {effective_from!r}") from None
 
 
-@operation("recalculate_topups")
+@operation("recalculate_topups", regional=True)
 def start_recalculation(db: Session, case: Case, now: datetime, effective_from: Any = None,
                         decisions: Any = None) -> dict[str, Any]:
     """Service task: queue the recalculation of every active household of the case's region,

@@ -21,7 +21,7 @@ STANDARDS_FILE = "standards.csv"
 procedures.bundle_file(STANDARDS_FILE, standards.parse_csv, standards.load_entries)
 
 
-@operation("add_standard")
+@operation("add_standard", regional=True)
 def add_standard(db: Session, case: Case, now: datetime, amount: Any, period: Any,
                  effective_from: Any, document: Any = "",
                  scheme: Any = standards.DEFAULT_SCHEME) -> dict[str, Any]:

@@ -179,6 +179,9 @@ def store(db: Session, region: OrgUnit, entry: Entry, source: str, now: datetime
     change; a different figure for the same region, scheme and day is a Conflict."""
     from engine.store import audit
 
+    if region.level not in REGION_LEVELS:
+        raise Invalid({"region": [f"{region.name}不是地区：低保标准按省、市、区（县）"
+                                  "或镇（街道）设定，不能设在村（居）或评估机构"]})
     row = _existing(db, region, entry)
     if row is not None:
         if _same(row, entry):
@@ -208,9 +211,6 @@ def add(db: Session, region_code: str, effective_from: Any, value: Any, period: 
     now = now or clock.now()
     with unit_of_work(db):
         region = _region(db, region_code)
-        if region.level not in REGION_LEVELS:
-            raise Invalid({"region": [f"{region.name}不是地区：低保标准按省、市、区（县）"
-                                      "或镇（街道）设定，不能设在村（居）或评估机构"]})
         entry = check(scheme, effective_from, value, period, document)
         row, _ = store(db, region, entry, source, now, actor)
     return row

@@ -67,6 +67,14 @@ def can_start_case_in(actor: User, org: OrgUnit) -> bool:
     return False
 
 
+def can_start_region_procedure_in(actor: User, org: OrgUnit) -> bool:
+    """Whether the actor may open a region's procedure (one that sets the standard or
+    recalculates every household's top-up) at `org`: a district official or an admin, at a
+    region they cover, never at a village."""
+    return (actor.role in REGION_INTAKE_ROLES and org.level not in NOT_REGIONS
+            and actor.org.covers(org))
+
+
 def takes_in(actor: User) -> bool:
     """Whether the actor's role takes in applications at all (the intake page's link)."""
     return actor.role in VILLAGE_INTAKE_ROLES + REGION_INTAKE_ROLES

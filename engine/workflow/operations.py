@@ -24,16 +24,31 @@ from engine.workflow import bridge, sandbox
 Operation = Callable[..., dict[str, Any]]
 OPERATIONS: dict[str, Operation] = {}
 WITH_DATA: set[str] = set()  # operations that also receive the task's data as `data`
+# Operations that act on the whole region the case was started for (a standard, every
+# household's top-up): a procedure calling one is a region's procedure, started at a region.
+REGIONAL: set[str] = set()
 
 
-def operation(name: str, with_data: bool = False) -> Callable[[Operation], Operation]:
+def operation(name: str, with_data: bool = False,
+              regional: bool = False) -> Callable[[Operation], Operation]:
     """Register `fn(db, case, now, **params)` as the service operation `name`."""
     def register(fn: Operation) -> Operation:
         OPERATIONS[name] = fn
         if with_data:
             WITH_DATA.add(name)
+        if regional:
+            REGIONAL.add(name)
         return fn
     return register
+
+
+def is_regional(spec: Any, subprocess_specs: dict[str, Any]) -> bool:
+    """Whether a process (or a subprocess of it) calls a regional operation."""
+    for each in (spec, *subprocess_specs.values()):
+        for task_spec in each.task_specs.values():
+            if getattr(task_spec, "operation_name", None) in REGIONAL:
+                return True
+    return False
 
 
 def _bare(name: str) -> Callable[..., str]:

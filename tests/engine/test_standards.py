@@ -12,7 +12,8 @@ from engine.casework import cases, reviews, tasks
 from engine.money import benefits, standards
 from engine.people import accounts
 from engine.store.errors import Conflict, Forbidden, Invalid, ModelError, NotFound
-from engine.store.models import Benefit, Standard
+from engine.store.models import Benefit, Case, OrgUnit, Standard
+from engine.time import clock
 from engine.workflow import procedures
 from tests.engine.test_regions import BPMN, DAY, household, start, work, workflow_data
 from tests.factories import make_world, open_task
@@ -202,4 +203,18 @@ def test_api_lists_standards_newest_first_and_refuses_an_unknown_region(world, c
 def test_only_district_officials_may_start_a_standard_adjustment(world):
     with pytest.raises(Forbidden):
         cases.start(world.db, world.user("town1"), "fuxin_standard_adjustment", "D1", ADJUSTMENT)
+    # a village's own officials take in households there, never the region's standard
+    for username in ("vil11", "clerk1"):
+        with pytest.raises(Forbidden, match="按地区办理"):
+            cases.start(world.db, world.user(username), "fuxin_standard_adjustment", "V11",
+                        ADJUSTMENT)
+    with pytest.raises(Forbidden):  # the district too: a village is no region
+        cases.start(world.db, world.user("dist"), "fuxin_standard_adjustment", "V11", ADJUSTMENT)
+    assert world.db.scalar(select(func.count()).select_from(Case)) == 0
     assert world.db.scalar(select(func.count()).select_from(Benefit)) == 0
+    # nor is a standard ever stored for a village, by a procedure's step or anyone else
+    village = world.db.scalar(select(OrgUnit).where(OrgUnit.code == "V11"))
+    with pytest.raises(Invalid) as refused:
+        standards.store(world.db, village, standards.check("dibao", "2026-07-01", 1, "month"),
+                        "test", clock.now())
+    assert "不是地区" in refused.value.fields["region"][0]

@@ -74,6 +74,9 @@ class ProcessModel:
     # Whether an end event ends the case `exited`: such a case must name its household
     # (start form field `head_id_number`), whose benefit ends with it.
     exits: bool = False
+    # Whether it calls a regional operation (engine.workflow.operations.REGIONAL: a standard,
+    # every household's top-up): a region's procedure, started at a region, not a village.
+    regional: bool = False
     # The region's target for its average top-up per person, as a share of the standard, by
     # the `area` the decision tables read (补差水平指标): process property topupLevelTargets,
     # e.g. "town:0.75,village:0.5". An indicator to report against, never a per-household rule.

@@ -110,7 +110,7 @@ def _model_from_spec(key: str, spec, subs: dict, file_of: dict[str, str],
         problems.append(f"{file_name} 中流程 {key} 没有结束事件")
     exits = any(end_status(end.bpmn_id or "") == "exited" for end in ends)
     return ProcessModel(key, spec.description or key, spec, subs, start_form, steps,
-                        exits=exits)
+                        exits=exits, regional=operations.is_regional(spec, subs))
 
 
 # Every place a BPMN file holds designer text that SpiffWorkflow evaluates: (xpath, mode, what).

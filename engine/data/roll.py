@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import select
@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from engine.casework import hits
 from engine.data import roll_file
-from engine.money import households
+from engine.money import benefits, households
 from engine.people.orgs import by_code
 from engine.store import audit
 from engine.store.errors import Forbidden, Invalid, NotFound
@@ -142,6 +142,20 @@ def _against_roll(db: Session, region_path: str, houses: list[roll_file.RollHous
                          f"该身份证号码已是本地区在册家庭（家庭编号 {household_id}）的户主")
 
 
+def _plausible(db: Session, houses: list[roll_file.RollHousehold],
+               villages: dict[str, OrgUnit], today: date, problems: roll_file.Problems) -> None:
+    """Each household's amount within the ceiling an approval has (benefits.beyond_ceiling):
+    the standard in force from its start date times its members, twice."""
+    for house in houses:
+        village = villages.get(house.village)
+        if village is None or not house.members:
+            continue
+        problem = benefits.beyond_ceiling(db, village.path, len(house.members),
+                                          house.monthly_amount, house.start_date or today)
+        if problem:
+            problems.add(house.head.row, "monthly_amount", problem)
+
+
 def _application(house: roll_file.RollHousehold) -> dict[str, Any]:
     """The members as an identification application records them (shared form names)."""
     return {"head_name": house.head.name, "head_id_number": house.head.id_number,
@@ -166,6 +180,7 @@ def check(db: Session, actor: User | None, region_code: str, content: bytes,
     houses = roll_file.parse(header, rows, today, problems)
     villages = _villages(db, region, houses, problems)
     _against_roll(db, version.region.path, houses, problems)
+    _plausible(db, houses, villages, today, problems)
     if problems:
         raise Invalid(problems.fields,
                       f"名册有 {len(problems.fields)} 处错误，未导入任何数据")

@@ -10,6 +10,7 @@ Every problem is reported with its spreadsheet row number, all at once.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -167,9 +168,15 @@ def _account(value: Any) -> str:
     return text
 
 
+_AMOUNT_TEXT = re.compile(r"-?\d+(\.\d+)?")  # plain decimal text: no exponent (1e3)
+
+
 def _amount(value: Any) -> Decimal:
+    text = _text(value)
+    if isinstance(value, str) and not _AMOUNT_TEXT.fullmatch(text):
+        raise ValueError("月保障金应为金额，如 350 或 350.50")
     try:
-        number = Decimal(_text(value))
+        number = Decimal(text)
     except ArithmeticError:
         raise ValueError("月保障金应为金额，如 350 或 350.50") from None
     if not number.is_finite() or number <= 0 or number > MAX_AMOUNT:

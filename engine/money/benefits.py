@@ -111,16 +111,27 @@ def check_submitted(db: Session, case: Case, clean: dict[str, Any], now: datetim
 
 
 def implausible(db: Session, case: Case, amount: Decimal, day: date) -> str | None:
-    """Why a monthly top-up cannot be right for the case's household, or None: more than
-    CEILING_TIMES the standard in force times its members, or more than a benefit can hold."""
-    standard = standards.in_force(db, case.org_path, day)
-    if standard is None or not case.household_size:
+    """Why a monthly top-up cannot be right for the case's household, or None
+    (`beyond_ceiling` for the case's region and members)."""
+    return beyond_ceiling(db, case.org_path, case.household_size, amount, day)
+
+
+def beyond_ceiling(db: Session, org_path: str, members: int | None, amount: Decimal,
+                   day: date) -> str | None:
+    """Why a monthly amount cannot be right for a household of `members` under `org_path`, or
+    None: more than CEILING_TIMES the standard in force on `day` times its members (rounded
+    once, to the fen), or more than a benefit can hold. Approvals, reviews and the roll import
+    share it."""
+    standard = standards.in_force(db, org_path, day)
+    if standard is None or not members:
         return f"月补差金额 {fen(amount)} 元超出可记录的范围" if amount > LARGEST else None
-    ceiling = fen(standards.monthly(standard) * case.household_size * CEILING_TIMES)
+    ceiling = fen(standards.monthly(standard) * members * CEILING_TIMES)
     if amount > ceiling:
-        return (f"月补差金额 {fen(amount)} 元超过本户上限 {ceiling} 元（标准 "
-                f"{fen(standards.monthly(standard))} 元/人·月 × {case.household_size} 人 × "
-                f"{CEILING_TIMES}），请核对")
+        # the standard as set (a yearly one divided by 12), so that the sum shown is exact
+        per = (f"{fen(standard.amount)} 元/人·年 ÷ 12" if standard.period == "year"
+               else f"{fen(standard.amount)} 元/人·月")
+        return (f"月补差金额 {fen(amount)} 元超过本户上限 {ceiling} 元（标准 {per} × "
+                f"{members} 人 × {CEILING_TIMES}），请核对")
     return None
 
 

@@ -47,7 +47,7 @@ def test_an_amount_past_twice_the_standard_is_refused_and_stores_nothing(world, 
     with pytest.raises(Invalid) as refused:
         approve(world, task, amount, at)
     [message] = refused.value.fields["amount"]
-    assert f"超过本户上限 {CEILING} 元" in message and "358.33 元/人·月 × 3 人 × 2" in message
+    assert f"超过本户上限 {CEILING} 元" in message and "4300.00 元/人·年 ÷ 12 × 3 人 × 2" in message
     assert open_task(db, case.id).id == task.id
     assert db.scalar(select(func.count()).select_from(Benefit)) == 0
     assert db.scalar(select(func.count()).select_from(Notice)) == notices

@@ -199,3 +199,27 @@ def test_a_baby_is_checked_against_the_import_day_not_the_system_date():
     roll_file.parse(HEADER, rows, date(2031, 6, 2), problems)
     assert "rows.3.id_number" not in problems.fields and "rows.3.birth_date" not in problems.fields
     assert problems.fields["rows.4.birth_date"] == ["出生日期与身份证号码中的出生日期不一致"]
+
+
+def test_amounts_are_plain_and_within_the_ceiling_an_approval_has(world):
+    """Linzi's standard from 2018 is 4,300 yuan a year. A household of one may carry at most
+    twice a month's share: 4300 / 12 * 2 = 716.666..., 716.67 to the fen; "1e3" is no
+    amount."""
+    db = world.db
+    rows = [
+        ["H1", "V11", "self", "张一", HEAD_A, "1950-01-02", "dibao", "1e3", "2024-03-01",
+         "6217002870012345"],
+        ["H2", "V21", "self", "王二", HEAD_B, "1960-05-06", "dibao", "716.68", "2025-12-15",
+         "6230520460001234"],
+        ["H3", "V12", "self", "赵三", HEAD_C, "1970-07-08", "dibao", "716.67", "2025-12-15",
+         "6230520460009999"],
+    ]
+    with pytest.raises(Invalid) as bad:
+        roll.import_roll(db, world.user("dist"), "D1", xlsx(rows))
+    assert bad.value.fields == {
+        "rows.2.monthly_amount": ["月保障金应为金额，如 350 或 350.50"],
+        "rows.3.monthly_amount": [
+            "月补差金额 716.68 元超过本户上限 716.67 元（标准 4300.00 元/人·年 ÷ 12 × 1 人 × 2），"
+            "请核对"],
+    }
+    assert db.scalar(select(func.count()).select_from(Household)) == 0

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from marshmallow import ValidationError, fields
 
 from . import rules
+from .formats import FORMATS
 from .idcard import IdNumberError, normalize_id_number
 
 REQUIRED = "此项为必填项"
@@ -71,9 +72,10 @@ class Text(FormField):
         "too_long": "不能超过{max}个字",
     }
 
-    def __init__(self, *, max_length: int, **kwargs: Any):
+    def __init__(self, *, max_length: int, text_format: str | None = None, **kwargs: Any):
         super().__init__(**kwargs)
         self.max_length = max_length
+        self.text_format = FORMATS[text_format] if text_format else None
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
         if not isinstance(value, str):
@@ -83,6 +85,11 @@ class Text(FormField):
             raise self.make_error("required")
         if len(text) > self.max_length:
             raise self.make_error("too_long", max=self.max_length)
+        if self.text_format is not None:
+            try:
+                return self.text_format(text)
+            except ValueError as exc:
+                raise ValidationError(str(exc)) from None
         return text
 
 

@@ -77,6 +77,8 @@ class FieldDef:
     min: int | float | None = None
     max: int | float | None = None
     max_length: int | None = None
+    #: a checked text format of a string field (forms/formats.py), e.g. "bank_account"
+    format: str | None = None
     min_rows: int | None = None
     max_rows: int | None = None
     help: str | None = None
@@ -119,6 +121,8 @@ class FieldDef:
             out["min"] = self.min
         if self.max is not None:
             out["max"] = self.max
+        if self.format is not None:
+            out["format"] = self.format
         if self.required_when:
             out["required_when"] = {c.field: list(c.values) for c in self.required_when}
         if self.type == "rows":

@@ -103,7 +103,7 @@ def _rows(fdef: FieldDef, kwargs: dict[str, Any]) -> ma_fields.Field:
 
 
 _MAKERS: dict[str, Callable[[FieldDef, dict[str, Any]], ma_fields.Field]] = {
-    "string": lambda f, kw: ff.Text(max_length=f.max_length or 0, **kw),
+    "string": lambda f, kw: ff.Text(max_length=f.max_length or 0, text_format=f.format, **kw),
     "text": lambda f, kw: ff.Text(max_length=f.max_length or 0, **kw),
     "integer": lambda f, kw: ff.Integer(minimum=f.min, maximum=f.max, **kw),
     "number": lambda f, kw: ff.Number(minimum=f.min, maximum=f.max, **kw),

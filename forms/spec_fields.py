@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from marshmallow import ValidationError, fields, post_load, validates_schema
 from marshmallow.validate import Length, OneOf
 
+from .formats import FORMATS
 from .model import DEFAULT_MAX_LENGTH, DEFAULT_MAX_ROWS, FIELD_TYPES, Condition, FieldDef, Option
 from .schema import field_for, flatten_errors
 from .spec_rules import condition_values, read_rules
@@ -41,6 +42,7 @@ _OWNERS = {
     "min": "integer/number/money",
     "max": "integer/number/money",
     "max_length": "string/text",
+    "format": "string",
     "fields": "rows",
     "min_rows": "rows",
     "max_rows": "rows",
@@ -239,6 +241,21 @@ class TextFieldSchema(FieldSchema):
         return {"max_length": data.get("max_length", DEFAULT_MAX_LENGTH[data["field_type"]])}
 
 
+class StringFieldSchema(TextFieldSchema):
+    """`string`, optionally with a checked `format` (forms/formats.py)."""
+
+    format = fields.Raw()
+
+    @validates_schema(skip_on_field_errors=False)
+    def _known_format(self, data: dict, **kwargs: Any) -> None:
+        if "format" in data and (not isinstance(data["format"], str)
+                                 or data["format"] not in FORMATS):
+            raise ValidationError(f"的格式 format 应为以下之一：{'、'.join(FORMATS)}", "format")
+
+    def type_options(self, data: dict) -> dict[str, Any]:
+        return {**super().type_options(data), "format": data.get("format")}
+
+
 class FieldList(fields.Field):
     """A non-empty list of sibling field definitions: the form's, or a rows field's row.
 
@@ -356,7 +373,7 @@ _SCHEMAS: dict[str, type[FieldSchema]] = {
     "integer": IntegerFieldSchema,
     "number": NumberFieldSchema,
     "money": MoneyFieldSchema,
-    "string": TextFieldSchema,
+    "string": StringFieldSchema,
     "text": TextFieldSchema,
     "choice": ChoiceFieldSchema,
     "multi_choice": ChoiceFieldSchema,

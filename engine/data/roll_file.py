@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from engine.store.amounts import fen
+from forms.formats import bank_account
 from forms.idcard import IdNumberError, id_number_birth_date, normalize_id_number
 
 FIELDS = ("household", "village", "relation", "name", "id_number", "birth_date", "category",
@@ -162,10 +163,7 @@ def _id_number(value: Any, today: date) -> str:
 def _account(value: Any) -> str:
     if isinstance(value, float):
         raise ValueError("银行账号应以文本格式填写（数字格式会丢失位数）")
-    text = _text(value).replace(" ", "").replace("-", "")
-    if not text.isdigit() or not 8 <= len(text) <= 32:
-        raise ValueError("银行账号应为8至32位数字")
-    return text
+    return bank_account(_text(value))  # the rule the forms' `format: bank_account` applies
 
 
 _AMOUNT_TEXT = re.compile(r"-?\d+(\.\d+)?")  # plain decimal text: no exponent (1e3)

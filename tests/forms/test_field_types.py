@@ -2,8 +2,8 @@ import math
 
 import pytest
 
-from forms import FormInvalid
-from tests.forms.helpers import clean, errors, single
+from forms import FormDefinitionError, FormInvalid
+from tests.forms.helpers import clean, errors, form_from, single
 
 # ---------------------------------------------------------------- phone
 
@@ -214,3 +214,21 @@ def test_required_multi_choice_needs_at_least_one_value():
     with pytest.raises(FormInvalid) as exc:
         form.validate({"v": []})
     assert exc.value.fields == {"v": ["此项为必填项"]}
+
+
+def test_a_bank_account_is_digits_however_it_was_typed():
+    form = single("string", format="bank_account")
+    for typed in ("6217 0028-7001 2345", "６２１７００２８７００１２３４５", "6217002870012345"):
+        assert form.validate({"v": typed}) == {"v": "6217002870012345"}, typed
+    for bad in ("请转给村会计 abc", "+8613800000000", "1234567", "²²²²²²²²²", "1" * 33):
+        assert errors("string", bad, format="bank_account") == ["银行账号应为8至32位数字"], bad
+
+
+def test_only_known_formats_and_only_on_a_string():
+    for spec, words in (({"format": "iban"}, "format 应为以下之一：bank_account"),
+                        ({"format": ["bank_account"]}, "format 应为以下之一"),
+                        ({"format": "bank_account", "type": "text"},
+                         "只有 string 类型可以设置 format")):
+        with pytest.raises(FormDefinitionError) as err:
+            form_from([{"name": "v", "type": "string", "label": "值", **spec}])
+        assert any(words in p for p in err.value.problems), err.value.problems

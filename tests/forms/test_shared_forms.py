@@ -23,7 +23,7 @@ SHARED_KEYS = [
 DESCRIBE_KEYS = {"name", "type", "required", "label", "options", "fields"}
 OPTIONAL_DESCRIBE_KEYS = {"help", "help_en", "label_en", "min", "max", "required_when",
                           "min_rows", "max_rows",
-                          "prefill"}
+                          "prefill", "format"}
 
 
 @pytest.fixture(scope="module")

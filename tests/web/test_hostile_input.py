@@ -236,3 +236,19 @@ def test_a_member_born_after_today_is_refused_on_that_row(world, client):
     [message] = error["fields"]["members.1.birth_date"]
     assert "2099-01-01" in message and "不能晚于今天" in message
     assert world.db.scalar(select(func.count()).select_from(Case)) == 0
+
+
+def test_a_bank_account_that_is_no_account_is_refused_at_intake(world, client):
+    """The account goes into the bank's payroll file: text or a phone number cannot."""
+    auth = bearer(world.db, "clerk1")
+    for account in ("请转给村会计 abc", "+8613800000000"):
+        res = client.post("/api/cases", headers=auth, json={
+            "procedure": "linzi_identification", "village": "V11",
+            "application": {**valid_application(), "bank_account": account}})
+        assert api_error(res, 422)["fields"] == {"bank_account": ["银行账号应为8至32位数字"]}
+    assert world.db.scalar(select(func.count()).select_from(Case)) == 0
+    res = client.post("/api/cases", headers=auth, json={
+        "procedure": "linzi_identification", "village": "V11",
+        "application": {**valid_application(), "bank_account": "6217 0028 7001 2345"}})
+    assert res.status_code == 201
+    assert world.db.get(Case, res.json["id"]).application["bank_account"] == "6217002870012345"

@@ -184,6 +184,24 @@ def user_passwd(username: str, password_stdin: bool) -> None:
     click.echo(f"已设置用户 {username} 的密码，该用户下次登录时须修改密码")
 
 
+@user.command("deactivate")
+@click.argument("username")
+def user_deactivate(username: str) -> None:
+    """Stop USERNAME from signing in or using the API (sessions and tokens end at once)."""
+    with _app().app_context():
+        accounts.set_active(db.session, username, False)
+    click.echo(f"已停用用户 {username}，其会话和令牌已全部失效")
+
+
+@user.command("activate")
+@click.argument("username")
+def user_activate(username: str) -> None:
+    """Let a deactivated USERNAME sign in again (old tokens stay revoked)."""
+    with _app().app_context():
+        accounts.set_active(db.session, username, True)
+    click.echo(f"已启用用户 {username}")
+
+
 @main.command()
 @click.argument("words", nargs=-1, required=True, metavar="USERNAME | revoke USERNAME")
 @click.option("--days", default=accounts.TOKEN_DAYS, show_default=True, type=int,

@@ -274,6 +274,18 @@ def set_password(db: Session, username: str, password: str) -> User:
 # -- browser sessions ------------------------------------------------------------------------
 
 
+def set_active(db: Session, username: str, active: bool) -> User:
+    """`yimen user deactivate|activate`: a deactivated user can neither sign in nor use a
+    token, and every session and token they had ends at once; their name stays on the
+    records they made. Activating does not bring old tokens back."""
+    user = by_username(db, username)
+    with unit_of_work(db):
+        if user.active and not active:
+            _end_everything(db, user)
+        user.active = active
+    return user
+
+
 def end_sessions(db: Session, user: User) -> None:
     """Sign-out: every browser session of the user stops being accepted, whoever holds it."""
     with unit_of_work(db):
@@ -288,7 +300,10 @@ def _hash(token: str) -> str:
 
 
 def grant_token(db: Session, user: User, days: int = TOKEN_DAYS) -> tuple[str, datetime]:
-    """A new bearer token and the instant it stops working."""
+    """A new bearer token and the instant it stops working (never for a deactivated user,
+    whose token every request would refuse)."""
+    if not user.active:
+        raise Invalid({"username": [f"用户 {user.username} 已停用"]}, "令牌未签发")
     if not 1 <= days <= MAX_TOKEN_DAYS:
         raise Invalid({"days": [f"有效期应为 1–{MAX_TOKEN_DAYS} 天"]}, "令牌未签发")
     token = secrets.token_urlsafe(32)

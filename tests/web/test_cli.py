@@ -164,3 +164,25 @@ def test_check_knows_every_service_operation_in_a_fresh_process(bundle):
                            str(root / "bpmn" / bundle)],
                           capture_output=True, text=True, cwd=root, timeout=120)
     assert done.returncode == 0 and "流程包校验通过" in done.stdout, done.stderr
+
+
+def test_a_deactivated_user_gets_no_token_and_theirs_stop_at_once(run, tmp_path, db, client):
+    csv = tmp_path / "orgs.csv"
+    csv.write_text(ORGS, encoding="utf-8")
+    run("org", "import", str(csv))
+    assert run("user", "add", "li.si", "--role", "village", "--org", "V11").exit_code == 0
+    token = run("token", "li.si").output.strip()
+    auth = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/tasks", headers=auth).status_code == 200
+    res = run("user", "deactivate", "li.si")
+    assert res.exit_code == 0 and "已停用" in res.output
+    assert client.get("/api/tasks", headers=auth).status_code == 401
+    res = run("token", "li.si")
+    assert res.exit_code == 1 and "用户 li.si 已停用" in res.output, res.output
+    assert run("user", "activate", "li.si").exit_code == 0
+    assert client.get("/api/tasks", headers=auth).status_code == 401  # old tokens stay revoked
+    fresh = run("token", "li.si").output.strip()
+    assert client.get("/api/tasks", headers={"Authorization": f"Bearer {fresh}"}).status_code \
+        == 200
+    res = run("user", "deactivate", "nobody")
+    assert res.exit_code == 1 and "用户 nobody 不存在" in res.output

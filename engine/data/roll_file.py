@@ -195,8 +195,11 @@ def _member(row: int, cells: dict[str, Any], today: date,
                      + "（或 " + ", ".join(RELATIONS) + "）")
         bad = True
     name = _text(cells["name"])
-    if not name or len(name) > 50:
-        problems.add(row, "name", "姓名必填，最多50个字")
+    if not name:  # a formula cell reads empty: the file keeps no value for it
+        problems.add(row, "name", "姓名为空（单元格若是公式，请改为直接填写的文字）")
+        bad = True
+    elif len(name) > 50:
+        problems.add(row, "name", f"姓名最多50个字，实际 {len(name)} 个字")
         bad = True
     id_number = ""
     try:

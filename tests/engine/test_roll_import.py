@@ -223,3 +223,14 @@ def test_amounts_are_plain_and_within_the_ceiling_an_approval_has(world):
             "请核对"],
     }
     assert db.scalar(select(func.count()).select_from(Household)) == 0
+
+
+def test_a_formula_or_a_long_name_is_named_for_what_it_is(world):
+    rows = good_rows()
+    rows[0][3] = "=1+1"  # openpyxl writes it as a formula with no value kept
+    rows[2][3] = "王" * 51
+    with pytest.raises(Invalid) as bad:
+        roll.import_roll(world.db, world.user("dist"), "D1", xlsx(rows))
+    assert bad.value.fields == {
+        "rows.2.name": ["姓名为空（单元格若是公式，请改为直接填写的文字）"],
+        "rows.4.name": ["姓名最多50个字，实际 51 个字"]}

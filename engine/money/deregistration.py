@@ -68,14 +68,16 @@ def on_roll(db: Session, version: ProcedureVersion, village: OrgUnit,
     the roll of this village with a benefit in force; otherwise `Invalid`, before anything
     is stored."""
     head = str(clean.get(households.HEAD_FIELD) or "").strip().upper()
+    # Only this village's roll is searched: the same answer for a household enrolled in
+    # another village as for none, so an ID number cannot tell where someone is enrolled.
     household = db.scalar(select(Household).where(
-        Household.region_path == version.region.path, Household.head_id_number == head))
+        Household.region_path == version.region.path, Household.head_id_number == head,
+        Household.org_path == village.path))
     benefit = None if household is None else households.current_benefit(db, household.id)
     if benefit is None or benefit.exit_case_id is not None:
         raise Invalid({households.HEAD_FIELD: [
-            "该户不在保障名册中（未查到此户主身份证号码正在享受待遇的家庭），不能办理退出或复核"]})
-    if household.org_path != village.path:
-        raise Invalid({"village": ["该户登记在其他村（居），请在其所在村（居）办理"]})
+            f"该户不在保障名册中（{village.name}没有此户主身份证号码正在享受待遇的家庭），"
+            "不能办理退出或复核"]})
     holder = db.get(Case, benefit.case_id)
     return dict(holder.application) if holder is not None else {}
 

@@ -122,3 +122,21 @@ def test_the_navigation_links_the_jobs_page_for_those_who_may_see_it(world, app)
         with app.test_request_context("/"):
             login_user(Official(world.user(username)))
             assert ("/admin/jobs" in render_template_string(include)) is shown, username
+
+
+def test_a_finished_job_with_failures_says_so_on_the_page_and_in_the_api(world, client):
+    error = "案件 17：决策表没有给出有效的金额"
+    job = add_job(world, "/D1/T1/", status="done", done=0, skipped=8,
+                  finished_at=clock.now(), params={"standard": 900.0, "last_error": error})
+    clean = add_job(world, "/D1/T1/", status="done", done=8, skipped=0, finished_at=clock.now())
+    sign_in(client, "town1")
+    html = text(client.get("/admin/jobs"))
+    row = html.split(f'id="job-{job.id}"')[1].split("</tr>")[0]
+    assert "已完成（有出错，需处理）" in row
+    row = html.split(f'id="job-{clean.id}"')[1].split("</tr>")[0]
+    assert "已完成" in row and "出错" not in row
+    from engine.people import accounts
+    token = accounts.issue_token(world.db, world.user("town1"))
+    body = client.get(f"/api/jobs/{job.id}", headers={"Authorization": f"Bearer {token}"}).json
+    assert (body["status"], body["done"], body["skipped"], body["last_error"]) == (
+        "done", 0, 8, error)

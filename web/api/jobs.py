@@ -13,4 +13,5 @@ def job(job_id: int):
     j = jobs.get(db.session, actor(), job_id)
     return {"id": j.id, "kind": j.kind, "status": j.status, "total": j.total, "done": j.done,
             "skipped": j.skipped, "percent": jobs.percent(j), "case_id": j.case_id,
-            "created_at": views.iso(j.created_at), "finished_at": views.iso(j.finished_at)}
+            "created_at": views.iso(j.created_at), "finished_at": views.iso(j.finished_at),
+            "last_error": jobs.last_error(j)}

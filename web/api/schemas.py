@@ -457,6 +457,8 @@ class Job(JobQueued):
     case_id = _opt(fields.Integer())
     created_at = _opt(fields.String())
     finished_at = _opt(fields.String())
+    # the last household the worker could not handle, and why (households skipped for it)
+    last_error = _opt(fields.String())
 
 
 class Notification(Response):

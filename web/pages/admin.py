@@ -201,10 +201,13 @@ class JobRow:
 
 
 def job_row(job: Job, regions: dict[str, str]) -> JobRow:
-    return JobRow(job, str(JOB_KIND.get(job.kind, job.kind)),
-                  str(JOB_STATUS.get(job.status, job.status)),
+    error = jobs.last_error(job)
+    status = str(JOB_STATUS.get(job.status, job.status))
+    if error and job.status == "done":  # finished, but some households need attention
+        status = str(_l("已完成（有出错，需处理）"))
+    return JobRow(job, str(JOB_KIND.get(job.kind, job.kind)), status,
                   regions.get(job.org_path, job.org_path), jobs.handled(job), jobs.percent(job),
-                  jobs.last_error(job))
+                  error)
 
 
 @admin.get("/admin/jobs")

@@ -76,6 +76,12 @@ def _input_entry_problem(entry: str) -> str | None:
     problem = expressions.problem(entry)
     if problem is None or not problem.startswith("语法错误"):
         return problem
+    if re.match(r"\s*[A-Za-z_0-9]", entry):
+        # Spiff appends the entry to the input with no space: `in [1, 5]` after `area`
+        # becomes `areain [1, 5]`, a name no case has, on every case.
+        word = entry.strip().split()[0]
+        return (f"以 {word} 开头的条目会与输入表达式直接相连（如 areain [...]），每个案件都会出错；"
+                f"请用 ? 代表输入，写成 ? {entry.strip()}")
     return expressions.problem(f"dmninputexpr {entry}")
 
 

@@ -101,6 +101,9 @@ def test_a_unique_table_without_a_catch_all_last_rule_is_reported():
     ("<text>False</text>", "<text>false</text>", "false"),
     ("<text>&gt; 0</text>", "<text>not(0)</text>", "not("),
     ("<text>&gt; 0</text>", "<text>__import__('os')</text>", "不安全"),
+    # Spiff glues these to the input with no space: `xin [1, 5]`, never `x in [1, 5]`
+    ("<text>&gt; 0</text>", "<text>in [1, 5]</text>", "直接相连"),
+    ("<text>&gt; 0</text>", "<text>not in [1, 5]</text>", "写成 ? not in [1, 5]"),
     ('hitPolicy="UNIQUE"', 'hitPolicy="COLLECT" aggregation="SUM"', "aggregation"),
 ])
 def test_entries_that_spiff_would_misread_are_reported(old, new, word):

@@ -14,6 +14,8 @@ sequence flows and are left alone. Each problem names the file and the element (
 
 from __future__ import annotations
 
+import re
+
 NS = {
     "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
     "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
@@ -104,4 +106,67 @@ def check_bpmn(file_name: str, root) -> list[str]:
                     problems.append(f"{where}：用户任务必须放在表示层级的泳道中")
                 if not _form_key(node):
                     problems.append(f"{where}：用户任务缺少 formKey 属性（表单）")
+        problems.extend(_gateway_problems(file_name, process))
     return problems
+
+
+# End events that decide a case (an approval, a refusal, an exit): a default flow, taken when
+# no condition matched (a misspelt decision), must never reach one.
+_DECIDING_ENDS = ("approved", "rejected", "exited")
+# Elements a default flow passes straight through on its way (no one decides there).
+_PASSING = frozenset({"scriptTask", "serviceTask", "businessRuleTask", "task",
+                      "exclusiveGateway", "parallelGateway", "inclusiveGateway",
+                      "intermediateThrowEvent"})
+
+
+_ROUTES_ON_DECISION = re.compile(r"\bdecision\b")
+
+
+def _gateway_problems(file_name: str, process) -> list[str]:
+    """A deciding exclusive gateway (one routing on a step's `decision`) has a default flow, and
+    the default leads to rework, never straight to an end that decides the case
+    (bpmn/README.md, "the safe default")."""
+    problems: list[str] = []
+    nodes = {n.get("id"): n for n in process.iter()
+             if isinstance(n.tag, str) and n.get("id")}
+    outgoing: dict[str, list] = {}
+    for flow in process.xpath("./bpmn:sequenceFlow", namespaces=NS):
+        outgoing.setdefault(flow.get("sourceRef"), []).append(flow)
+    for gateway in process.xpath("./bpmn:exclusiveGateway", namespaces=NS):
+        flows = outgoing.get(gateway.get("id"), [])
+        conditions = [(c.text or "") for f in flows
+                      if (c := f.find("bpmn:conditionExpression", NS)) is not None]
+        if not any(_ROUTES_ON_DECISION.search(c) for c in conditions):
+            continue  # routes on computed data (帮扶方式, 是否渐退): the designer's call
+        where = _describe(file_name, gateway)
+        default = gateway.get("default")
+        if not default or default not in {f.get("id") for f in flows}:
+            problems.append(f"{where}：排他网关有条件分支却没有默认流（default），未匹配任何条件"
+                            "（如决定的值写错）时案件会出错；请把退回或重做的那条流设为默认流")
+            continue
+        end = _reaches_deciding_end(nodes, outgoing, default_flow(flows, default))
+        if end is not None:
+            problems.append(f"{where}：默认流直接通向结束事件 {end}，未匹配任何条件时会直接"
+                            "办结案件；默认流应是退回或重做，批准、不予批准、退出都应有明确条件")
+    return problems
+
+
+def default_flow(flows: list, flow_id: str):
+    return next(f for f in flows if f.get("id") == flow_id)
+
+
+def _reaches_deciding_end(nodes: dict, outgoing: dict, flow) -> str | None:
+    """The deciding end event `flow` leads to with no one deciding on the way, or None."""
+    seen: set[str] = set()
+    target = nodes.get(flow.get("targetRef"))
+    while target is not None and target.get("id") not in seen:
+        seen.add(target.get("id"))
+        kind = local_name(target.tag)
+        if kind == "endEvent":
+            head = (target.get("id") or "").split("_", 1)[0]
+            return target.get("id") if head in _DECIDING_ENDS else None
+        onward = outgoing.get(target.get("id"), [])
+        if kind not in _PASSING or len(onward) != 1:
+            return None
+        target = nodes.get(onward[0].get("targetRef"))
+    return None

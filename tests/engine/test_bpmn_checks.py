@@ -127,3 +127,36 @@ def test_yimen_check_refuses_with_the_element_named(tmp_path):
 def test_every_shipped_bundle_passes_yimen_check(bundle):
     result = CliRunner().invoke(cli.main, ["check", str(ROOT / "bpmn" / bundle)])
     assert result.exit_code == 0, result.output
+
+
+def gateway(default: str | None, approve_target: str = "approved",
+            return_target: str = "village_evaluation") -> dict[str, bytes]:
+    """The small procedure with a deciding gateway after the village's step."""
+    text = HEAD.format(extra="", village_refs=REFS).replace(
+        '<bpmn:sequenceFlow id="f2" sourceRef="village_evaluation" targetRef="approved" />',
+        f'''<bpmn:exclusiveGateway id="decide" name="评议结果"{
+            f' default="{default}"' if default else ""} />
+        <bpmn:endEvent id="rejected" name="不予认定" />
+        <bpmn:sequenceFlow id="f2" sourceRef="village_evaluation" targetRef="decide" />
+        <bpmn:sequenceFlow id="g_approve" sourceRef="decide" targetRef="{approve_target}">
+          <bpmn:conditionExpression>decision == "aprove"</bpmn:conditionExpression>
+        </bpmn:sequenceFlow>
+        <bpmn:sequenceFlow id="g_reject" sourceRef="decide" targetRef="rejected">
+          <bpmn:conditionExpression>decision == "reject"</bpmn:conditionExpression>
+        </bpmn:sequenceFlow>
+        <bpmn:sequenceFlow id="g_return" sourceRef="decide" targetRef="{return_target}" />''')
+    text = text.replace("<bpmn:flowNodeRef>approved</bpmn:flowNodeRef>",
+                        "<bpmn:flowNodeRef>approved</bpmn:flowNodeRef>"
+                        "<bpmn:flowNodeRef>decide</bpmn:flowNodeRef>"
+                        "<bpmn:flowNodeRef>rejected</bpmn:flowNodeRef>")
+    return {"tiny.bpmn": text.encode("utf-8")}
+
+
+def test_a_deciding_gateway_needs_a_default_that_sends_the_case_back():
+    assert problems_of(gateway("g_return")) == []
+    [missing] = problems_of(gateway(None))
+    assert "decide" in missing and "没有默认流" in missing
+    [unsafe] = problems_of(gateway("g_approve"))  # a misspelt value would approve
+    assert "decide" in unsafe and "默认流直接通向结束事件 approved" in unsafe
+    [unsafe] = problems_of(gateway("g_return", return_target="rejected"))
+    assert "默认流直接通向结束事件 rejected" in unsafe

@@ -110,9 +110,11 @@ def check_bpmn(file_name: str, root) -> list[str]:
     return problems
 
 
-# End events that decide a case (an approval, a refusal, an exit): a default flow, taken when
-# no condition matched (a misspelt decision), must never reach one.
-_DECIDING_ENDS = ("approved", "rejected", "exited")
+# A default flow is taken when no condition matched (a misspelt decision value): it must never
+# approve, which pays the household. (A default to a refusal fails closed, and a gateway with
+# no default stops the step with a model error when nothing matches: both are allowed, since
+# bundles written for plain SpiffWorkflow model them so.)
+_DECIDING_ENDS = ("approved",)
 # Elements a default flow passes straight through on its way (no one decides there).
 _PASSING = frozenset({"scriptTask", "serviceTask", "businessRuleTask", "task",
                       "exclusiveGateway", "parallelGateway", "inclusiveGateway",
@@ -123,9 +125,8 @@ _ROUTES_ON_DECISION = re.compile(r"\bdecision\b")
 
 
 def _gateway_problems(file_name: str, process) -> list[str]:
-    """A deciding exclusive gateway (one routing on a step's `decision`) has a default flow, and
-    the default leads to rework, never straight to an end that decides the case
-    (bpmn/README.md, "the safe default")."""
+    """A deciding exclusive gateway (one routing on a step's `decision`) whose default flow
+    reaches an approval with no step in between (bpmn/README.md, "the safe default")."""
     problems: list[str] = []
     nodes = {n.get("id"): n for n in process.iter()
              if isinstance(n.tag, str) and n.get("id")}
@@ -141,13 +142,11 @@ def _gateway_problems(file_name: str, process) -> list[str]:
         where = _describe(file_name, gateway)
         default = gateway.get("default")
         if not default or default not in {f.get("id") for f in flows}:
-            problems.append(f"{where}：排他网关有条件分支却没有默认流（default），未匹配任何条件"
-                            "（如决定的值写错）时案件会出错；请把退回或重做的那条流设为默认流")
             continue
         end = _reaches_deciding_end(nodes, outgoing, default_flow(flows, default))
         if end is not None:
-            problems.append(f"{where}：默认流直接通向结束事件 {end}，未匹配任何条件时会直接"
-                            "办结案件；默认流应是退回或重做，批准、不予批准、退出都应有明确条件")
+            problems.append(f"{where}：默认流直接通向批准结束事件 {end}，决定的值写错（未匹配任何"
+                            "条件）时会直接批准；批准须有明确条件，默认流应是退回或重做")
     return problems
 
 

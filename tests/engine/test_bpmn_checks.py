@@ -144,7 +144,9 @@ def gateway(default: str | None, approve_target: str = "approved",
         <bpmn:sequenceFlow id="g_reject" sourceRef="decide" targetRef="rejected">
           <bpmn:conditionExpression>decision == "reject"</bpmn:conditionExpression>
         </bpmn:sequenceFlow>
-        <bpmn:sequenceFlow id="g_return" sourceRef="decide" targetRef="{return_target}" />''')
+        <bpmn:sequenceFlow id="g_return" sourceRef="decide" targetRef="{return_target}">{
+            "" if default else '<bpmn:conditionExpression>decision == "return"'
+                               '</bpmn:conditionExpression>'}</bpmn:sequenceFlow>''')
     text = text.replace("<bpmn:flowNodeRef>approved</bpmn:flowNodeRef>",
                         "<bpmn:flowNodeRef>approved</bpmn:flowNodeRef>"
                         "<bpmn:flowNodeRef>decide</bpmn:flowNodeRef>"
@@ -152,11 +154,36 @@ def gateway(default: str | None, approve_target: str = "approved",
     return {"tiny.bpmn": text.encode("utf-8")}
 
 
-def test_a_deciding_gateway_needs_a_default_that_sends_the_case_back():
+def test_a_deciding_gateway_s_default_never_approves():
     assert problems_of(gateway("g_return")) == []
-    [missing] = problems_of(gateway(None))
-    assert "decide" in missing and "没有默认流" in missing
     [unsafe] = problems_of(gateway("g_approve"))  # a misspelt value would approve
-    assert "decide" in unsafe and "默认流直接通向结束事件 approved" in unsafe
-    [unsafe] = problems_of(gateway("g_return", return_target="rejected"))
-    assert "默认流直接通向结束事件 rejected" in unsafe
+    assert "decide" in unsafe and "默认流直接通向批准结束事件 approved" in unsafe
+    # as plain SpiffWorkflow bundles model them: no default (a model error when nothing
+    # matches), or a refusal by default (fails closed)
+    assert problems_of(gateway(None)) == []
+    assert problems_of(gateway("g_return", return_target="rejected")) == []
+
+
+def test_no_matching_condition_and_no_default_is_a_chinese_model_error(db):
+    """The designer misspelt `aprove`: approving matches nothing, and with no default the
+    official hears why, in Chinese, and nothing is stored."""
+    from sqlalchemy import func, select
+
+    from engine.casework import cases, tasks
+    from engine.store.errors import ModelError
+    from engine.store.models import AuditEvent
+    from tests.factories import open_task, valid_application, valid_step_data
+
+    world = make_world(db, deploy=False)
+    procedures.deploy(world.db, None, "D1", gateway(None))
+    case = cases.start(world.db, world.user("clerk1"), "tiny", "V11", valid_application())
+    task = open_task(world.db, case.id)
+    events = world.db.scalar(select(func.count()).select_from(AuditEvent))
+    with pytest.raises(ModelError) as err:
+        tasks.complete(world.db, world.user("vil11"), task.id,
+                       valid_step_data("village_evaluation", "approve"))
+    assert "评议结果：没有满足任何条件的分支" in str(err.value), str(err.value)
+    assert "No conditions" not in str(err.value)
+    world.db.rollback()
+    assert open_task(world.db, case.id).id == task.id
+    assert world.db.scalar(select(func.count()).select_from(AuditEvent)) == events

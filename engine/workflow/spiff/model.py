@@ -5,6 +5,7 @@ notice, which end event means which case status) and the strict DMN engine."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -108,9 +109,32 @@ def model_errors(context: bridge.StepContext | None = None) -> Iterator[None]:
         with bridge.calling(context):
             yield
     except SpiffWorkflowException as exc:
-        where = getattr(getattr(exc, "task", None), "task_spec", None)
+        where = getattr(getattr(exc, "task", None), "task_spec", None) or getattr(
+            exc, "task_spec", None)
         name = getattr(where, "bpmn_name", None) or getattr(where, "bpmn_id", None)
-        raise ModelError(f"{name}：{exc}" if name else str(exc)) from exc
+        text = in_chinese(exc)
+        raise ModelError(f"{name}：{text}" if name else text) from exc
+
+
+# SpiffWorkflow's own words, as the official and the designer read them.
+_SPIFF_MESSAGES = (
+    (re.compile(r"No conditions satisfied (?:for|on) \S+?\.?$"),
+     "没有满足任何条件的分支（提交的决定值可能不在流程的条件中，且该网关没有默认流），未作任何更改"),
+    (re.compile(r"Rule failed on row (\d+)"), r"决策表第 \1 行出错"),
+    (re.compile(r"Failed to execute DMN Rule on row (\d+)"), r"决策表第 \1 行出错"),
+)
+
+
+def in_chinese(exc: SpiffWorkflowException) -> str:
+    """The exception's message and notes with SpiffWorkflow's English phrases in Chinese."""
+    parts = [str(exc.args[0]) if exc.args else "", *getattr(exc, "notes", [])]
+    out = []
+    for part in parts:
+        for pattern, chinese in _SPIFF_MESSAGES:
+            part = pattern.sub(chinese, part)
+        if part:
+            out.append(part)
+    return "；".join(out)
 
 
 

@@ -8,7 +8,7 @@ uses snapshotted, or changes nothing and lists every problem.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -96,13 +96,30 @@ def bundle_from_files(files: dict[str, bytes]) -> Bundle:
         elif base in BUNDLE_FILES:
             bundle.data[base], problems = BUNDLE_FILES[base].parse(text, name)
             bundle.problems.extend(problems)
-        elif suffix == ".bpmn":
-            bundle.bpmn[base] = text
-        elif suffix == ".dmn":
-            bundle.dmn[base] = text
         else:
-            bundle.forms[Path(base).stem] = text
+            kept, key = ((bundle.bpmn, base) if suffix == ".bpmn" else
+                         (bundle.dmn, base) if suffix == ".dmn" else
+                         (bundle.forms, Path(base).stem))
+            if key in kept:  # a bundle keeps files by name: one would silently replace the other
+                bundle.problems.append(f"{name}：与流程包中另一个文件同名（{key}），"
+                                       "流程包按文件名保存，请改名")
+                continue
+            kept[key] = text
     return bundle
+
+
+def uploaded(files: Iterable[tuple[str, bytes]]) -> dict[str, bytes]:
+    """Uploaded files by name; the same name twice is refused, not silently overwritten."""
+    found: dict[str, bytes] = {}
+    twice: list[str] = []
+    for name, raw in files:
+        if name in found:
+            twice.append(name)
+        found[name] = raw
+    if twice:
+        raise BundleInvalid([f"{name}：同名文件上传了不止一次，请只保留一个"
+                             for name in sorted(set(twice))])
+    return found
 
 
 def read_bundle_dir(path: str | Path) -> dict[str, bytes]:

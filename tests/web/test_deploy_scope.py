@@ -119,3 +119,28 @@ def test_designer_page_refuses_another_district(other_district, client):
     w.db.expire_all()
     assert w.db.scalar(select(func.max(ProcedureVersion.version)).join(ProcedureVersion.region)
                        .where(OrgUnit.code == "D2")) == 1
+
+
+def test_files_of_the_same_name_are_refused_never_one_silently_kept(world, client):
+    """Two uploads called identification.bpmn, or a.bpmn in two folders, or one decision id in
+    two tables: the bundle keeps files and decisions by name, so each is a problem."""
+    token = accounts.issue_token(world.db, world.user("designer"))
+    before = deployed(world.db, "D1")
+    bundle = files()
+    bpmn = bundle["identification.bpmn"]
+
+    def post(pairs):
+        return client.post("/api/procedures", content_type="multipart/form-data",
+                           data={"region": "D1", "files": [(io.BytesIO(v), k) for k, v in pairs]},
+                           headers={"Authorization": f"Bearer {token}"})
+
+    twice = post([*bundle.items(), ("identification.bpmn", bpmn)])
+    assert twice.status_code == 422
+    assert "identification.bpmn：同名文件上传了不止一次，请只保留一个" in str(twice.json)
+    folders = post([*bundle.items(), ("b/identification.bpmn", bpmn)])
+    assert folders.status_code == 422 and "与流程包中另一个文件同名（identification.bpmn）" in str(
+        folders.json)
+    dmn_name = next(k for k in bundle if k.endswith(".dmn"))
+    again = post([*bundle.items(), ("copy_" + dmn_name, bundle[dmn_name])])
+    assert again.status_code == 422 and "重复，流程只会用到其中一个" in str(again.json)
+    assert deployed(world.db, "D1") == before

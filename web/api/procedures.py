@@ -35,6 +35,7 @@ def deploy(upload):
     """Deploy a bundle (multipart: region, files); 201 with the new versions or 422."""
     if not upload["files"]:
         raise BundleInvalid(["请上传至少一个 .bpmn 文件（字段名 files）"])
-    files = {u.filename or f"file{i}": u.read() for i, u in enumerate(upload["files"])}
+    files = procedures.uploaded((u.filename or f"file{i}", u.read())
+                                for i, u in enumerate(upload["files"]))
     versions = procedures.deploy(db.session, actor(), upload["region"], files)
     return [views.procedure(v) for v in versions], 201

@@ -140,13 +140,12 @@ def upload():
     """A plain multipart form (region, files) that deploys a bundle directly."""
     engine_designer.require_designer(actor())
     region = request.form.get("region", "")
-    files = {u.filename or f"file{i}": u.read()
-             for i, u in enumerate(request.files.getlist("files")) if u.filename}
-    if not files:
+    chosen = [(u.filename, u.read()) for u in request.files.getlist("files") if u.filename]
+    if not chosen:
         flash(_("请选择要上传的 .bpmn、.dmn 或表单文件"), "error")
         return redirect(url_for("designer.index"))
     try:
-        created = procedures.deploy(db.session, actor(), region, files)
+        created = procedures.deploy(db.session, actor(), region, procedures.uploaded(chosen))
     except BundleInvalid as err:
         rows = engine_designer.newest_versions(db.session, actor())
         return render_template("designer/index.html", rows=rows, problems=err.problems,

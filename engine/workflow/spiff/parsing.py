@@ -229,11 +229,17 @@ def check_bundle(bpmn: dict[str, str],
                     "./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property",
                     namespaces=BPMN_NS)}
     names: set[str] = set()
+    decided_in: dict[str, str] = {}  # decision id -> the file that defines it
     for file_name, text in sorted(dmn.items()):
         root = _xml(file_name, text, problems)
         if root is None:
             continue
         _check_dmn(file_name, root, problems)
+        for decision in root.xpath(".//*[local-name()='decision']"):
+            first = decided_in.setdefault(decision.get("id") or "", file_name)
+            if first != file_name:  # SpiffWorkflow would keep one and drop the other silently
+                problems.append(f"{file_name}：决策表 id {decision.get('id')} 与 {first} 重复，"
+                                "流程只会用到其中一个；请改用不同的 id")
         names |= _names_read(root)
         try:
             parser.add_dmn_xml(root, file_name)

@@ -187,3 +187,23 @@ def test_no_matching_condition_and_no_default_is_a_chinese_model_error(db):
     world.db.rollback()
     assert open_task(world.db, case.id).id == task.id
     assert world.db.scalar(select(func.count()).select_from(AuditEvent)) == events
+
+
+LAUGHS = ('<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa">'
+          + "".join(f'<!ENTITY {n} "{("&" + p + ";") * 10}">'
+                    for p, n in zip("abcdefg", "bcdefgh", strict=True))
+          + "]><d>&h;</d>")
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("", "文件为空或不是 XML"),
+    ("<a>&xx;</a>", "实体 xx 未定义"),
+    ("<a><b></a>", "开始标签与结束标签不匹配（b）"),
+    ("<a>", "文件不完整"),
+    (LAUGHS, "实体展开过大"),
+    ("<a>" + "<b>" * 300 + "</b>" * 300 + "</a>", "元素嵌套层次过深"),
+])
+def test_broken_or_hostile_xml_is_explained_in_chinese(text, words):
+    [problem] = [p for p in problems_of({"tiny.bpmn": text.encode("utf-8")})
+                 if "XML 无法解析" in p]
+    assert words in problem, problem

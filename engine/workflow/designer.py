@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 import forms
 from engine.store.errors import BundleInvalid, Forbidden, NotFound
 from engine.store.models import ProcedureVersion, User
-from engine.workflow import changes, documents, procedures, spiff
+from engine.workflow import changes, documents, procedures
 
 DESIGNER_ROLES = procedures.DEPLOYER_ROLES
 
@@ -116,8 +116,7 @@ def _edited_files(db: Session, version: ProcedureVersion, bpmn: dict[str, str],
 def validate_bundle(files: dict[str, bytes]) -> list[str]:
     """Every problem deploy would report for these files, without writing anything."""
     bundle = procedures.bundle_from_files(files)
-    models, problems = spiff.check_bundle(bundle.bpmn, bundle.dmn)
-    problems = bundle.problems + problems + documents.check(bundle.documents)
+    models, problems = procedures.check(bundle)
     procedures._resolve_forms(bundle, models, problems)
     return problems
 

@@ -65,6 +65,8 @@ class Bundle:
     readme: str | None = None
     # Print templates and region facts (documents/): file name → text.
     documents: dict[str, str] = field(default_factory=dict)
+    # .bpmn files that could not be read (already a problem): the bundle is not "without one".
+    unreadable_bpmn: bool = False
 
 
 def bundle_from_files(files: dict[str, bytes]) -> Bundle:
@@ -89,7 +91,8 @@ def bundle_from_files(files: dict[str, bytes]) -> Bundle:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
-            bundle.problems.append(f"{name}：文件不是 UTF-8 编码")
+            bundle.problems.append(f"{name}：文件不是 UTF-8 编码（请另存为 UTF-8）")
+            bundle.unreadable_bpmn |= suffix == ".bpmn"
             continue
         if base == README_FILE:
             bundle.readme = text
@@ -106,6 +109,15 @@ def bundle_from_files(files: dict[str, bytes]) -> Bundle:
                 continue
             kept[key] = text
     return bundle
+
+
+def check(bundle: Bundle) -> tuple[dict[str, spiff.ProcessModel], list[str]]:
+    """The bundle's models and every problem of its files, processes, decisions and print
+    templates (forms are resolved after, against the models)."""
+    models, problems = spiff.check_bundle(bundle.bpmn, bundle.dmn)
+    if bundle.unreadable_bpmn and not bundle.bpmn:
+        problems = [p for p in problems if p != spiff.NO_BPMN]  # the files said why already
+    return models, bundle.problems + problems + documents.check(bundle.documents)
 
 
 def uploaded(files: Iterable[tuple[str, bytes]]) -> dict[str, bytes]:
@@ -193,8 +205,7 @@ def deploy(db: Session, actor: User | None, region_code: str,
             raise Forbidden(f"只能为本机构或下级地区部署流程，"
                             f"无权为 {region.name}（{region.code}）部署")
         bundle = bundle_from_files(files)
-        models, problems = spiff.check_bundle(bundle.bpmn, bundle.dmn)
-        problems = bundle.problems + problems + documents.check(bundle.documents)
+        models, problems = check(bundle)
         resolved = _resolve_forms(bundle, models, problems)
         for name, entries in bundle.data.items():  # e.g. a second deploy adds no standard
             if not problems:                         # and a different figure is a problem

@@ -207,3 +207,9 @@ def test_broken_or_hostile_xml_is_explained_in_chinese(text, words):
     [problem] = [p for p in problems_of({"tiny.bpmn": text.encode("utf-8")})
                  if "XML 无法解析" in p]
     assert words in problem, problem
+
+
+def test_a_bpmn_file_in_another_encoding_is_one_problem_saying_so():
+    text = HEAD.format(extra="", village_refs=REFS).replace('encoding="UTF-8"', 'encoding="GBK"')
+    assert problems_of({"tiny.bpmn": text.encode("gbk")}) == [
+        "tiny.bpmn：文件不是 UTF-8 编码（请另存为 UTF-8）"]

@@ -228,12 +228,15 @@ def parse_bundle(bpmn: dict[str, str], dmn: dict[str, str]) -> dict[str, Process
     return models
 
 
+NO_BPMN = "流程包中没有 .bpmn 文件"
+
+
 def check_bundle(bpmn: dict[str, str],
                  dmn: dict[str, str]) -> tuple[dict[str, ProcessModel], list[str]]:
     """The models that could be built and every problem found, so that callers can add theirs."""
     problems: list[str] = []
     if not bpmn:
-        return {}, ["流程包中没有 .bpmn 文件"]
+        return {}, [NO_BPMN]
     parser = SpiffBpmnParser(validator=BpmnValidator())
     file_of: dict[str, str] = {}
     process_props: dict[str, dict[str, str]] = {}

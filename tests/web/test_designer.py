@@ -200,3 +200,12 @@ def test_a_malformed_or_unknown_region_answers_in_the_modeler_shape(world, clien
             body = response.get_json()
             assert body["ok"] is False and body["problems"], body
     assert numbers(world) == [1]
+
+
+def test_a_file_of_the_wrong_kind_is_named_not_dropped(world, client):
+    sign_in(client, "designer")
+    body = edited(world, "", "")
+    body["bpmn"]["notes.txt"] = body["bpmn"]["identification.bpmn"]
+    response = post_json(client, "/designer/validate", body)
+    assert response.status_code == 400
+    assert response.get_json()["problems"] == ["文件名应以 .bpmn 结尾：notes.txt"]

@@ -97,6 +97,10 @@ def _edited() -> tuple[str, str | None, dict[str, str], dict[str, str]]:
         if not isinstance(given, dict) or not all(
                 isinstance(k, str) and isinstance(v, str) for k, v in given.items()):
             raise BadRequest(_("请求格式有误"))
+        wrong = sorted(k for k in given if not k.lower().endswith(f".{kind}"))
+        if wrong:  # it would be left out of the bundle without a word
+            raise BadRequest(_("文件名应以 .%(kind)s 结尾：%(names)s", kind=kind,
+                               names="、".join(wrong)))
         files[kind] = given
     region = body.get("region")
     if region is not None and not isinstance(region, str):

@@ -29,7 +29,7 @@ _CENT = Decimal("0.01")
 
 _INTEGER_TEXT = re.compile(r"[+-]?\d{1,16}")
 _NUMBER_TEXT = re.compile(r"[+-]?(?:\d{1,16}(?:\.\d{0,16})?|\.\d{1,16})")
-_MONEY_TEXT = re.compile(r"[+-]?\d{1,13}(?:\.\d{1,16})?")
+MONEY_TEXT = re.compile(r"[+-]?\d{1,13}(?:\.\d{1,16})?")
 _DATE_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}")
 _MOBILE = re.compile(r"1[3-9]\d{9}")
 _LANDLINE = re.compile(r"0\d{2,3}-?\d{7,8}")
@@ -201,7 +201,7 @@ class Money(RangeMixin, FormField):
             if not value.is_finite():
                 raise self.make_error("invalid")
             return value
-        if isinstance(value, str) and _MONEY_TEXT.fullmatch(value.strip()):
+        if isinstance(value, str) and MONEY_TEXT.fullmatch(value.strip()):
             try:
                 return Decimal(value.strip())
             except InvalidOperation:  # pragma: no cover - the pattern already excludes this

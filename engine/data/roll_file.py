@@ -10,7 +10,6 @@ Every problem is reported with its spreadsheet row number, all at once.
 from __future__ import annotations
 
 import io
-import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -18,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from engine.store.amounts import fen
+from forms.fields import MONEY_TEXT
 from forms.formats import bank_account
 from forms.idcard import IdNumberError, id_number_birth_date, normalize_id_number
 
@@ -166,12 +166,9 @@ def _account(value: Any) -> str:
     return bank_account(_text(value))  # the rule the forms' `format: bank_account` applies
 
 
-_AMOUNT_TEXT = re.compile(r"-?\d+(\.\d+)?")  # plain decimal text: no exponent (1e3)
-
-
 def _amount(value: Any) -> Decimal:
     text = _text(value)
-    if isinstance(value, str) and not _AMOUNT_TEXT.fullmatch(text):
+    if isinstance(value, str) and not MONEY_TEXT.fullmatch(text):  # as a form: never 1e3
         raise ValueError("月保障金应为金额，如 350 或 350.50")
     try:
         number = Decimal(text)

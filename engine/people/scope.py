@@ -71,8 +71,7 @@ def can_start_region_procedure_in(actor: User, org: OrgUnit) -> bool:
     """Whether the actor may open a region's procedure (one that sets the standard or
     recalculates every household's top-up) at `org`: a district official or an admin, at a
     region they cover, never at a village."""
-    return (actor.role in REGION_INTAKE_ROLES and org.level not in NOT_REGIONS
-            and actor.org.covers(org))
+    return actor.role in REGION_INTAKE_ROLES and can_start_case_in(actor, org)
 
 
 def takes_in(actor: User) -> bool:

@@ -139,19 +139,13 @@ def _gateway_problems(file_name: str, process) -> list[str]:
                       if (c := f.find("bpmn:conditionExpression", NS)) is not None]
         if not any(_ROUTES_ON_DECISION.search(c) for c in conditions):
             continue  # routes on computed data (帮扶方式, 是否渐退): the designer's call
-        where = _describe(file_name, gateway)
-        default = gateway.get("default")
-        if not default or default not in {f.get("id") for f in flows}:
-            continue
-        end = _reaches_deciding_end(nodes, outgoing, default_flow(flows, default))
+        default = next((f for f in flows if f.get("id") == gateway.get("default")), None)
+        end = _reaches_deciding_end(nodes, outgoing, default) if default is not None else None
         if end is not None:
+            where = _describe(file_name, gateway)
             problems.append(f"{where}：默认流直接通向批准结束事件 {end}，决定的值写错（未匹配任何"
                             "条件）时会直接批准；批准须有明确条件，默认流应是退回或重做")
     return problems
-
-
-def default_flow(flows: list, flow_id: str):
-    return next(f for f in flows if f.get("id") == flow_id)
 
 
 def _reaches_deciding_end(nodes: dict, outgoing: dict, flow) -> str | None:

@@ -35,6 +35,7 @@ MAX_SOURCE = 20_000          # characters of one condition, entry or script
 MAX_DEPTH = 100              # nesting of the parsed tree
 MAX_LENGTH = 100_000         # characters of a string, items of a list, range or comprehension
 MAX_INT_BITS = 4_000         # about 1,200 decimal digits
+MAX_INT_DIGITS = 1_205       # the decimal digits of MAX_INT_BITS (4000 × log10 2 ≈ 1204.1)
 
 
 class ExpressionError(Exception):
@@ -190,9 +191,9 @@ def _round(number: Any, ndigits: int | None = None) -> Any:
 def _int(value: Any = 0, *base: int) -> int:
     """`int`, refusing what would build an integer past MAX_INT_BITS (a Decimal like 1E+999999
     takes seconds to convert, in one step no deadline can interrupt)."""
-    if isinstance(value, Decimal) and value.is_finite() and value.adjusted() > 1_200:
+    if isinstance(value, Decimal) and value.is_finite() and value.adjusted() >= MAX_INT_DIGITS:
         raise _too_big()
-    if isinstance(value, str) and len(value) > 1_300:
+    if isinstance(value, str) and len(value.strip()) > MAX_INT_DIGITS + 1:  # a sign
         raise _too_big()
     return int(value, *base)
 

@@ -114,9 +114,10 @@ def bundle_from_files(files: dict[str, bytes]) -> Bundle:
 def check(bundle: Bundle) -> tuple[dict[str, spiff.ProcessModel], list[str]]:
     """The bundle's models and every problem of its files, processes, decisions and print
     templates (forms are resolved after, against the models)."""
-    models, problems = spiff.check_bundle(bundle.bpmn, bundle.dmn)
-    if bundle.unreadable_bpmn and not bundle.bpmn:
-        problems = [p for p in problems if p != spiff.NO_BPMN]  # the files said why already
+    if bundle.unreadable_bpmn and not bundle.bpmn:  # its files said why: not "without one"
+        models, problems = {}, []
+    else:
+        models, problems = spiff.check_bundle(bundle.bpmn, bundle.dmn)
     return models, bundle.problems + problems + documents.check(bundle.documents)
 
 

@@ -28,6 +28,7 @@ _UNQUOTED = re.compile(r"R?\d*/?P[0-9YMWDTHS.,]*|\d{4}-\d{2}-\d{2}.*", re.IGNORE
 KINDS = {"timeDuration": "duration", "timeDate": "date", "timeCycle": "cycle"}
 _EXAMPLES = {"duration": '"P7D"、"PT12H"', "date": '"2027-01-01T09:00:00+08:00"',
              "cycle": '"R3/P1D"'}
+_NAMES = {"duration": "时长", "date": "日期时间", "cycle": "循环定时"}
 
 
 def _duration(text: str) -> timedelta:
@@ -60,9 +61,6 @@ def problem(kind: str, value: Any) -> str | None:
     if delta > LONGEST:
         return f"“{value[:40]}”超过 10 年，请检查"
     return None
-
-
-_NAMES = {"duration": "时长", "date": "日期时间", "cycle": "循环定时"}
 
 
 def source_problem(kind: str, source: str) -> str | None:

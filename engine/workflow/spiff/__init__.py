@@ -41,7 +41,7 @@ from engine.workflow.spiff.model import (
     is_notice,
     model_errors,
 )
-from engine.workflow.spiff.parsing import NO_BPMN, check_bundle, parse_bundle
+from engine.workflow.spiff.parsing import check_bundle, parse_bundle
 from engine.workflow.spiff.running import (
     OBJECTION_MESSAGE,
     WaitingNotice,
@@ -62,7 +62,7 @@ __all__ = [
     "END_STATUSES", "LEVEL_ALIASES", "OBJECTION_MESSAGE", "REGISTRY", "SCRIPT_ENGINE",
     "SERIALIZER_VERSION", "ProcessModel", "Step", "StrictDMNEngine", "WaitingNotice",
     "Waits",
-    "NO_BPMN", "case_decisions", "check_bundle", "complete", "data_at", "decide", "decision_labels",
+    "case_decisions", "check_bundle", "complete", "data_at", "decide", "decision_labels",
     "decision_outputs", "decisions_at", "dump", "latest_data",
     "end_status", "final_data", "final_status", "find_ready", "fire_timers", "forget_cached",
     "is_notice", "load", "model_errors", "model_for", "parse_bundle",

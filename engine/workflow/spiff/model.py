@@ -116,25 +116,38 @@ def model_errors(context: bridge.StepContext | None = None) -> Iterator[None]:
         raise ModelError(f"{name}：{text}" if name else text) from exc
 
 
-# SpiffWorkflow's own words, as the official and the designer read them.
-_SPIFF_MESSAGES = (
+# What designers and officials meet most of SpiffWorkflow's, libxml2's and the schema
+# validator's English, in Chinese; any other message is kept as the library gives it.
+_LIBRARY_MESSAGES = (
     (re.compile(r"No conditions satisfied (?:for|on) \S+?\.?$"),
      "没有满足任何条件的分支（提交的决定值可能不在流程的条件中，且该网关没有默认流），未作任何更改"),
-    (re.compile(r"Rule failed on row (\d+)"), r"决策表第 \1 行出错"),
-    (re.compile(r"Failed to execute DMN Rule on row (\d+)"), r"决策表第 \1 行出错"),
+    (re.compile(r"(?:Failed to execute DMN Rule|Rule failed) on row (\d+)"), r"决策表第 \1 行出错"),
+    (re.compile(r"Maximum entity amplification factor exceeded.*"),
+     "实体展开过大（疑似“实体炸弹”），已拒绝"),
+    (re.compile(r"Entity '([^']*)' not defined.*"), r"实体 \1 未定义"),
+    (re.compile(r"Excessive depth in document.*"), "元素嵌套层次过深"),
+    (re.compile(r"Invalid bytes in character encoding.*|Input is not proper UTF-8.*"),
+     "字符编码无效：文件须为 UTF-8，并与 XML 声明的 encoding 一致"),
+    (re.compile(r"Document is empty.*|Start tag expected.*"), "文件为空或不是 XML"),
+    (re.compile(r"Opening and ending tag mismatch: (\S+).*"), r"开始标签与结束标签不匹配（\1）"),
+    (re.compile(r"Premature end of data.*|EndTag: '</' not found.*"), "文件不完整，XML 提前结束"),
+    (re.compile(r"Duplicate process ID: ([^.]*)\.?"), r"流程 id \1 重复"),
+    (re.compile(r".*attribute 'id': '([^']*)' is not a valid value of the atomic type "
+                r"'xs:ID'.*"), r"id“\1”不是有效的标识（须以字母开头，且在文件中唯一）"),
 )
 
 
+def chinese(message: str) -> str:
+    """`message` with the library phrases it holds in Chinese."""
+    for pattern, words in _LIBRARY_MESSAGES:
+        message = pattern.sub(words, message)
+    return message
+
+
 def in_chinese(exc: SpiffWorkflowException) -> str:
-    """The exception's message and notes with SpiffWorkflow's English phrases in Chinese."""
+    """A SpiffWorkflow exception's message and notes, in Chinese where `chinese` knows them."""
     parts = [str(exc.args[0]) if exc.args else "", *getattr(exc, "notes", [])]
-    out = []
-    for part in parts:
-        for pattern, chinese in _SPIFF_MESSAGES:
-            part = pattern.sub(chinese, part)
-        if part:
-            out.append(part)
-    return "；".join(out)
+    return "；".join(chinese(part) for part in parts if part)
 
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import re
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 
@@ -26,6 +25,7 @@ from engine.workflow.spiff.model import (
     ProcessModel,
     Step,
     StrictDMNEngine,
+    chinese,
     end_status,
     is_notice,
 )
@@ -177,36 +177,11 @@ def _check_dmn(file_name: str, root, problems: list[str]) -> None:
     problems.extend(dmn_checks.check_dmn(file_name, root))
 
 
-# libxml2's and the schema validator's words for what designers meet most, in Chinese; any
-# other message is kept as the library gives it, after the Chinese lead.
-_XML_MESSAGES = (
-    (re.compile(r"Maximum entity amplification factor exceeded.*"),
-     "实体展开过大（疑似“实体炸弹”），已拒绝"),
-    (re.compile(r"Entity '([^']*)' not defined.*"), r"实体 \1 未定义"),
-    (re.compile(r"Excessive depth in document.*"), "元素嵌套层次过深"),
-    (re.compile(r"Invalid bytes in character encoding.*|Input is not proper UTF-8.*"),
-     "字符编码无效：文件须为 UTF-8，并与 XML 声明的 encoding 一致"),
-    (re.compile(r"Document is empty.*|Start tag expected.*"), "文件为空或不是 XML"),
-    (re.compile(r"Opening and ending tag mismatch: (\S+).*"), r"开始标签与结束标签不匹配（\1）"),
-    (re.compile(r"Premature end of data.*|EndTag: '</' not found.*"), "文件不完整，XML 提前结束"),
-    (re.compile(r"Duplicate process ID: ([^.]*)\.?"), r"流程 id \1 重复"),
-    (re.compile(r".*attribute 'id': '([^']*)' is not a valid value of the atomic type "
-                r"'xs:ID'.*"), r"id“\1”不是有效的标识（须以字母开头，且在文件中唯一）"),
-)
-
-
-def _in_chinese(message: str) -> str:
-    for pattern, chinese in _XML_MESSAGES:
-        if pattern.fullmatch(message.strip()):
-            return pattern.sub(chinese, message.strip())
-    return message
-
-
 def _xml(file_name: str, text: str, problems: list[str]):
     try:
         return etree.fromstring(text.encode("utf-8"))
     except etree.XMLSyntaxError as exc:
-        problems.append(f"{file_name}：XML 无法解析（第 {exc.lineno} 行：{_in_chinese(exc.msg)}）")
+        problems.append(f"{file_name}：XML 无法解析（第 {exc.lineno} 行：{chinese(exc.msg)}）")
         return None
 
 
@@ -216,8 +191,8 @@ def _validation_message(file_name: str, exc: Exception) -> str:
             str(x) for x in (exc.file_name or file_name, exc.id, exc.name) if x
         )
         line = f"第 {exc.line_number} 行，" if getattr(exc, "line_number", "") else ""
-        return f"{where}：{line}{_in_chinese(str(exc))}"
-    return f"{file_name}：{_in_chinese(str(exc))}"
+        return f"{where}：{line}{chinese(str(exc))}"
+    return f"{file_name}：{chinese(str(exc))}"
 
 
 def parse_bundle(bpmn: dict[str, str], dmn: dict[str, str]) -> dict[str, ProcessModel]:
@@ -228,15 +203,12 @@ def parse_bundle(bpmn: dict[str, str], dmn: dict[str, str]) -> dict[str, Process
     return models
 
 
-NO_BPMN = "流程包中没有 .bpmn 文件"
-
-
 def check_bundle(bpmn: dict[str, str],
                  dmn: dict[str, str]) -> tuple[dict[str, ProcessModel], list[str]]:
     """The models that could be built and every problem found, so that callers can add theirs."""
     problems: list[str] = []
     if not bpmn:
-        return {}, [NO_BPMN]
+        return {}, ["流程包中没有 .bpmn 文件"]
     parser = SpiffBpmnParser(validator=BpmnValidator())
     file_of: dict[str, str] = {}
     process_props: dict[str, dict[str, str]] = {}
